@@ -1,0 +1,44 @@
+/* edgeprobe: the STUN/TURN test client the scenarios observe the lab with.
+ * One subcommand per file; this file only dispatches. */
+#include <stdio.h>
+#include <string.h>
+
+#include "probe.h"
+
+static const struct {
+	const char *name;
+	int (*main)(int argc, char **argv);
+	const char *what;
+} commands[] = {
+	{"binding", probe_binding_main, "one STUN Binding: where the answer came from"},
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: edgeprobe COMMAND [ARGS...]\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].what);
+	fprintf(f, "\nedgeprobe COMMAND --help shows a command's options.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		puts("edgeprobe " EDGELAB_VERSION);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].main(argc - 1, argv + 1);
+	fprintf(stderr, "edgeprobe: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return 2;
+}

@@ -1,0 +1,31 @@
+/* stun_int.h: helpers private to the codec. */
+#ifndef EDGELAB_STUN_INT_H
+#define EDGELAB_STUN_INT_H
+
+#include <stdint.h>
+#include <string.h>
+
+static inline uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
+static inline uint32_t rd32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+static inline void wr16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
+static inline void wr32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24); p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);  p[3] = (uint8_t)v;
+}
+static inline size_t pad4(size_t n) { return (n + 3) & ~(size_t)3; }
+
+/* Attribute rules (attr.c): 0 when the value's size and shape are valid. */
+int stun_attr_validate(uint16_t type, const uint8_t *val, uint16_t len);
+int stun_attr_known(uint16_t type);
+int stun_attr_is_xor(uint16_t type);
+
+/* HMAC over a message prefix whose header length field is replaced by
+ * hdr_len (integrity.c). out must hold 32 bytes. */
+int stun_hmac(int sha256, const uint8_t *key, size_t keylen,
+	      const uint8_t *msg, size_t len, uint16_t hdr_len, uint8_t *out);
+
+#endif

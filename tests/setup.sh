@@ -1,0 +1,61 @@
+# tests/setup.sh: sourced by tests/run and scenarios/run. Installs the
+# Debian packages the build and the tests need (only those missing), then
+# configures and builds with CMake. Sets EDGELAB_ROOT, BUILD and BIN.
+set -euo pipefail
+
+EDGELAB_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=${EDGELAB_BUILD:-$EDGELAB_ROOT/build}
+BIN=$BUILD/bin
+export EDGELAB_ROOT BUILD BIN
+
+# Debian package, one per line: what it brings.
+EDGELAB_PACKAGES="
+build-essential
+cmake
+pkg-config
+libuv1-dev
+libssl-dev
+libnl-3-dev
+libnl-route-3-dev
+check
+coturn
+nftables
+iproute2
+tcpdump
+clang
+libclang-rt-14-dev
+openssl
+procps
+"
+
+setup_need_root() {
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "$(basename "$0"): must run as root (it installs packages and builds network namespaces); try: sudo $0" >&2
+		exit 1
+	fi
+}
+
+setup_packages() {
+	local missing=() p
+	for p in $EDGELAB_PACKAGES; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+			missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	echo "setup: installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+	# coturn's package starts its own turnserver on 3478; we only want its
+	# client tools and a binary for the benchmark.
+	if command -v systemctl >/dev/null 2>&1; then
+		systemctl disable --now coturn >/dev/null 2>&1 || true
+	fi
+}
+
+setup_build() {
+	local type=${1:-RelWithDebInfo}
+	cmake -S "$EDGELAB_ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE="$type" >/dev/null
+	cmake --build "$BUILD" -j"$(nproc)" -- --no-print-directory >/dev/null ||
+		cmake --build "$BUILD" -j1
+}
