@@ -1,7 +1,6 @@
 /* avedge: a STUN/TURN relay that behaves like the Lync/Skype for Business
- * A/V Edge service. This file: command line, start-up and shutdown. */
-#include <errno.h>
-#include <getopt.h>
+ * A/V Edge service. This file: start-up, signals and shutdown; the relay
+ * itself runs in the worker threads. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,48 +8,68 @@
 
 #include <uv.h>
 
-#include "io/listener.h"
+#include "conf.h"
+#include "io/relay.h"
 #include "log.h"
-#include "netaddr.h"
-#include "server.h"
-
-#define MAX_LISTENERS 32
-
-static const char usage[] =
-	"usage: avedge --listen ADDR:PORT/udp|tcp [--listen ...] [options]\n"
-	"\n"
-	"  --listen ADDR:PORT/PROTO  listen for clients (repeatable); IPv6 as\n"
-	"                            [2001:db8::1]:3478/udp\n"
-	"  --software TEXT           SOFTWARE attribute (default avedge/VERSION)\n"
-	"  --log-level LEVEL         error, warn, info (default) or debug\n"
-	"  --help                    this text\n"
-	"  --version                 print the version\n";
+#include "metrics.h"
+#include "worker.h"
 
 struct avedge {
+	struct relay_conf conf;
 	uv_loop_t loop;
-	uv_signal_t sigint, sigterm;
-	struct server srv;
-	struct listener *ls[MAX_LISTENERS];
-	int nls;
+	uv_signal_t sigint, sigterm, sighup;
+	uv_timer_t drain;
+	uint64_t drain_deadline;
+	struct worker *ws;
+	int nws;
+	struct metrics *metrics;
+	SSL_CTX *tls;
 };
 
-static void die_usage(const char *fmt, const char *arg)
+static void stop_main(struct avedge *a)
 {
-	fprintf(stderr, "avedge: ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, " (see avedge --help)\n");
-	exit(2);
+	uv_close((uv_handle_t *)&a->sigint, NULL);
+	uv_close((uv_handle_t *)&a->sigterm, NULL);
+	uv_close((uv_handle_t *)&a->sighup, NULL);
+	uv_close((uv_handle_t *)&a->drain, NULL);
+	metrics_close(a->metrics);
+}
+
+/* SIGTERM (R16): take no new allocations; leave when the last one has
+ * ended or the grace period is over. */
+static void drain_tick(uv_timer_t *t)
+{
+	struct avedge *a = t->data;
+	unsigned left = quota_in_use(&a->conf.quota);
+
+	if (left && uv_now(&a->loop) < a->drain_deadline)
+		return;
+	log_info("stopping with %u allocation%s left", left, left == 1 ? "" : "s");
+	stop_main(a);
 }
 
 static void on_signal(uv_signal_t *s, int signum)
 {
 	struct avedge *a = s->data;
+	char err[512];
 
-	log_info("signal %d: stopping", signum);
-	for (int i = 0; i < a->nls; i++)
-		listener_close(a->ls[i]);
-	uv_close((uv_handle_t *)&a->sigint, NULL);
-	uv_close((uv_handle_t *)&a->sigterm, NULL);
+	if (signum == SIGHUP) {
+		if (conf_reload(&a->conf, err, sizeof err))
+			log_error("reload failed, keeping the old settings: %s", err);
+		else
+			log_info("reloaded users, secrets and limits");
+		return;
+	}
+	if (signum == SIGINT || __atomic_load_n(&a->conf.draining, __ATOMIC_RELAXED)) {
+		log_info("signal %d: stopping now", signum);
+		stop_main(a);
+		return;
+	}
+	__atomic_store_n(&a->conf.draining, 1, __ATOMIC_RELAXED);
+	a->drain_deadline = uv_now(&a->loop) + a->conf.grace_s * 1000ull;
+	log_info("SIGTERM: draining %u allocations (grace %u s)", quota_in_use(&a->conf.quota),
+		 a->conf.grace_s);
+	uv_timer_start(&a->drain, drain_tick, 0, 200);
 }
 
 static const char *bind_hint(int err)
@@ -63,103 +82,124 @@ static const char *bind_hint(int err)
 	}
 }
 
-static void add_listener(struct avedge *a, const char *spec)
+/* Fail early and clearly, before any thread starts. */
+static int preflight(struct avedge *a)
 {
-	struct listener *l;
-	const char *why;
+	char err[512], where[NETADDR_STRLEN];
 
-	if (a->nls == MAX_LISTENERS)
-		die_usage("too many --listen (at most %s)", "32");
-	l = calloc(1, sizeof *l);
-	if (!l) {
-		fprintf(stderr, "avedge: out of memory\n");
-		exit(1);
+	for (int i = 0; i < a->conf.nlisten; i++) {
+		const char *what;
+		int e = listener_probe(&a->conf.listen[i], &what);
+		if (e) {
+			log_error("cannot %s %s/%s: %s%s", what,
+				  netaddr_str((struct sockaddr *)&a->conf.listen[i].addr, where,
+					      sizeof where),
+				  transport_name(a->conf.listen[i].tp), uv_strerror(e), bind_hint(e));
+			return -1;
+		}
+		if (a->conf.listen[i].tp == TP_TLS && !a->tls &&
+		    !(a->tls = tls_ctx_new(a->conf.cert, a->conf.key, err, sizeof err))) {
+			log_error("%s", err);
+			return -1;
+		}
 	}
-	if (netaddr_parse(spec, &l->addr, &l->tp, 1, &why)) {
-		fprintf(stderr, "avedge: bad --listen '%s': %s (see avedge --help)\n", spec, why);
-		exit(2);
+	if (conf_build(&a->conf, err, sizeof err)) {
+		log_error("%s", err);
+		return -1;
 	}
-	if (l->tp == TP_TLS) {
-		fprintf(stderr, "avedge: --listen '%s': TLS listeners are not built yet\n", spec);
-		exit(2);
-	}
-	l->srv = &a->srv;
-	a->ls[a->nls++] = l;
+	return 0;
 }
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"listen", required_argument, NULL, 'l'},
-		{"software", required_argument, NULL, 's'},
-		{"log-level", required_argument, NULL, 'L'},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
-		{0, 0, 0, 0},
-	};
 	struct avedge *a = calloc(1, sizeof *a);
-	int c, lvl, rc = 0;
+	int rc = 0, started = 0;
 
 	if (!a)
 		return 1;
 	log_set_name("avedge");
-	a->srv.software = "avedge/" EDGELAB_VERSION;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (c) {
-		case 'l':
-			add_listener(a, optarg);
-			break;
-		case 's':
-			a->srv.software = optarg;
-			break;
-		case 'L':
-			if ((lvl = log_parse_level(optarg)) < 0)
-				die_usage("unknown log level '%s'", optarg);
-			log_threshold = (enum log_level)lvl;
-			break;
-		case 'h':
-			fputs(usage, stdout);
-			return 0;
-		case 'V':
-			puts("avedge " EDGELAB_VERSION);
-			return 0;
-		default:
-			die_usage("unknown or incomplete option '%s'", argv[optind - 1]);
-		}
+	if (conf_parse_args(&a->conf, argc, argv)) {
+		free(a);
+		return 0;
 	}
-	if (optind < argc)
-		die_usage("unexpected argument '%s'", argv[optind]);
-	if (a->nls == 0)
-		die_usage("%s", "nothing to do: give at least one --listen");
-
 	signal(SIGPIPE, SIG_IGN);
-	uv_loop_init(&a->loop);
-	for (int i = 0; i < a->nls; i++) {
-		char where[NETADDR_STRLEN];
-		const char *what;
-		int err = listener_start(&a->loop, a->ls[i], &what);
-		netaddr_str((struct sockaddr *)&a->ls[i]->addr, where, sizeof where);
-		if (err) {
-			log_error("cannot %s %s/%s: %s%s", what, where,
-				  transport_name(a->ls[i]->tp), uv_strerror(err), bind_hint(err));
-			for (int j = 0; j <= i; j++)
-				listener_close(a->ls[j]);
+	if (preflight(a)) {
+		rc = 1;
+		goto out;
+	}
+	a->nws = (int)a->conf.threads;
+	a->ws = calloc((size_t)a->nws, sizeof *a->ws);
+	if (!a->ws) {
+		rc = 1;
+		goto out;
+	}
+	for (; started < a->nws; started++)
+		if (worker_start(&a->ws[started], &a->conf, a->tls, started)) {
 			rc = 1;
-			goto out;
+			break;
 		}
-		log_info("listening on %s/%s", where, transport_name(a->ls[i]->tp));
+	if (rc) { /* the failed worker has no thread: close it by hand */
+		struct worker *w = &a->ws[started];
+		for (int i = 0; i < w->nls; i++)
+			listener_close(w->ls[i]);
+		server_close(&w->srv);
+		uv_close((uv_handle_t *)&w->stop, NULL);
+		uv_run(&w->loop, UV_RUN_DEFAULT);
+		uv_loop_close(&w->loop);
+		for (int i = 0; i < w->nls; i++)
+			free(w->ls[i]);
+		goto stop;
+	}
+	for (int i = 0; i < a->conf.nlisten; i++) {
+		char where[NETADDR_STRLEN];
+		log_info("listening on %s/%s",
+			 netaddr_str((struct sockaddr *)&a->conf.listen[i].addr, where, sizeof where),
+			 transport_name(a->conf.listen[i].tp));
+	}
+	for (int fam = 0; fam < 2; fam++)
+		if (a->conf.has_relay[fam]) {
+			char pub[64], bind[64];
+			netaddr_ip_str((struct sockaddr *)&a->conf.relay_public[fam], pub, sizeof pub);
+			netaddr_ip_str((struct sockaddr *)&a->conf.relay_bind[fam], bind, sizeof bind);
+			log_info("relaying at %s%s%s, ports %u-%u", pub, strcmp(pub, bind) ? " bound to " : "",
+				 strcmp(pub, bind) ? bind : "", a->conf.port_lo, a->conf.port_hi);
+		}
+	log_info("%d worker thread%s, realm %s", a->nws, a->nws == 1 ? "" : "s", a->conf.realm);
+
+	uv_loop_init(&a->loop);
+	if (a->conf.have_metrics) {
+		char where[NETADDR_STRLEN];
+		int e = metrics_start(&a->loop, (struct sockaddr *)&a->conf.metrics, a->ws, a->nws,
+				      &a->metrics);
+		netaddr_str((struct sockaddr *)&a->conf.metrics, where, sizeof where);
+		if (e) {
+			log_error("cannot serve metrics on %s: %s%s", where, uv_strerror(e), bind_hint(e));
+			rc = 1;
+			uv_run(&a->loop, UV_RUN_DEFAULT);
+			uv_loop_close(&a->loop);
+			goto stop;
+		}
+		log_info("metrics at http://%s/metrics", where);
 	}
 	uv_signal_init(&a->loop, &a->sigint);
 	uv_signal_init(&a->loop, &a->sigterm);
-	a->sigint.data = a->sigterm.data = a;
+	uv_signal_init(&a->loop, &a->sighup);
+	uv_timer_init(&a->loop, &a->drain);
+	a->sigint.data = a->sigterm.data = a->sighup.data = a->drain.data = a;
 	uv_signal_start(&a->sigint, on_signal, SIGINT);
 	uv_signal_start(&a->sigterm, on_signal, SIGTERM);
-out:
+	uv_signal_start(&a->sighup, on_signal, SIGHUP);
 	uv_run(&a->loop, UV_RUN_DEFAULT);
 	uv_loop_close(&a->loop);
-	for (int i = 0; i < a->nls; i++)
-		free(a->ls[i]);
+stop:
+	for (int i = 0; i < started; i++)
+		worker_stop(&a->ws[i]);
+	relay_reservations_free();
+out:
+	if (a->tls)
+		SSL_CTX_free(a->tls);
+	conf_free(&a->conf);
+	free(a->ws);
 	free(a);
 	return rc;
 }

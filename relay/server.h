@@ -1,40 +1,91 @@
-/* server.h: what the listeners hand a decoded packet to, and how it
- * answers. One struct server per worker thread. */
+/* server.h: one worker's relay state, and the entry points the listeners
+ * and relay sockets call. Each worker thread owns a struct server: its
+ * loop, its allocations, its caches. Nothing here is shared between
+ * threads except through conf. */
 #ifndef EDGELAB_SERVER_H
 #define EDGELAB_SERVER_H
 
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <uv.h>
 
+#include "alloc.h"
+#include "conf.h"
 #include "netaddr.h"
+#include "stats.h"
 #include "stun.h"
+#include "txcache.h"
+
+struct listener;
+struct conn;
 
 struct server {
-	const char *software;
-	uint64_t rx_msgs, rx_bad, tx_msgs;
+	const struct relay_conf *conf;
+	struct relay_conf *mconf;   /* the same, for the reload lock */
+	uv_loop_t *loop;
+	int id;
+	struct alloc_table allocs;
+	struct txcache tx;
+	struct stats st;
+	uv_timer_t sweep;
+	/* Scratch for answers and Data indications: reused, never freed
+	 * per packet. rbuf leaves headroom for a ChannelData header. */
+	uint8_t obuf[2048];
+	uint8_t rbuf[65536 + 64];
+	uint8_t ibuf[65536 + 64];
 };
 
-/* One STUN message as it arrived: who sent it, on which local address and
- * transport. The answer, if any, goes back the same way. */
+/* One message as it arrived: who sent it, on which listener/connection. */
 struct request {
 	enum transport tp;
+	struct listener *l;
+	struct conn *conn;            /* streams only */
 	const struct sockaddr *src;
 	const struct sockaddr *local; /* NULL on a wildcard UDP socket */
 	const uint8_t *buf;
 	size_t len;
 };
 
-/* Handle one message; returns the length of the answer written to out
- * (0: no answer). */
-size_t server_handle(struct server *srv, const struct request *req, uint8_t *out,
-		     size_t cap);
+int server_init(struct server *s, struct relay_conf *conf, uv_loop_t *loop, int id);
+void server_close(struct server *s); /* frees allocations and their sockets */
 
-/* Binding (RFC 8489 §7.3, RFC 5780 RESPONSE-ORIGIN). */
-size_t binding_answer(struct server *srv, const struct request *req,
-		      const struct stun_msg *m, uint8_t *out, size_t cap);
-/* An error response to request m, with FINGERPRINT. */
-size_t server_error(struct server *srv, const struct stun_msg *m, int code,
-		    const char *reason, uint8_t *out, size_t cap);
+/* A STUN message from a client. Answers go back the way it came. */
+void server_on_stun(struct server *s, const struct request *req);
+/* A ChannelData frame from a client. */
+void server_on_chdata(struct server *s, const struct request *req);
+/* A client stream closed: its allocation (if any) ends with it. */
+void server_on_conn_closed(struct server *s, struct conn *c, const struct sockaddr *client,
+			   struct listener *l);
+
+/* Send bytes to a client along its 5-tuple (datagram or stream). */
+void server_send_client(struct server *s, struct listener *l, struct conn *c,
+			const struct sockaddr *client, const uint8_t *buf, size_t len);
+uint64_t server_now(const struct server *s);
+
+/* Handlers, one file each. Each returns the answer's length in s->obuf
+ * (0: no answer). */
+struct stun_msg;
+struct auth_ok;
+size_t binding_answer(struct server *s, const struct request *req, const struct stun_msg *m);
+size_t turn_allocate(struct server *s, const struct request *req, const struct stun_msg *m,
+		     const struct auth_ok *who);
+size_t turn_refresh(struct server *s, const struct request *req, const struct stun_msg *m,
+		    const struct auth_ok *who, struct alloc *a);
+size_t turn_create_permission(struct server *s, const struct request *req,
+			      const struct stun_msg *m, const struct auth_ok *who, struct alloc *a);
+size_t turn_channel_bind(struct server *s, const struct request *req, const struct stun_msg *m,
+			 const struct auth_ok *who, struct alloc *a);
+void turn_send_indication(struct server *s, const struct stun_msg *m, struct alloc *a);
+
+/* Error answer to m; signed when who is given. */
+size_t server_error(struct server *s, const struct stun_msg *m, int code, const char *reason,
+		    const struct auth_ok *who);
+/* Start a success answer; the handler adds attributes and calls
+ * server_finish. */
+void server_begin(struct server *s, struct stun_writer *w, const struct stun_msg *m);
+size_t server_finish(struct server *s, struct stun_writer *w, const struct auth_ok *who);
+/* Free an allocation: sockets, quota, table entry. */
+void server_alloc_free(struct server *s, struct alloc *a);
 
 #endif

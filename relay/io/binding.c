@@ -4,19 +4,15 @@
  * a scenario can tell a VIP from a real server. */
 #include "server.h"
 
-size_t binding_answer(struct server *srv, const struct request *req,
-		      const struct stun_msg *m, uint8_t *out, size_t cap)
+size_t binding_answer(struct server *s, const struct request *req, const struct stun_msg *m)
 {
 	struct stun_writer w;
-	int n;
 
-	stun_writer_init(&w, out, cap, STUN_BINDING, STUN_SUCCESS, m->tid);
+	server_begin(s, &w, m);
 	stun_put_addr(&w, STUN_A_XOR_MAPPED_ADDRESS, req->src);
 	stun_put_addr(&w, STUN_A_MAPPED_ADDRESS, req->src);
 	if (req->local)
 		stun_put_addr(&w, STUN_A_RESPONSE_ORIGIN, req->local);
-	stun_put_str(&w, STUN_A_SOFTWARE, srv->software);
-	stun_put_fingerprint(&w);
-	n = stun_writer_finish(&w);
-	return n > 0 ? (size_t)n : 0;
+	stun_put_str(&w, STUN_A_SOFTWARE, s->conf->software);
+	return server_finish(s, &w, NULL);
 }

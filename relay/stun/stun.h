@@ -204,9 +204,12 @@ void stun_put_fingerprint(struct stun_writer *w);
 /* Returns the total message length, or the sticky negative error. */
 int stun_writer_finish(struct stun_writer *w);
 
-/* ChannelData (RFC 8656 §12.4). Channels 0x4000-0x4FFF. */
+/* ChannelData (RFC 8656 §12.4). RFC 8656 narrowed channels to
+ * 0x4000-0x4FFF, but RFC 5766 clients (coturn's among them) still pick from
+ * 0x4000-0x7FFE, and the first two bits (01) are all the demultiplexer
+ * needs; so we accept the RFC 5766 range. */
 #define TURN_CHANNEL_MIN 0x4000
-#define TURN_CHANNEL_MAX 0x4FFF
+#define TURN_CHANNEL_MAX 0x7FFE
 #define TURN_CHDATA_HDR  4
 /* 0 if buf does not start with a ChannelData header, otherwise the bytes
  * one frame occupies: header + data, plus padding to 4 when stream != 0. */

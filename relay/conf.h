@@ -1,0 +1,65 @@
+/* conf.h: avedge's settings, from flags and the config file (conf.c). Read
+ * by every worker; what SIGHUP may change (users, secrets, limits) is
+ * guarded by the reload lock. */
+#ifndef EDGELAB_CONF_H
+#define EDGELAB_CONF_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "auth.h"
+#include "netaddr.h"
+#include "peerfilter.h"
+#include "quota.h"
+
+#define CONF_MAX_LISTEN 32
+#define CONF_MAX_LIST   64
+
+struct listen_spec {
+	struct sockaddr_storage addr;
+	enum transport tp;
+};
+
+struct relay_conf {
+	struct listen_spec listen[CONF_MAX_LISTEN];
+	int nlisten;
+	/* Relayed addresses, [0] IPv4 and [1] IPv6: bind is where relay
+	 * sockets bind, public is what XOR-RELAYED-ADDRESS says (R11: the
+	 * node's own A/V address, or its static-NAT public one). */
+	struct sockaddr_storage relay_bind[2], relay_public[2];
+	int has_relay[2];
+	uint16_t port_lo, port_hi;
+	const char *realm, *software, *cert, *key, *userfile, *config;
+	const char *users[CONF_MAX_LIST];
+	int nusers;
+	const char *secrets[CONF_MAX_LIST];
+	int nsecrets;
+	const char *allow_peer[CONF_MAX_LIST], *deny_peer[CONF_MAX_LIST];
+	int nallow, ndeny;
+	unsigned quota_user, quota_total, max_lifetime_s, threads, grace_s;
+	uint64_t max_bps;
+	int have_metrics;
+	struct sockaddr_storage metrics;
+
+	/* Built at start from the above; auth is rebuilt by SIGHUP. */
+	pthread_rwlock_t reload;
+	struct auth *auth;
+	struct peerfilter *filter;
+	struct quota quota;
+	int built;    /* conf_build ran: locks exist */
+	int draining; /* SIGTERM: no new allocations (atomic access) */
+};
+
+/* Apply one setting by its long-flag name; used for flags and file lines. */
+int conf_apply(void *conf, const char *key, const char *value, char *err, size_t errlen);
+/* Parse argv (and --config files) into c. Exits with a one-line message on
+ * a bad flag; returns 1 when --help/--version was handled. */
+int conf_parse_args(struct relay_conf *c, int argc, char **argv);
+/* Build auth and the peer filter; 0 or -1 with err. */
+int conf_build(struct relay_conf *c, char *err, size_t errlen);
+/* SIGHUP: re-read users, secrets, limits (and --config). 0 or -1 + err. */
+int conf_reload(struct relay_conf *c, char *err, size_t errlen);
+void conf_free(struct relay_conf *c);
+
+#endif

@@ -1,0 +1,291 @@
+/* relay.c: relayed UDP sockets. Peer datagrams land in the worker's
+ * buffer with headroom in front, so a ChannelData header is written in
+ * place and the frame goes to the client without a copy or an allocation.
+ * Data indications (no channel) are built in the worker's answer buffer. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/rand.h>
+
+#include "listener.h"
+#include "log.h"
+#include "relay.h"
+
+#define HEADROOM 64
+#define RESERVE_MS 30000
+#define MAX_RESERVED 256
+
+static struct {
+	pthread_mutex_t lock;
+	struct { uint64_t token, expires; int fd; } r[MAX_RESERVED];
+	int n;
+} reserved = {PTHREAD_MUTEX_INITIALIZER, {{0, 0, 0}}, 0};
+
+static int reservation_take(uint64_t token)
+{
+	int fd = -1;
+
+	pthread_mutex_lock(&reserved.lock);
+	for (int i = 0; i < reserved.n; i++)
+		if (reserved.r[i].token == token) {
+			fd = reserved.r[i].fd;
+			reserved.r[i] = reserved.r[--reserved.n];
+			break;
+		}
+	pthread_mutex_unlock(&reserved.lock);
+	return fd;
+}
+
+static int reservation_put(int fd, uint64_t now, uint64_t *token)
+{
+	int ok = 0;
+
+	if (RAND_bytes((unsigned char *)token, sizeof *token) != 1)
+		return -1;
+	pthread_mutex_lock(&reserved.lock);
+	if (reserved.n < MAX_RESERVED) {
+		reserved.r[reserved.n].token = *token;
+		reserved.r[reserved.n].expires = now + RESERVE_MS;
+		reserved.r[reserved.n].fd = fd;
+		reserved.n++;
+		ok = 1;
+	}
+	pthread_mutex_unlock(&reserved.lock);
+	return ok ? 0 : -1;
+}
+
+void relay_reservations_expire(uint64_t now)
+{
+	pthread_mutex_lock(&reserved.lock);
+	for (int i = 0; i < reserved.n;)
+		if (reserved.r[i].expires <= now) {
+			close(reserved.r[i].fd);
+			reserved.r[i] = reserved.r[--reserved.n];
+		} else {
+			i++;
+		}
+	pthread_mutex_unlock(&reserved.lock);
+}
+
+void relay_reservations_free(void) { relay_reservations_expire(UINT64_MAX); }
+
+static int bind_port(const struct sockaddr_storage *base, int port, int df)
+{
+	struct sockaddr_storage sa = *base;
+	int fd = socket(sa.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -errno;
+	if (df) { /* DONT-FRAGMENT: set DF, never fragment locally */
+		int v = IP_PMTUDISC_DO;
+		if (sa.ss_family == AF_INET)
+			setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &v, sizeof v);
+		else
+			setsockopt(fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, &v, sizeof v);
+	}
+	netaddr_set_port((struct sockaddr *)&sa, port);
+	if (bind(fd, (struct sockaddr *)&sa, netaddr_len((struct sockaddr *)&sa))) {
+		int e = -errno;
+		close(fd);
+		return e;
+	}
+	return fd;
+}
+
+/* A port from the range, random start then linear probe, so that busy
+ * ranges still find the free ports. Returns the fd and sets *port. */
+static int pick_port(const struct relay_conf *c, int fam, int even, int df, int *port,
+		     int *pair_fd)
+{
+	unsigned span = (unsigned)(c->port_hi - c->port_lo) + 1, start, i;
+	uint32_t rnd;
+
+	RAND_bytes((unsigned char *)&rnd, sizeof rnd);
+	start = rnd % span;
+	for (i = 0; i < span; i++) {
+		int p = c->port_lo + (int)((start + i) % span), fd;
+		if (even && (p & 1))
+			continue;
+		if (even && pair_fd && p + 1 > c->port_hi)
+			continue;
+		fd = bind_port(&c->relay_bind[fam], p, df);
+		if (fd < 0)
+			continue;
+		if (pair_fd) {
+			*pair_fd = bind_port(&c->relay_bind[fam], p + 1, 0);
+			if (*pair_fd < 0) {
+				close(fd);
+				continue;
+			}
+		}
+		*port = p;
+		return fd;
+	}
+	return -EADDRINUSE;
+}
+
+static void relay_alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+{
+	struct relay_io *io = h->data;
+	buf->base = (char *)io->srv->rbuf + HEADROOM;
+	buf->len = sizeof io->srv->rbuf - HEADROOM;
+}
+
+int relay_bw_take(struct relay_io *io, size_t len, uint64_t now)
+{
+	uint64_t bps = io->srv->conf->max_bps;
+
+	if (!bps)
+		return 1;
+	if (now > io->refill_at) {
+		io->tokens += (now - io->refill_at) * bps / 8000;
+		if (io->tokens > bps / 8) /* at most one second of burst */
+			io->tokens = bps / 8;
+		io->refill_at = now;
+	}
+	if (io->tokens < len)
+		return 0;
+	io->tokens -= len;
+	return 1;
+}
+
+/* Peer -> client. */
+static void relay_recv(uv_udp_t *h, ssize_t n, const uv_buf_t *buf,
+		       const struct sockaddr *src, unsigned flags)
+{
+	struct relay_io *io = h->data;
+	struct server *s = io->srv;
+	struct alloc *a = io->a;
+	uint64_t now = server_now(s);
+	const struct channel *ch;
+	struct peer p;
+	uint8_t *data = (uint8_t *)buf->base;
+
+	if (n < 0 || !src || (flags & UV_UDP_PARTIAL) || io->closing)
+		return;
+	peer_from_sockaddr(&p, src);
+	if (!alloc_perm_has(a, &p, now)) {
+		s->st.drops[DROP_NO_PERMISSION]++;
+		return;
+	}
+	if (!relay_bw_take(io, (size_t)n, now)) {
+		s->st.drops[DROP_BANDWIDTH]++;
+		return;
+	}
+	a->rx_pkts++;
+	a->rx_bytes += (uint64_t)n;
+	if ((ch = alloc_chan_by_peer(a, &p, now))) {
+		uint8_t *frame = data - TURN_CHDATA_HDR;
+		int stream = io->conn != NULL;
+		size_t room = sizeof s->rbuf - (size_t)(frame - s->rbuf);
+		int len = turn_chdata_wrap(frame, room, ch->num, (uint16_t)n, stream);
+		if (len > 0)
+			server_send_client(s, io->l, io->conn,
+					   (struct sockaddr *)&a->key.client, frame, (size_t)len);
+	} else {
+		struct stun_writer w;
+		uint8_t tid[STUN_TID_LEN];
+		int len;
+		stun_tid_random(tid);
+		stun_writer_init(&w, s->ibuf, sizeof s->ibuf, TURN_DATA, STUN_INDICATION, tid);
+		stun_put_addr(&w, STUN_A_XOR_PEER_ADDRESS, src);
+		stun_put_attr(&w, STUN_A_DATA, data, (size_t)n);
+		if ((len = stun_writer_finish(&w)) > 0)
+			server_send_client(s, io->l, io->conn,
+					   (struct sockaddr *)&a->key.client, s->ibuf, (size_t)len);
+	}
+	s->st.pkts_to_client++;
+	s->st.bytes_to_client += (uint64_t)n;
+}
+
+int relay_send(struct relay_io *io, const struct sockaddr *peer, const uint8_t *data,
+	       size_t len)
+{
+	int fam = peer->sa_family == AF_INET6;
+	uv_buf_t b = uv_buf_init((char *)data, (unsigned)len);
+
+	if (!(io->open_mask & (1 << fam)))
+		return -EAFNOSUPPORT;
+	return uv_udp_try_send(&io->udp[fam], &b, 1, peer);
+}
+
+static void io_closed(uv_handle_t *h)
+{
+	struct relay_io *io = h->data;
+	int fam = h == (uv_handle_t *)&io->udp[1];
+
+	io->open_mask &= (uint8_t)~(1 << fam);
+	if (!io->open_mask)
+		free(io);
+}
+
+void relay_close(struct relay_io *io)
+{
+	io->closing = 1;
+	if (!io->open_mask) {
+		free(io);
+		return;
+	}
+	for (int fam = 0; fam < 2; fam++)
+		if (io->open_mask & (1 << fam))
+			uv_close((uv_handle_t *)&io->udp[fam], io_closed);
+}
+
+int relay_open(struct server *s, struct alloc *a, int even, int reserve, uint64_t token_in,
+	       uint64_t *token_out, int dont_fragment, struct sockaddr_storage relayed[2])
+{
+	const struct relay_conf *c = s->conf;
+	struct relay_io *io = calloc(1, sizeof *io);
+
+	if (!io)
+		return 508;
+	io->srv = s;
+	io->a = a;
+	io->refill_at = server_now(s);
+	io->tokens = c->max_bps / 8;
+	a->io = io;
+	for (int fam = 0; fam < 2; fam++) {
+		int fd, port = 0, pair = -1;
+		if (!(a->family_mask & (1 << fam)))
+			continue;
+		if (!c->has_relay[fam])
+			return 440;
+		if (token_in) {
+			if ((fd = reservation_take(token_in)) < 0)
+				return 508;
+		} else {
+			fd = pick_port(c, fam, even, dont_fragment, &port,
+				       reserve ? &pair : NULL);
+			if (fd < 0) {
+				log_warn("no free relay port in %u-%u", c->port_lo, c->port_hi);
+				return 508;
+			}
+			if (reserve && reservation_put(pair, server_now(s), token_out)) {
+				close(pair);
+				close(fd);
+				return 508;
+			}
+		}
+		uv_udp_init(s->loop, &io->udp[fam]);
+		io->udp[fam].data = io;
+		io->open_mask |= (uint8_t)(1 << fam);
+		if (uv_udp_open(&io->udp[fam], fd)) {
+			close(fd);
+			return 508;
+		}
+		{
+			struct sockaddr_storage bound;
+			int len = sizeof bound;
+			uv_udp_getsockname(&io->udp[fam], (struct sockaddr *)&bound, &len);
+			relayed[fam] = c->relay_public[fam];
+			netaddr_set_port((struct sockaddr *)&relayed[fam],
+					 netaddr_port((struct sockaddr *)&bound));
+		}
+		uv_udp_recv_start(&io->udp[fam], relay_alloc_cb, relay_recv);
+	}
+	return 0;
+}

@@ -1,0 +1,25 @@
+/* stats.h: counters, one set per worker, summed when /metrics is read.
+ * Plain integers: each is written by one thread only; the reader tolerates
+ * a torn moment. No per-user labels: their number would grow unbounded. */
+#ifndef EDGELAB_STATS_H
+#define EDGELAB_STATS_H
+
+#include <stdint.h>
+
+enum drop_reason {
+	DROP_MALFORMED, DROP_NO_ALLOCATION, DROP_NO_PERMISSION, DROP_NO_CHANNEL,
+	DROP_RATE_LIMIT, DROP_BANDWIDTH, DROP_SEND_FAILED, DROP_FILTERED,
+	DROP_REASONS
+};
+
+struct stats {
+	uint64_t requests, auth_failures, allocations_made;
+	uint64_t pkts_to_peer, bytes_to_peer, pkts_to_client, bytes_to_client;
+	uint64_t drops[DROP_REASONS];
+	/* gauges, kept current by the worker */
+	uint64_t allocations, permissions, channels;
+};
+
+extern const char *const drop_reason_names[DROP_REASONS];
+
+#endif

@@ -1,0 +1,162 @@
+/* allocate.c: Allocate and Refresh (RFC 8656 §7), with EVEN-PORT and
+ * RESERVATION-TOKEN, DONT-FRAGMENT, REQUESTED-ADDRESS-FAMILY and dual
+ * allocations (ADDITIONAL-ADDRESS-FAMILY), and the quotas. */
+#include <string.h>
+
+#include "auth.h"
+#include "io/relay.h"
+#include "log.h"
+#include "server.h"
+
+#define PROTO_UDP 17
+#define PROTO_TCP 6
+
+/* RFC 8656 §7.2: the client's wish, capped by our maximum, never below
+ * the default. */
+static uint32_t lifetime_for(const struct server *s, const struct stun_msg *m)
+{
+	const struct stun_attr *la = stun_msg_attr(m, STUN_A_LIFETIME);
+	uint32_t want = TURN_DEFAULT_LIFETIME_S, max = s->conf->max_lifetime_s;
+
+	if (la && !stun_attr_u32(la, &want) && want < TURN_DEFAULT_LIFETIME_S)
+		want = TURN_DEFAULT_LIFETIME_S;
+	return want > max ? max : want;
+}
+
+/* Which families to relay: 1 IPv4, 2 IPv6, 3 both; or -code. */
+static int families(const struct stun_msg *m, int family_of_client)
+{
+	const struct stun_attr *req = stun_msg_attr(m, STUN_A_REQUESTED_ADDRESS_FAMILY);
+	const struct stun_attr *add = stun_msg_attr(m, STUN_A_ADDITIONAL_ADDRESS_FAMILY);
+	(void)family_of_client;
+
+	if (req && add)
+		return -400; /* §7.2: both present is a bad request */
+	if (add)
+		return add->val[0] == 0x02 ? 3 : -400;
+	if (req) {
+		if (req->val[0] == 0x01)
+			return 1;
+		if (req->val[0] == 0x02)
+			return 2;
+		return -440;
+	}
+	return 1; /* default: IPv4 */
+}
+
+size_t turn_allocate(struct server *s, const struct request *req, const struct stun_msg *m,
+		     const struct auth_ok *who)
+{
+	const struct stun_attr *rt = stun_msg_attr(m, STUN_A_REQUESTED_TRANSPORT);
+	const struct stun_attr *ep = stun_msg_attr(m, STUN_A_EVEN_PORT);
+	const struct stun_attr *tok = stun_msg_attr(m, STUN_A_RESERVATION_TOKEN);
+	int df = stun_msg_attr(m, STUN_A_DONT_FRAGMENT) != NULL;
+	struct sockaddr_storage relayed[2];
+	struct five_tuple k;
+	struct stun_writer w;
+	struct alloc *a;
+	uint64_t token_in = 0, token_out = 0, now = server_now(s);
+	uint32_t life;
+	int fam, rc, want_fam;
+
+	if (__atomic_load_n(&s->mconf->draining, __ATOMIC_RELAXED))
+		return server_error(s, m, 508, "Insufficient Capacity: shutting down", who);
+	if (!rt)
+		return server_error(s, m, 400, "Bad Request: no REQUESTED-TRANSPORT", who);
+	if (rt->val[0] != PROTO_UDP)
+		return server_error(s, m, 442, "Unsupported Transport Protocol", who);
+	if (tok && (ep || stun_msg_attr(m, STUN_A_REQUESTED_ADDRESS_FAMILY)))
+		return server_error(s, m, 400, "Bad Request: RESERVATION-TOKEN with EVEN-PORT or family", who);
+	fam = families(m, req->src->sa_family);
+	if (fam < 0)
+		return server_error(s, m, -fam, fam == -440 ? "Address Family not Supported"
+							   : "Bad Request", who);
+	if (tok)
+		stun_attr_u64(tok, &token_in);
+	want_fam = fam;
+	if (fam == 3 && !s->conf->has_relay[1])
+		fam = 1; /* dual asked, IPv6 not offered: IPv4 plus ADDRESS-ERROR-CODE */
+	if (!(fam & 1 ? s->conf->has_relay[0] : 1) || !(fam & 2 ? s->conf->has_relay[1] : 1))
+		return server_error(s, m, 440, "Address Family not Supported", who);
+
+	if ((rc = quota_take(&s->mconf->quota, who->user)))
+		return server_error(s, m, rc, rc == 486 ? "Allocation Quota Reached"
+						       : "Insufficient Capacity", who);
+	life = lifetime_for(s, m);
+	memset(&k, 0, sizeof k);
+	k.listener = req->l;
+	k.conn = req->conn;
+	memcpy(&k.client, req->src, netaddr_len(req->src));
+	if (!(a = alloc_table_add(&s->allocs, &k, now + life * 1000ull))) {
+		quota_give(&s->mconf->quota, who->user);
+		return server_error(s, m, 508, "Insufficient Capacity", who);
+	}
+	if (!(a->user = strdup(who->user))) {
+		quota_give(&s->mconf->quota, who->user);
+		alloc_table_remove(&s->allocs, a);
+		return server_error(s, m, 508, "Insufficient Capacity", who);
+	}
+	a->family_mask = (uint8_t)fam;
+	memset(relayed, 0, sizeof relayed);
+	rc = relay_open(s, a, ep != NULL, ep && (ep->val[0] & 0x80), token_in, &token_out, df,
+			relayed);
+	if (a->io) {
+		a->io->l = req->l;
+		a->io->conn = req->conn;
+	}
+	if (rc) {
+		server_alloc_free(s, a);
+		return server_error(s, m, rc, rc == 440 ? "Address Family not Supported"
+							: "Insufficient Capacity", who);
+	}
+	s->st.allocations_made++;
+	s->st.allocations = s->allocs.count;
+
+	server_begin(s, &w, m);
+	for (int i = 0; i < 2; i++)
+		if (a->family_mask & (1 << i))
+			stun_put_addr(&w, STUN_A_XOR_RELAYED_ADDRESS, (struct sockaddr *)&relayed[i]);
+	if (want_fam == 3 && fam == 1) {
+		uint8_t v[4 + 28] = {0x02, 0, 4, 40};
+		memcpy(v + 4, "Address Family not Supported", 28);
+		stun_put_attr(&w, STUN_A_ADDRESS_ERROR_CODE, v, sizeof v);
+	}
+	stun_put_u32(&w, STUN_A_LIFETIME, life);
+	if (token_out)
+		stun_put_u64(&w, STUN_A_RESERVATION_TOKEN, token_out);
+	stun_put_addr(&w, STUN_A_XOR_MAPPED_ADDRESS, req->src);
+	stun_put_str(&w, STUN_A_SOFTWARE, s->conf->software);
+	{
+		char c[NETADDR_STRLEN], r[NETADDR_STRLEN];
+		log_info("allocation for %s from %s: %s, %u s", who->user,
+			 netaddr_str(req->src, c, sizeof c),
+			 netaddr_str((struct sockaddr *)&relayed[a->family_mask & 1 ? 0 : 1], r,
+				     sizeof r),
+			 life);
+	}
+	return server_finish(s, &w, who);
+}
+
+size_t turn_refresh(struct server *s, const struct request *req, const struct stun_msg *m,
+		    const struct auth_ok *who, struct alloc *a)
+{
+	const struct stun_attr *la = stun_msg_attr(m, STUN_A_LIFETIME);
+	const struct stun_attr *rf = stun_msg_attr(m, STUN_A_REQUESTED_ADDRESS_FAMILY);
+	struct stun_writer w;
+	uint32_t life = TURN_DEFAULT_LIFETIME_S;
+
+	/* §7.4: a family that the allocation does not have is a mismatch. */
+	if (rf && !(a->family_mask & (rf->val[0] == 0x02 ? 2 : rf->val[0] == 0x01 ? 1 : 0)))
+		return server_error(s, m, 443, "Peer Address Family Mismatch", who);
+	if (la)
+		stun_attr_u32(la, &life);
+	if (la && life == 0) {
+		server_alloc_free(s, a);
+	} else {
+		life = lifetime_for(s, m);
+		a->expires = server_now(s) + life * 1000ull;
+	}
+	server_begin(s, &w, m);
+	stun_put_u32(&w, STUN_A_LIFETIME, life);
+	return server_finish(s, &w, who);
+}

@@ -1,0 +1,83 @@
+/* permission.c: CreatePermission and ChannelBind (RFC 8656 §9, §11). */
+#include "auth.h"
+#include "server.h"
+
+/* Decode and vet one XOR-PEER-ADDRESS: 0, or the error code (400, 403, 443). */
+static int peer_check(struct server *s, const struct stun_msg *m, const struct stun_attr *pa,
+		      const struct alloc *a, struct peer *out)
+{
+	struct sockaddr_storage ss;
+
+	if (stun_attr_addr(m, pa, &ss))
+		return 400;
+	if (!(a->family_mask & (ss.ss_family == AF_INET6 ? 2 : 1)))
+		return 443;
+	if (!peerfilter_permits(s->conf->filter, (struct sockaddr *)&ss)) {
+		s->st.drops[DROP_FILTERED]++;
+		return 403;
+	}
+	peer_from_sockaddr(out, (struct sockaddr *)&ss);
+	return 0;
+}
+
+static const char *reason_for(int code)
+{
+	return code == 403 ? "Forbidden" : code == 443 ? "Peer Address Family Mismatch"
+			   : code == 508 ? "Insufficient Capacity" : "Bad Request";
+}
+
+size_t turn_create_permission(struct server *s, const struct request *req,
+			      const struct stun_msg *m, const struct auth_ok *who, struct alloc *a)
+{
+	struct peer peers[STUN_MAX_ATTRS];
+	struct stun_writer w;
+	unsigned n = 0;
+	uint64_t now = server_now(s);
+
+	/* All or nothing (§9.2): vet every peer before installing any. */
+	for (unsigned i = 0; i < m->nattrs; i++) {
+		int code;
+		if (m->attrs[i].type != STUN_A_XOR_PEER_ADDRESS)
+			continue;
+		if ((code = peer_check(s, m, &m->attrs[i], a, &peers[n])))
+			return server_error(s, m, code, reason_for(code), who);
+		n++;
+	}
+	if (!n)
+		return server_error(s, m, 400, "Bad Request: no XOR-PEER-ADDRESS", who);
+	for (unsigned i = 0; i < n; i++)
+		if (alloc_perm_add(a, &peers[i], now))
+			return server_error(s, m, 508, "Insufficient Capacity", who);
+	server_begin(s, &w, m);
+	return server_finish(s, &w, who);
+}
+
+size_t turn_channel_bind(struct server *s, const struct request *req, const struct stun_msg *m,
+			 const struct auth_ok *who, struct alloc *a)
+{
+	const struct stun_attr *cn = stun_msg_attr(m, STUN_A_CHANNEL_NUMBER);
+	const struct stun_attr *pa = stun_msg_attr(m, STUN_A_XOR_PEER_ADDRESS);
+	struct stun_writer w;
+	struct peer p;
+	uint32_t v;
+	uint16_t num;
+	uint64_t now = server_now(s);
+	int code, rc;
+
+	if (!cn || !pa || stun_attr_u32(cn, &v))
+		return server_error(s, m, 400, "Bad Request", who);
+	num = (uint16_t)(v >> 16);
+	if (num < TURN_CHANNEL_MIN || num > TURN_CHANNEL_MAX)
+		return server_error(s, m, 400, "Bad Request: channel number out of range", who);
+	if ((code = peer_check(s, m, pa, a, &p)))
+		return server_error(s, m, code, reason_for(code), who);
+	if ((rc = alloc_chan_bind(a, num, &p, now)))
+		return server_error(s, m, rc == -1 ? 400 : 508,
+				    rc == -1 ? "Bad Request: channel or peer already bound"
+					     : "Insufficient Capacity", who);
+	/* §11.2: binding a channel installs or refreshes the permission. */
+	if (alloc_perm_add(a, &p, now))
+		return server_error(s, m, 508, "Insufficient Capacity", who);
+	server_begin(s, &w, m);
+	return server_finish(s, &w, who);
+}

@@ -1,0 +1,66 @@
+/* worker.c: one thread per core, each with its own loop. The kernel's
+ * SO_REUSEPORT hash sends a client's packets to the same worker every
+ * time, so each allocation lives and dies on one thread without locks. */
+#include <stdlib.h>
+
+#include "log.h"
+#include "worker.h"
+
+static void on_stop(uv_async_t *a)
+{
+	struct worker *w = a->data;
+
+	for (int i = 0; i < w->nls; i++)
+		listener_close(w->ls[i]);
+	server_close(&w->srv);
+	uv_close((uv_handle_t *)&w->stop, NULL);
+}
+
+static void run(void *arg)
+{
+	struct worker *w = arg;
+
+	uv_run(&w->loop, UV_RUN_DEFAULT);
+}
+
+int worker_start(struct worker *w, struct relay_conf *c, SSL_CTX *tls, int id)
+{
+	uv_loop_init(&w->loop);
+	if (server_init(&w->srv, c, &w->loop, id))
+		return -1;
+	uv_async_init(&w->loop, &w->stop, on_stop);
+	w->stop.data = w;
+	for (int i = 0; i < c->nlisten; i++) {
+		struct listener *l = calloc(1, sizeof *l);
+		char where[NETADDR_STRLEN];
+		const char *what;
+		int err;
+
+		if (!l)
+			return -1;
+		l->addr = c->listen[i].addr;
+		l->tp = c->listen[i].tp;
+		l->srv = &w->srv;
+		l->tls = l->tp == TP_TLS ? tls : NULL;
+		w->ls[w->nls++] = l;
+		if ((err = listener_start(&w->loop, l, &what))) {
+			log_error("cannot %s %s/%s: %s", what,
+				  netaddr_str((struct sockaddr *)&l->addr, where, sizeof where),
+				  transport_name(l->tp), uv_strerror(err));
+			w->failed = 1;
+			return -1;
+		}
+	}
+	if (uv_thread_create(&w->thread, run, w))
+		return -1;
+	return 0;
+}
+
+void worker_stop(struct worker *w)
+{
+	uv_async_send(&w->stop);
+	uv_thread_join(&w->thread);
+	uv_loop_close(&w->loop);
+	for (int i = 0; i < w->nls; i++)
+		free(w->ls[i]);
+}
