@@ -70,6 +70,7 @@ const char *stun_strerror(int err)
 	case STUN_E_INTEGRITY: return "MESSAGE-INTEGRITY mismatch";
 	case STUN_E_MISSING: return "attribute missing";
 	case STUN_E_CHANNEL: return "bad ChannelData frame";
+	case STUN_E_TOO_LONG: return "message longer than 65535 bytes";
 	default: return "unknown error";
 	}
 }

@@ -36,6 +36,11 @@ int stun_hmac(int sha256, const uint8_t *key, size_t keylen,
 
 	if (!ctx || len < STUN_HDR_LEN)
 		return -1;
+	/* A NULL key would make OpenSSL keep the previous call's key. */
+	if (!key) {
+		key = (const uint8_t *)"";
+		keylen = 0;
+	}
 	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
 						     sha256 ? "SHA256" : "SHA1", 0);
 	params[1] = OSSL_PARAM_construct_end();

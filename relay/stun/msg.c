@@ -8,6 +8,10 @@ static int header_check(const uint8_t *buf, size_t len)
 {
 	if (len < STUN_HDR_LEN)
 		return STUN_E_SHORT;
+	/* A 16-bit length allows 65552 bytes, but offsets into the message
+	 * are 16-bit too: refuse what they cannot address. */
+	if (len > STUN_MAX_MSG)
+		return STUN_E_TOO_LONG;
 	if (buf[0] & 0xc0)
 		return STUN_E_NOT_STUN;
 	if (rd32(buf + 4) != STUN_MAGIC)

@@ -105,6 +105,7 @@ enum stun_err {
 	STUN_E_INTEGRITY = -14,   /* MESSAGE-INTEGRITY(-SHA256) mismatch */
 	STUN_E_MISSING = -15,     /* looked-up attribute absent */
 	STUN_E_CHANNEL = -16,     /* ChannelData framing wrong */
+	STUN_E_TOO_LONG = -17,    /* longer than 65535 bytes: offsets are 16-bit */
 };
 const char *stun_strerror(int err);
 

@@ -69,7 +69,8 @@ struct auth_iov {
  * Returns the MAC length or -1. */
 int auth_hmac(enum auth_hmac_alg alg, const uint8_t *key, size_t keylen,
 	      const struct auth_iov *iov, size_t n, uint8_t *out);
-/* Long-term key over (user, realm, pass) given by pointer and length:
+/* Long-term key over (user, realm, pass) given by pointer and length (out
+ * holds 16 bytes for MD5, 32 for SHA-256):
  * MD5 or SHA-256 of "user:realm:pass". Returns the key length or -1. */
 int auth_lt_key(enum stun_pw_alg alg, const char *user, size_t ulen,
 		const char *realm, size_t rlen, const char *pass, size_t plen,

@@ -29,6 +29,8 @@
 
 #include "auth_int.h"
 
+#define AUTH_NONCE_SKEW_MS 5000
+
 static const char hexdig[] = "0123456789abcdef";
 static const char domain_tag[] = "edgelab-nonce-v1";
 
@@ -140,9 +142,13 @@ int auth_nonce_verify(const struct auth *a, const struct sockaddr *client,
 	if (nonce_mac(a, client, expiry, want) ||
 	    CRYPTO_memcmp(mac, want, sizeof mac))
 		return -1;
-	/* Ours and untampered; now is it still fresh? (An expiry further
-	 * ahead than one lifetime cannot come from us on this clock.) */
-	if (expiry <= now_ms || expiry - now_ms > AUTH_NONCE_LIFETIME_MS)
+	/* Ours and untampered; now is it still fresh? An expiry further ahead
+	 * than one lifetime did not come from this clock (a restart with the
+	 * same key, say); a little skew is allowed because each worker reads
+	 * its own cached loop time, so the worker that checks may be a few ms
+	 * behind the one that issued. */
+	if (expiry <= now_ms ||
+	    expiry - now_ms > (uint64_t)AUTH_NONCE_LIFETIME_MS + AUTH_NONCE_SKEW_MS)
 		return -1;
 	return 0;
 }

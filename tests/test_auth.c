@@ -1,0 +1,793 @@
+/* test_auth.c: long-term credentials, REST credentials, stateless nonces,
+ * PASSWORD-ALGORITHMS and USERHASH. Requests are built the way a client
+ * builds them: stun_writer, stun_longterm_key, stun_put_integrity. */
+#include <arpa/inet.h>
+#include <check.h>
+#include <malloc.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "auth.h"
+#include "stun.h"
+
+#define REALM "lab.example"
+#define T0 5000000u            /* monotonic ms */
+#define NOW_S 1700000000u      /* wall clock s */
+
+static const uint8_t nkey[32] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+				 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32};
+static const uint8_t offered[8] = {0, 2, 0, 0, 0, 1, 0, 0};
+
+static struct sockaddr_storage addr(const char *ip, int port)
+{
+	struct sockaddr_storage ss;
+
+	memset(&ss, 0, sizeof ss);
+	if (strchr(ip, ':')) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)port);
+		ck_assert_int_eq(inet_pton(AF_INET6, ip, &s6->sin6_addr), 1);
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)port);
+		ck_assert_int_eq(inet_pton(AF_INET, ip, &s4->sin_addr), 1);
+	}
+	return ss;
+}
+#define SA(ss) ((const struct sockaddr *)&(ss))
+
+static struct auth *mk(void)
+{
+	char err[256];
+	struct auth *a = auth_new(REALM, nkey);
+
+	ck_assert_ptr_nonnull(a);
+	ck_assert_int_eq(auth_add_user(a, "alice:wonderland", err, sizeof err), 0);
+	ck_assert_int_eq(auth_add_user(a, "bob:pa:ss:word", err, sizeof err), 0);
+	return a;
+}
+
+/* What a client gets in a 401: parse our challenge and take the NONCE. */
+static void get_nonce(const struct auth *a, const struct sockaddr *client,
+		      uint64_t now_ms, char *nonce, size_t cap)
+{
+	uint8_t buf[512], tid[12] = {0};
+	struct stun_writer w;
+	struct stun_msg m;
+	const struct stun_attr *at;
+	int n;
+
+	stun_writer_init(&w, buf, sizeof buf, TURN_ALLOCATE, STUN_ERROR, tid);
+	stun_put_error(&w, 401, "Unauthorized");
+	auth_put_challenge(a, &w, client, now_ms);
+	n = stun_writer_finish(&w);
+	ck_assert_int_gt(n, 0);
+	ck_assert_int_eq(stun_msg_parse(&m, buf, (size_t)n), 0);
+	at = stun_msg_attr(&m, STUN_A_REALM);
+	ck_assert_ptr_nonnull(at);
+	ck_assert_int_eq(at->len, strlen(auth_realm(a)));
+	ck_assert(!memcmp(at->val, auth_realm(a), at->len));
+	at = stun_msg_attr(&m, STUN_A_PASSWORD_ALGORITHMS);
+	ck_assert_ptr_nonnull(at);
+	ck_assert_int_eq(at->len, 8);
+	ck_assert(!memcmp(at->val, offered, 8));
+	at = stun_msg_attr(&m, STUN_A_NONCE);
+	ck_assert_ptr_nonnull(at);
+	ck_assert_uint_lt(at->len, cap);
+	memcpy(nonce, at->val, at->len);
+	nonce[at->len] = '\0';
+}
+
+enum {
+	F_USERNAME = 1, F_REALM = 2, F_NONCE = 4, F_MI = 8, F_MI256 = 16,
+	F_PWALG = 32, F_PWALGS = 64, F_USERHASH = 128, F_FP = 256,
+};
+#define F_STD (F_USERNAME | F_REALM | F_NONCE | F_MI)
+
+struct req {
+	uint8_t buf[1500];
+	struct stun_msg m;
+	uint8_t key[32];
+	int keylen;
+};
+
+static void build(struct req *r, const char *user, const char *pass, const char *realm,
+		  const char *nonce, enum stun_pw_alg alg, unsigned flags)
+{
+	uint8_t tid[12] = {9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 1, 2};
+	struct stun_writer w;
+	int n;
+
+	stun_writer_init(&w, r->buf, sizeof r->buf, TURN_ALLOCATE, STUN_REQUEST, tid);
+	stun_put_u32(&w, STUN_A_REQUESTED_TRANSPORT, 17u << 24);
+	if (flags & F_USERNAME)
+		stun_put_str(&w, STUN_A_USERNAME, user);
+	if (flags & F_USERHASH) {
+		uint8_t h[32];
+		stun_userhash(user, realm, h);
+		stun_put_attr(&w, STUN_A_USERHASH, h, 32);
+	}
+	if (flags & F_REALM)
+		stun_put_str(&w, STUN_A_REALM, realm);
+	if (flags & F_NONCE)
+		stun_put_str(&w, STUN_A_NONCE, nonce);
+	if (flags & F_PWALGS)
+		stun_put_attr(&w, STUN_A_PASSWORD_ALGORITHMS, offered, 8);
+	if (flags & F_PWALG) {
+		uint8_t v[4] = {0, (uint8_t)alg, 0, 0};
+		stun_put_attr(&w, STUN_A_PASSWORD_ALGORITHM, v, 4);
+	}
+	r->keylen = stun_longterm_key(alg, user, realm, pass, r->key);
+	ck_assert_int_gt(r->keylen, 0);
+	if (flags & F_MI)
+		stun_put_integrity(&w, r->key, (size_t)r->keylen);
+	if (flags & F_MI256)
+		stun_put_integrity_sha256(&w, r->key, (size_t)r->keylen);
+	if (flags & F_FP)
+		stun_put_fingerprint(&w);
+	n = stun_writer_finish(&w);
+	ck_assert_int_gt(n, 0);
+	ck_assert_int_eq(stun_msg_parse(&r->m, r->buf, (size_t)n), 0);
+}
+
+/* The client checks our signed answer with its own key. */
+static void check_signed_answer(const struct auth_ok *ok, const struct req *r, int want256)
+{
+	uint8_t buf[512];
+	struct stun_writer w;
+	struct stun_msg m;
+	int n;
+
+	stun_writer_init(&w, buf, sizeof buf, TURN_ALLOCATE, STUN_SUCCESS, r->m.tid);
+	stun_put_u32(&w, STUN_A_LIFETIME, 600);
+	auth_sign(ok, &w);
+	stun_put_fingerprint(&w);
+	n = stun_writer_finish(&w);
+	ck_assert_int_gt(n, 0);
+	ck_assert_int_eq(stun_msg_parse(&m, buf, (size_t)n), 0);
+	ck_assert_int_eq(m.mi256 >= 0, want256);
+	ck_assert_int_eq(m.mi >= 0, !want256);
+	ck_assert_int_eq(stun_msg_check_integrity(&m, r->key, (size_t)r->keylen), 0);
+}
+
+static void rest_pass(const char *secret, const char *user, char out[64])
+{
+	uint8_t mac[20];
+	unsigned int len = 0;
+
+	HMAC(EVP_sha1(), secret, (int)strlen(secret), (const uint8_t *)user,
+	     strlen(user), mac, &len);
+	ck_assert_uint_eq(len, 20);
+	EVP_EncodeBlock((unsigned char *)out, mac, 20);
+}
+
+START_TEST(static_md5_ok)
+{
+	struct auth *a = mk();
+	struct sockaddr_storage c = addr("192.0.2.10", 40000);
+	char nonce[800];
+	struct req r;
+	struct auth_ok ok;
+
+	get_nonce(a, SA(c), T0, nonce, sizeof nonce);
+	ck_assert_int_eq(strncmp(nonce, "obMatJos2gAAA", 13), 0);
+	build(&r, "alice", "wonderland", REALM, nonce, STUN_PW_MD5, F_STD);
+	memset(&ok, 0xaa, sizeof ok);
+	ck_assert_int_eq(auth_check(a, &r.m, SA(c), T0 + 10, NOW_S, &ok), AUTH_OK);
+	ck_assert_str_eq(ok.user, "alice");
+	ck_assert_uint_eq(ok.keylen, 16);
+	ck_assert(!memcmp(ok.key, r.key, 16));
+	ck_assert_int_eq(ok.sha256_mi, 0);
+	ck_assert_int_eq(ok.alg, STUN_PW_MD5);
+	ck_assert_int_eq(ok.rest, 0);
+	check_signed_answer(&ok, &r, 0);
+	/* a password with colons in it; and a FINGERPRINT after M-I */
+	build(&r, "bob", "pa:ss:word", REALM, nonce, STUN_PW_MD5, F_STD | F_FP);
+	ck_assert_int_eq(auth_check(a, &r.m, SA(c), T0 + 10, NOW_S, &ok), AUTH_OK);
+	ck_assert_str_eq(ok.user, "bob");
+	/* stateless: the same nonce serves any number of requests */
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(auth_check(a, &r.m, SA(c), T0 + 1000 * (uint64_t)i, NOW_S, &ok),
+				 AUTH_OK);
+	auth_free(a);
+}
+END_TEST
+
+START_TEST(sha256_password_algorithm)
+{
+	struct auth *a = mk();
+	struct sockaddr_storage c = addr("2001:db8::7", 5000);
+	char nonce[800];
+	struct req r;
+	struct auth_ok ok;
+
+	get_nonce(a, SA(c), T0, nonce, sizeof nonce);
+	build(&r, "alice", "wonderland", REALM, nonce, STUN_PW_SHA256,
+	      F_USERNAME | F_REALM | F_NONCE | F_PWALGS | F_PWALG | F_MI256);
+	ck_assert_int_eq(auth_check(a, &r.m, SA(c), T0, NOW_S, &ok), AUTH_OK);
+	ck_assert_uint_eq(ok.keylen, 32);
+	ck_assert(!memcmp(ok.key, r.key, 32));
+	ck_assert_int_eq(ok.sha256_mi, 1);
+	ck_assert_int_eq(ok.alg, STUN_PW_SHA256);
+	check_signed_answer(&ok, &r, 1);
+
+	/* SHA-256 key with the old MESSAGE-INTEGRITY: answered with M-I */
+	build(&r, "alice", "wonderland", REALM, nonce, STUN_PW_SHA256,
+	      F_USERNAME | F_REALM | F_NONCE | F_PWALGS | F_PWALG | F_MI);
+	ck_assert_int_eq(auth_check(a, &r.m, SA(c), T0, NOW_S, &ok), AUTH_OK);
+	ck_assert_uint_eq(ok.keylen, 32);
+	check_signed_answer(&ok, &r, 0);
+
+	/* MD5 key (no PASSWORD-ALGORITHM) with MESSAGE-INTEGRITY-SHA256 */
+	build(&r, "alice", "wonderland", REALM, nonce, STUN_PW_MD5,
+	      F_USERNAME | F_REALM | F_NONCE | F_MI256);
+	ck_assert_int_eq(auth_check(a, &r.m, SA(c), T0, NOW_S, &ok), AUTH_OK);
+	ck_assert_uint_eq(ok.keylen, 16);
+	ck_assert_int_eq(ok.sha256_mi, 1);
+	check_signed_answer(&ok, &r, 1);
+
+	/* explicit MD5 through PASSWORD-ALGORITHM */
+	build(&r, "alice", "wonderland", REALM, nonce, STUN_PW_MD5,
+	      F_STD | F_PWALGS | F_PWALG);
+	ck_assert_int_eq(auth_check(a, &r.m, SA(c), T0, NOW_S, &ok), AUTH_OK);
+	ck_assert_int_eq(ok.alg, STUN_PW_MD5);
+
+	/* SHA-256 key but no PASSWORD-ALGORITHM: the server assumes MD5 */
+	build(&r, "alice", "wonderland", REALM, nonce, STUN_PW_SHA256, F_STD);
+	ck_assert_int_eq(auth_check(a, &r.m, SA(c), T0, NOW_S, &ok), AUTH_WRONG);
+	auth_free(a);
+}
+END_TEST
+
+/* RFC 8489 §9.2.4: both attributes, the list we sent, an entry of it. */
+START_TEST(password_algorithms_mismatch)
+{
+	struct auth *a = mk();
+	struct sockaddr_storage c = addr("192.0.2.10", 40000);
+	char nonce[800];
+	struct req r;
+	struct auth_ok ok;
+	uint8_t tid[12] = {0};
+	struct stun_writer w;
+	uint8_t key[32];
+	int klen, n;
+
+	get_nonce(a, SA(c), T0, nonce, sizeof nonce);
+	build(&r, "alice", "wonderland", REALM, nonce, STUN_PW_SHA256,
+	      F_USERNAME | F_REALM | F_NONCE | F_PWALG | F_MI256);
+	ck_assert_int_eq(auth_check(a, &r.m, SA(c), T0, NOW_S, &ok), AUTH_BAD_REQUEST);
+	build(&r, "alice", "wonderland", REALM, nonce, STUN_PW_MD5,
+	      F_USERNAME | F_REALM | F_NONCE | F_PWALGS | F_MI);
+	ck_assert_int_eq(auth_check(a, &r.m, SA(c), T0, NOW_S, &ok), AUTH_BAD_REQUEST);
+
+	/* a list other than ours (a bid-down: MD5 only) */
+	{
+		static const uint8_t md5only[4] = {0, 1, 0, 0};
+		static const uint8_t alg_md5[4] = {0, 1, 0, 0};
+		static const uint8_t alg_bad[4] = {0, 3, 0, 0};
+
+		klen = stun_longterm_key(STUN_PW_MD5, "alice", REALM, "wonderland", key);
+		stun_writer_init(&w, r.buf, sizeof r.buf, TURN_ALLOCATE, STUN_REQUEST, tid);
+		stun_put_str(&w, STUN_A_USERNAME, "alice");
+		stun_put_str(&w, STUN_A_REALM, REALM);
+		stun_put_str(&w, STUN_A_NONCE, nonce);
+		stun_put_attr(&w, STUN_A_PASSWORD_ALGORITHMS, md5only, 4);
+		stun_put_attr(&w, STUN_A_PASSWORD_ALGORITHM, alg_md5, 4);
+		stun_put_integrity(&w, key, (size_t)klen);
+		n = stun_writer_finish(&w);
+		ck_assert_int_eq(stun_msg_parse(&r.m, r.buf, (size_t)n), 0);
+		ck_assert_int_eq(auth_check(a, &r.m, SA(c), T0, NOW_S, &ok), AUTH_BAD_REQUEST);
+
+		/* an algorithm that is not in the list */
+		stun_writer_init(&w, r.buf, sizeof r.buf, TURN_ALLOCATE, STUN_REQUEST, tid);
+		stun_put_str(&w, STUN_A_USERNAME, "alice");
+		stun_put_str(&w, STUN_A_REALM, REALM);
+		stun_put_str(&w, STUN_A_NONCE, nonce);
+		stun_put_attr(&w, STUN_A_PASSWORD_ALGORITHMS, offered, 8);
+		stun_put_attr(&w, STUN_A_PASSWORD_ALGORITHM, alg_bad, 4);
+		stun_put_integrity(&w, key, (size_t)klen);
+		n = stun_writer_finish(&w);
+		ck_assert_int_eq(stun_msg_parse(&r.m, r.buf, (size_t)n), 0);
+		ck_assert_int_eq(auth_check(a, &r.m, SA(c), T0, NOW_S, &ok), AUTH_BAD_REQUEST);
+	}
+	auth_free(a);
+}
+END_TEST
+
+START_TEST(rest_credentials)
+{
+	struct auth *a = mk();
+	struct sockaddr_storage c = addr("198.51.100.20", 3478);
+	char nonce[800], user[64], pass[64], err[128];
+	struct req r;
+	struct auth_ok ok;
+
+	ck_assert_int_eq(auth_add_secret(a, "north-secret", err, sizeof err), 0);
+	get_nonce(a, SA(c), T0, nonce, sizeof nonce);
+
+	/* valid for another hour */
+	snprintf(user, sizeof user, "%u:carol", NOW_S + 3600);
+	rest_pass("north-secret", user, pass);
+	build(&r, user, pass, REALM, nonce, STUN_PW_MD5, F_STD);
+	ck_assert_int_eq(auth_check(a, &r.m, SA(c), T0, NOW_S, &ok), AUTH_OK);
+	ck_assert_str_eq(ok.user, user);
+	ck_assert_int_eq(ok.rest, 1);
+	ck_assert_str_eq(ok.user + ok.name_off, "carol");
+	ck_assert_uint_eq(ok.keylen, 16);
+	check_signed_answer(&ok, &r, 0);
+
+	/* the same, SHA-256 */
+	build(&r, user, pass, REALM, nonce, STUN_PW_SHA256,
+	      F_USERNAME | F_REALM | F_NONCE | F_PWALGS | F_PWALG | F_MI256);
+	ck_assert_int_eq(auth_check(a, &r.m, SA(c), T0, NOW_S, &ok), AUTH_OK);
+	ck_assert_uint_eq(ok.keylen, 32);
+	check_signed_answer(&ok, &r, 1);
+
+	/* expired: a second ago, and exactly now */
+	snprintf(user, sizeof user, "%u:carol", NOW_S - 1);
+	rest_pass("north-secret", user, pass);
+	build(&r, user, pass, REALM, nonce, STUN_PW_MD5, F_STD);
+	ck_assert_int_eq(auth_check(a, &r.m, SA(c), T0, NOW_S, &ok), AUTH_WRONG);
+	snprintf(user, sizeof user, "%u:carol", NOW_S);
+	rest_pass("north-secret", user, pass);
+	build(&r, user, pass, REALM, nonce, STUN_PW_MD5, F_STD);
+	ck_assert_int_eq(auth_check(a, &r.m, SA(c), T0, NOW_S, &ok), AUTH_WRONG);
+
+	/* signed with a secret we do not have */
+	snprintf(user, sizeof user, "%u:carol", NOW_S + 60);
+	rest_pass("south-secret", user, pass);
+	build(&r, user, pass, REALM, nonce, STUN_PW_MD5, F_STD);
+	ck_assert_int_eq(auth_check(a, &r.m, SA(c), T0, NOW_S, &ok), AUTH_WRONG);
+
+	/* username alone, coturn style "EXPIRY" with no name */
+	snprintf(user, sizeof user, "%u", NOW_S + 60);
+	rest_pass("north-secret", user, pass);
+	build(&r, user, pass, REALM, nonce, STUN_PW_MD5, F_STD);
+	ck_assert_int_eq(auth_check(a, &r.m, SA(c), T0, NOW_S, &ok), AUTH_OK);
+	ck_assert_str_eq(ok.user + ok.name_off, "");
+
+	/* not a REST username at all */
+	rest_pass("north-secret", "x123:carol", pass);
+	build(&r, "x123:carol", pass, REALM, nonce, STUN_PW_MD5, F_STD);
+	ck_assert_int_eq(auth_check(a, &r.m, SA(c), T0, NOW_S, &ok), AUTH_WRONG);
+	auth_free(a);
+}
+END_TEST
+
+START_TEST(rest_two_secrets)
+{
+	struct auth *a = auth_new(REALM, nkey);
+	struct sockaddr_storage c = addr("10.10.1.50", 3478);
+	char nonce[800], user[64], pass[64], err[128];
+	struct req r;
+	struct auth_ok ok;
+
+	ck_assert_int_eq(auth_add_secret(a, "old", err, sizeof err), 0);
+	ck_assert_int_eq(auth_add_secret(a, "new", err, sizeof err), 0);
+	ck_assert_int_eq(auth_add_secret(a, "new", err, sizeof err), 0); /* dedup */
+	ck_assert_uint_eq(auth_secret_count(a), 2);
+	get_nonce(a, SA(c), T0, nonce, sizeof nonce);
+	snprintf(user, sizeof user, "%u:dave", NOW_S + 600);
+
+	rest_pass("old", user, pass);
+	build(&r, user, pass, REALM, nonce, STUN_PW_MD5, F_STD);
+	ck_assert_int_eq(auth_check(a, &r.m, SA(c), T0, NOW_S, &ok), AUTH_OK);
+	rest_pass("new", user, pass);
+	build(&r, user, pass, REALM, nonce, STUN_PW_MD5, F_STD);
+	ck_assert_int_eq(auth_check(a, &r.m, SA(c), T0, NOW_S, &ok), AUTH_OK);
+	rest_pass("other", user, pass);
+	build(&r, user, pass, REALM, nonce, STUN_PW_MD5, F_STD);
+	ck_assert_int_eq(auth_check(a, &r.m, SA(c), T0, NOW_S, &ok), AUTH_WRONG);
+	/* a static user and REST together: both work */
+	ck_assert_int_eq(auth_add_user(a, "alice:wonderland", err, sizeof err), 0);
+	build(&r, "alice", "wonderland", REALM, nonce, STUN_PW_MD5, F_STD);
+	ck_assert_int_eq(auth_check(a, &r.m, SA(c), T0, NOW_S, &ok), AUTH_OK);
+	ck_assert_int_eq(auth_add_secret(a, "", err, sizeof err), -1);
+	ck_assert_str_eq(err, "empty secret");
+	auth_free(a);
+}
+END_TEST
+
+START_TEST(missing_credentials)
+{
+	struct auth *a = mk();
+	struct sockaddr_storage c = addr("192.0.2.10", 40000);
+	char nonce[800];
+	struct req r;
+	struct auth_ok ok;
+
+	get_nonce(a, SA(c), T0, nonce, sizeof nonce);
+	/* nothing at all: the first Allocate of every client */
+	build(&r, "alice", "wonderland", REALM, nonce, STUN_PW_MD5, 0);
+	ck_assert_int_eq(auth_check(a, &r.m, SA(c), T0, NOW_S, &ok), AUTH_CHALLENGE);
+	/* credentials but no integrity: RFC 8489 says 401 with a challenge */
+	build(&r, "alice", "wonderland", REALM, nonce, STUN_PW_MD5,
+	      F_USERNAME | F_REALM | F_NONCE);
+	ck_assert_int_eq(auth_check(a, &r.m, SA(c), T0, NOW_S, &ok), AUTH_CHALLENGE);
+	/* signed, but USERNAME without NONCE, without REALM, or no user */
+	build(&r, "alice", "wonderland", REALM, nonce, STUN_PW_MD5, F_USERNAME | F_REALM | F_MI);
+	ck_assert_int_eq(auth_check(a, &r.m, SA(c), T0, NOW_S, &ok), AUTH_BAD_REQUEST);
+	build(&r, "alice", "wonderland", REALM, nonce, STUN_PW_MD5, F_USERNAME | F_NONCE | F_MI);
+	ck_assert_int_eq(auth_check(a, &r.m, SA(c), T0, NOW_S, &ok), AUTH_BAD_REQUEST);
+	build(&r, "alice", "wonderland", REALM, nonce, STUN_PW_MD5, F_REALM | F_NONCE | F_MI);
+	ck_assert_int_eq(auth_check(a, &r.m, SA(c), T0, NOW_S, &ok), AUTH_BAD_REQUEST);
+	build(&r, "alice", "wonderland", REALM, nonce, STUN_PW_MD5, F_USERNAME | F_MI256);
+	ck_assert_int_eq(auth_check(a, &r.m, SA(c), T0, NOW_S, &ok), AUTH_BAD_REQUEST);
+	auth_free(a);
+}
+END_TEST
+
+START_TEST(stale_nonce)
+{
+	struct auth *a = mk();
+	struct sockaddr_storage c = addr("192.0.2.10", 40000);
+	char nonce[800];
+	struct req r;
+	struct auth_ok ok;
+
+	get_nonce(a, SA(c), T0, nonce, sizeof nonce);
+	build(&r, "alice", "wonderland", REALM, nonce, STUN_PW_MD5, F_STD);
+	ck_assert_int_eq(auth_check(a, &r.m, SA(c), T0 + AUTH_NONCE_LIFETIME_MS - 1, NOW_S, &ok),
+			 AUTH_OK);
+	ck_assert_int_eq(auth_check(a, &r.m, SA(c), T0 + AUTH_NONCE_LIFETIME_MS, NOW_S, &ok),
+			 AUTH_STALE_NONCE);
+	ck_assert_int_eq(auth_check(a, &r.m, SA(c), T0 + 24ull * 3600 * 1000, NOW_S, &ok),
+			 AUTH_STALE_NONCE);
+	/* issued by a worker whose loop time is a little ahead: fine */
+	get_nonce(a, SA(c), T0 + 3000, nonce, sizeof nonce);
+	build(&r, "alice", "wonderland", REALM, nonce, STUN_PW_MD5, F_STD);
+	ck_assert_int_eq(auth_check(a, &r.m, SA(c), T0, NOW_S, &ok), AUTH_OK);
+	/* a clock behind the nonce by more than a lifetime: not from us */
+	get_nonce(a, SA(c), T0 + 2ull * AUTH_NONCE_LIFETIME_MS, nonce, sizeof nonce);
+	build(&r, "alice", "wonderland", REALM, nonce, STUN_PW_MD5, F_STD);
+	ck_assert_int_eq(auth_check(a, &r.m, SA(c), T0, NOW_S, &ok), AUTH_STALE_NONCE);
+	/* stale wins over a wrong password: the client retries, then gets 401 */
+	get_nonce(a, SA(c), T0, nonce, sizeof nonce);
+	build(&r, "alice", "nope", REALM, nonce, STUN_PW_MD5, F_STD);
+	ck_assert_int_eq(auth_check(a, &r.m, SA(c), T0 + AUTH_NONCE_LIFETIME_MS, NOW_S, &ok),
+			 AUTH_STALE_NONCE);
+	auth_free(a);
+}
+END_TEST
+
+START_TEST(forged_nonce)
+{
+	struct auth *a = mk();
+	struct sockaddr_storage c = addr("192.0.2.10", 40000);
+	char nonce[800], forged[800];
+	struct req r;
+	struct auth_ok ok;
+	size_t len;
+
+	get_nonce(a, SA(c), T0, nonce, sizeof nonce);
+	len = strlen(nonce);
+	ck_assert_uint_eq(len, 61);
+
+	/* a flipped MAC digit */
+	strcpy(forged, nonce);
+	forged[len - 1] = forged[len - 1] == '0' ? '1' : '0';
+	build(&r, "alice", "wonderland", REALM, forged, STUN_PW_MD5, F_STD);
+	ck_assert_int_eq(auth_check(a, &r.m, SA(c), T0, NOW_S, &ok), AUTH_STALE_NONCE);
+	/* a pushed-out expiry (one hex digit of it) */
+	strcpy(forged, nonce);
+	forged[13 + 10] = forged[13 + 10] == 'f' ? 'e' : 'f';
+	build(&r, "alice", "wonderland", REALM, forged, STUN_PW_MD5, F_STD);
+	ck_assert_int_eq(auth_check(a, &r.m, SA(c), T0, NOW_S, &ok), AUTH_STALE_NONCE);
+	/* uppercase hex, truncated, extended, other cookie, junk */
+	for (char *p = strcpy(forged, nonce) + 13; *p; p++)
+		if (*p >= 'a' && *p <= 'f')
+			*p = (char)(*p - 'a' + 'A');
+	build(&r, "alice", "wonderland", REALM, forged, STUN_PW_MD5, F_STD);
+	ck_assert_int_eq(auth_check(a, &r.m, SA(c), T0, NOW_S, &ok), AUTH_STALE_NONCE);
+	strcpy(forged, nonce);
+	forged[len - 2] = '\0';
+	build(&r, "alice", "wonderland", REALM, forged, STUN_PW_MD5, F_STD);
+	ck_assert_int_eq(auth_check(a, &r.m, SA(c), T0, NOW_S, &ok), AUTH_STALE_NONCE);
+	snprintf(forged, sizeof forged, "%s00", nonce);
+	build(&r, "alice", "wonderland", REALM, forged, STUN_PW_MD5, F_STD);
+	ck_assert_int_eq(auth_check(a, &r.m, SA(c), T0, NOW_S, &ok), AUTH_STALE_NONCE);
+	strcpy(forged, nonce);
+	forged[12] = 'B'; /* "obMatJos2gAAB": other security features */
+	build(&r, "alice", "wonderland", REALM, forged, STUN_PW_MD5, F_STD);
+	ck_assert_int_eq(auth_check(a, &r.m, SA(c), T0, NOW_S, &ok), AUTH_STALE_NONCE);
+	build(&r, "alice", "wonderland", REALM, "deadbeef", STUN_PW_MD5, F_STD);
+	ck_assert_int_eq(auth_check(a, &r.m, SA(c), T0, NOW_S, &ok), AUTH_STALE_NONCE);
+	build(&r, "alice", "wonderland", REALM, "", STUN_PW_MD5, F_STD);
+	ck_assert_int_eq(auth_check(a, &r.m, SA(c), T0, NOW_S, &ok), AUTH_STALE_NONCE);
+
+	/* another server's nonce key (or ours before a restart) */
+	{
+		uint8_t k2[32];
+		struct auth *b;
+		memcpy(k2, nkey, 32);
+		k2[0] ^= 1;
+		b = auth_new(REALM, k2);
+		get_nonce(b, SA(c), T0, forged, sizeof forged);
+		build(&r, "alice", "wonderland", REALM, forged, STUN_PW_MD5, F_STD);
+		ck_assert_int_eq(auth_check(a, &r.m, SA(c), T0, NOW_S, &ok), AUTH_STALE_NONCE);
+		auth_free(b);
+		/* another realm, same key: the nonce is bound to the realm */
+		b = auth_new("other.example", nkey);
+		get_nonce(b, SA(c), T0, forged, sizeof forged);
+		ck_assert_str_ne(forged, nonce);
+		auth_free(b);
+	}
+	auth_free(a);
+}
+END_TEST
+
+START_TEST(nonce_other_client)
+{
+	struct auth *a = mk();
+	struct sockaddr_storage c = addr("192.0.2.10", 40000);
+	struct sockaddr_storage other = addr("192.0.2.11", 40000);
+	struct sockaddr_storage newport = addr("192.0.2.10", 40001);
+	struct sockaddr_storage mapped = addr("::ffff:192.0.2.10", 40002);
+	struct sockaddr_storage v6 = addr("2001:db8::10", 40000);
+	char nonce[800];
+	struct req r;
+	struct auth_ok ok;
+
+	get_nonce(a, SA(c), T0, nonce, sizeof nonce);
+	build(&r, "alice", "wonderland", REALM, nonce, STUN_PW_MD5, F_STD);
+	ck_assert_int_eq(auth_check(a, &r.m, SA(other), T0, NOW_S, &ok), AUTH_STALE_NONCE);
+	ck_assert_int_eq(auth_check(a, &r.m, SA(v6), T0, NOW_S, &ok), AUTH_STALE_NONCE);
+	/* the port is not bound: TCP reconnects, NAT rebinding */
+	ck_assert_int_eq(auth_check(a, &r.m, SA(newport), T0, NOW_S, &ok), AUTH_OK);
+	/* the same IPv4 client seen on a dual-stack socket */
+	ck_assert_int_eq(auth_check(a, &r.m, SA(mapped), T0, NOW_S, &ok), AUTH_OK);
+	auth_free(a);
+}
+END_TEST
+
+START_TEST(wrong_credentials)
+{
+	struct auth *a = mk();
+	struct sockaddr_storage c = addr("192.0.2.10", 40000);
+	char nonce[800];
+	struct req r;
+	struct auth_ok ok;
+
+	get_nonce(a, SA(c), T0, nonce, sizeof nonce);
+	build(&r, "alice", "Wonderland", REALM, nonce, STUN_PW_MD5, F_STD);
+	ck_assert_int_eq(auth_check(a, &r.m, SA(c), T0, NOW_S, &ok), AUTH_WRONG);
+	build(&r, "mallory", "wonderland", REALM, nonce, STUN_PW_MD5, F_STD);
+	ck_assert_int_eq(auth_check(a, &r.m, SA(c), T0, NOW_S, &ok), AUTH_WRONG);
+	build(&r, "alice", "wonderland", "other.example", nonce, STUN_PW_MD5, F_STD);
+	ck_assert_int_eq(auth_check(a, &r.m, SA(c), T0, NOW_S, &ok), AUTH_WRONG);
+	build(&r, "alice", "wonderland", REALM, nonce, STUN_PW_SHA256,
+	      F_USERNAME | F_REALM | F_NONCE | F_PWALGS | F_MI256 | F_PWALG);
+	r.buf[r.m.attrs[r.m.mi256].off + 4] ^= 1; /* corrupt the MAC */
+	ck_assert_int_eq(auth_check(a, &r.m, SA(c), T0, NOW_S, &ok), AUTH_WRONG);
+	/* no REST secrets configured: an EXPIRY:NAME name is just unknown */
+	build(&r, "9999999999:alice", "x", REALM, nonce, STUN_PW_MD5, F_STD);
+	ck_assert_int_eq(auth_check(a, &r.m, SA(c), T0, NOW_S, &ok), AUTH_WRONG);
+	auth_free(a);
+}
+END_TEST
+
+START_TEST(userhash)
+{
+	struct auth *a = mk();
+	struct sockaddr_storage c = addr("192.0.2.10", 40000);
+	char nonce[800];
+	struct req r;
+	struct auth_ok ok;
+
+	get_nonce(a, SA(c), T0, nonce, sizeof nonce);
+	build(&r, "alice", "wonderland", REALM, nonce, STUN_PW_SHA256,
+	      F_USERHASH | F_REALM | F_NONCE | F_PWALGS | F_PWALG | F_MI256);
+	ck_assert_int_eq(auth_check(a, &r.m, SA(c), T0, NOW_S, &ok), AUTH_OK);
+	ck_assert_str_eq(ok.user, "alice");
+	ck_assert_int_eq(ok.alg, STUN_PW_SHA256);
+	check_signed_answer(&ok, &r, 1);
+	build(&r, "alice", "wrong", REALM, nonce, STUN_PW_SHA256,
+	      F_USERHASH | F_REALM | F_NONCE | F_PWALGS | F_PWALG | F_MI256);
+	ck_assert_int_eq(auth_check(a, &r.m, SA(c), T0, NOW_S, &ok), AUTH_WRONG);
+	build(&r, "nobody", "wonderland", REALM, nonce, STUN_PW_MD5,
+	      F_USERHASH | F_REALM | F_NONCE | F_MI);
+	ck_assert_int_eq(auth_check(a, &r.m, SA(c), T0, NOW_S, &ok), AUTH_WRONG);
+	auth_free(a);
+}
+END_TEST
+
+START_TEST(nonce_make_is_pure)
+{
+	struct auth *a = mk();
+	struct sockaddr_storage c = addr("192.0.2.10", 40000);
+	struct sockaddr_storage c2 = addr("192.0.2.10", 1); /* port ignored */
+	char n1[128], n2[128], n3[128];
+	struct mallinfo2 before, after;
+
+	ck_assert_uint_eq(auth_nonce_make(a, SA(c), T0, n1, sizeof n1), 61);
+	ck_assert_uint_eq(auth_nonce_make(a, SA(c), T0, n2, sizeof n2), 61);
+	ck_assert_str_eq(n1, n2);
+	ck_assert_uint_eq(auth_nonce_make(a, SA(c2), T0, n2, sizeof n2), 61);
+	ck_assert_str_eq(n1, n2);
+	ck_assert_uint_eq(auth_nonce_make(a, SA(c), T0 + 1, n3, sizeof n3), 61);
+	ck_assert_str_ne(n1, n3);
+	ck_assert_int_eq(strncmp(n1, "obMatJos2gAAA", 13), 0);
+	for (const char *p = n1; *p; p++)
+		ck_assert(*p > 0x20 && *p < 0x7f && *p != '"' && *p != '\\');
+	/* too small a buffer: nothing, and still NUL-terminated */
+	ck_assert_uint_eq(auth_nonce_make(a, SA(c), T0, n3, 61), 0);
+	ck_assert_str_eq(n3, "");
+
+	/* a flood of challenges leaves the heap as it was */
+	before = mallinfo2();
+	for (uint64_t i = 0; i < 20000; i++)
+		auth_nonce_make(a, SA(c), T0 + i, n2, sizeof n2);
+	after = mallinfo2();
+	ck_assert_uint_eq(before.uordblks, after.uordblks);
+	auth_free(a);
+	auth_thread_cleanup();
+}
+END_TEST
+
+START_TEST(check_does_not_grow_heap)
+{
+	struct auth *a = mk();
+	struct sockaddr_storage c = addr("192.0.2.10", 40000);
+	char nonce[800];
+	struct req r;
+	struct auth_ok ok;
+	struct mallinfo2 before, after;
+
+	get_nonce(a, SA(c), T0, nonce, sizeof nonce);
+	build(&r, "alice", "wonderland", REALM, nonce, STUN_PW_MD5, F_STD);
+	ck_assert_int_eq(auth_check(a, &r.m, SA(c), T0, NOW_S, &ok), AUTH_OK);
+	before = mallinfo2();
+	for (int i = 0; i < 5000; i++)
+		ck_assert_int_eq(auth_check(a, &r.m, SA(c), T0, NOW_S, &ok), AUTH_OK);
+	after = mallinfo2();
+	ck_assert_uint_eq(before.uordblks, after.uordblks);
+	auth_free(a);
+}
+END_TEST
+
+START_TEST(add_user_errors)
+{
+	struct auth *a = auth_new(REALM, nkey);
+	char err[256];
+
+	ck_assert_int_eq(auth_add_user(a, "alice", err, sizeof err), -1);
+	ck_assert_str_eq(err, "expected NAME:PASSWORD");
+	ck_assert_int_eq(auth_add_user(a, ":pw", err, sizeof err), -1);
+	ck_assert_str_eq(err, "empty user name");
+	ck_assert_int_eq(auth_add_user(a, "bob:", err, sizeof err), -1);
+	ck_assert_str_eq(err, "empty password");
+	ck_assert_int_eq(auth_add_user(a, "b\tob:x", err, sizeof err), -1);
+	ck_assert_uint_eq(auth_user_count(a), 0);
+	ck_assert_ptr_null(auth_new("", nkey));
+	ck_assert_ptr_null(auth_new(NULL, nkey));
+	ck_assert_str_eq(auth_realm(a), REALM);
+	auth_free(a);
+	auth_free(NULL);
+}
+END_TEST
+
+START_TEST(duplicate_and_many_users)
+{
+	struct auth *a = auth_new(REALM, nkey);
+	struct sockaddr_storage c = addr("192.0.2.10", 40000);
+	char nonce[800], err[256], up[64];
+	struct req r;
+	struct auth_ok ok;
+
+	for (int i = 0; i < 3000; i++) {
+		snprintf(up, sizeof up, "user%d:pass%d", i, i);
+		ck_assert_int_eq(auth_add_user(a, up, err, sizeof err), 0);
+	}
+	ck_assert_int_eq(auth_add_user(a, "user7:changed", err, sizeof err), 0);
+	ck_assert_uint_eq(auth_user_count(a), 3000);
+	get_nonce(a, SA(c), T0, nonce, sizeof nonce);
+	build(&r, "user2999", "pass2999", REALM, nonce, STUN_PW_MD5, F_STD);
+	ck_assert_int_eq(auth_check(a, &r.m, SA(c), T0, NOW_S, &ok), AUTH_OK);
+	build(&r, "user0", "pass0", REALM, nonce, STUN_PW_MD5, F_USERHASH | F_REALM | F_NONCE | F_MI);
+	ck_assert_int_eq(auth_check(a, &r.m, SA(c), T0, NOW_S, &ok), AUTH_OK);
+	ck_assert_str_eq(ok.user, "user0");
+	build(&r, "user7", "pass7", REALM, nonce, STUN_PW_MD5, F_STD);
+	ck_assert_int_eq(auth_check(a, &r.m, SA(c), T0, NOW_S, &ok), AUTH_WRONG);
+	build(&r, "user7", "changed", REALM, nonce, STUN_PW_MD5, F_STD);
+	ck_assert_int_eq(auth_check(a, &r.m, SA(c), T0, NOW_S, &ok), AUTH_OK);
+	build(&r, "user7", "changed", REALM, nonce, STUN_PW_MD5, F_USERHASH | F_REALM | F_NONCE | F_MI);
+	ck_assert_int_eq(auth_check(a, &r.m, SA(c), T0, NOW_S, &ok), AUTH_OK);
+	auth_free(a);
+}
+END_TEST
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+START_TEST(userfile)
+{
+	struct auth *a = auth_new(REALM, nkey);
+	struct sockaddr_storage c = addr("192.0.2.10", 40000);
+	char dir[] = "/tmp/test_auth.XXXXXX", path[128], err[512], want[256], nonce[800];
+	struct req r;
+	struct auth_ok ok;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/users", dir);
+	write_file(path, "# lab users\n"
+			 "\n"
+			 "alice:wonderland\n"
+			 "   bob:builder  \r\n"
+			 "\t# indented comment\n"
+			 "carol:c#1:x\n");
+	ck_assert_int_eq(auth_load_userfile(a, path, err, sizeof err), 0);
+	ck_assert_uint_eq(auth_user_count(a), 3);
+	get_nonce(a, SA(c), T0, nonce, sizeof nonce);
+	build(&r, "bob", "builder", REALM, nonce, STUN_PW_MD5, F_STD);
+	ck_assert_int_eq(auth_check(a, &r.m, SA(c), T0, NOW_S, &ok), AUTH_OK);
+	build(&r, "carol", "c#1:x", REALM, nonce, STUN_PW_MD5, F_STD);
+	ck_assert_int_eq(auth_check(a, &r.m, SA(c), T0, NOW_S, &ok), AUTH_OK);
+
+	write_file(path, "alice:wonderland\n# fine\nno-colon-here\n");
+	ck_assert_int_eq(auth_load_userfile(a, path, err, sizeof err), -1);
+	snprintf(want, sizeof want, "%s:3: expected NAME:PASSWORD", path);
+	ck_assert_str_eq(err, want);
+	write_file(path, "\n\n\n\ndave:\n");
+	ck_assert_int_eq(auth_load_userfile(a, path, err, sizeof err), -1);
+	snprintf(want, sizeof want, "%s:5: empty password", path);
+	ck_assert_str_eq(err, want);
+	unlink(path);
+	ck_assert_int_eq(auth_load_userfile(a, path, err, sizeof err), -1);
+	snprintf(want, sizeof want, "%s: cannot open: No such file or directory", path);
+	ck_assert_str_eq(err, want);
+	rmdir(dir);
+	auth_free(a);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("auth");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, static_md5_ok);
+	tcase_add_test(tc, sha256_password_algorithm);
+	tcase_add_test(tc, password_algorithms_mismatch);
+	tcase_add_test(tc, rest_credentials);
+	tcase_add_test(tc, rest_two_secrets);
+	tcase_add_test(tc, missing_credentials);
+	tcase_add_test(tc, stale_nonce);
+	tcase_add_test(tc, forged_nonce);
+	tcase_add_test(tc, nonce_other_client);
+	tcase_add_test(tc, wrong_credentials);
+	tcase_add_test(tc, userhash);
+	tcase_add_test(tc, nonce_make_is_pure);
+	tcase_add_test(tc, check_does_not_grow_heap);
+	tcase_add_test(tc, add_user_errors);
+	tcase_add_test(tc, duplicate_and_many_users);
+	tcase_add_test(tc, userfile);
+	tcase_set_timeout(tc, 60);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	auth_thread_cleanup();
+	return failed != 0;
+}
