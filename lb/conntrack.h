@@ -46,6 +46,7 @@ struct ct_flow {
 	uint32_t next[2];      /* hash chains: entry reference, 0 ends */
 	uint32_t last;         /* last packet, seconds */
 	uint32_t idle;         /* idle timeout while established, seconds */
+	uint32_t aff_last;     /* when this flow last refreshed its affinity */
 	uint16_t svc, real;
 	uint8_t state;         /* enum ct_tcp_state */
 	uint8_t fin;           /* bit per direction that sent FIN */

@@ -64,6 +64,8 @@ struct lb_service {
 	struct lb_addr snat_src; /* snat: the address reals see; default vip */
 	uint32_t affinity_timeout; /* seconds, for LB_SOURCE */
 	uint32_t tcp_timeout, udp_timeout;
+	uint32_t only_fault;    /* exists only under this fault (M11) */
+	uint8_t intercept;      /* M11: also takes flows to reals' own address */
 	uint16_t outbound[LB_MAX_OUTBOUND]; /* R25: ports reals call out to */
 	uint8_t noutbound;
 	struct lb_monitor_cfg mon;
@@ -72,6 +74,7 @@ struct lb_service {
 	uint32_t active;
 	struct lb_counters c;
 	uint32_t no_real;       /* new flows dropped: no real available */
+	uint32_t line;          /* where the config declared it */
 };
 
 struct lb_config {

@@ -8,6 +8,7 @@
 
 #include <uv.h>
 
+#include "auth.h"
 #include "conf.h"
 #include "io/relay.h"
 #include "log.h"
@@ -196,6 +197,8 @@ stop:
 		worker_stop(&a->ws[i]);
 	relay_reservations_free();
 out:
+	auth_thread_cleanup();
+	stun_thread_cleanup();
 	if (a->tls)
 		SSL_CTX_free(a->tls);
 	conf_free(&a->conf);

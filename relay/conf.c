@@ -379,6 +379,7 @@ int conf_build(struct relay_conf *c, char *err, size_t errlen)
 			return -1;
 	for (int i = 0; i < c->nlisten; i++)
 		peerfilter_add_self(c->filter, (struct sockaddr *)&c->listen[i].addr);
+	peerfilter_set_relay_ports(c->filter, c->port_lo, c->port_hi);
 	for (int fam = 0; fam < 2; fam++)
 		if (c->has_relay[fam]) {
 			peerfilter_add_self(c->filter, (struct sockaddr *)&c->relay_bind[fam]);

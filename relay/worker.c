@@ -3,6 +3,7 @@
  * time, so each allocation lives and dies on one thread without locks. */
 #include <stdlib.h>
 
+#include "auth.h"
 #include "log.h"
 #include "worker.h"
 
@@ -21,6 +22,8 @@ static void run(void *arg)
 	struct worker *w = arg;
 
 	uv_run(&w->loop, UV_RUN_DEFAULT);
+	auth_thread_cleanup();
+	stun_thread_cleanup();
 }
 
 int worker_start(struct worker *w, struct relay_conf *c, SSL_CTX *tls, int id)

@@ -11,19 +11,28 @@
 
 /* One MAC context per thread and digest, made once and re-keyed per call,
  * so checking integrity does not allocate. */
+static _Thread_local EVP_MAC_CTX *mac_ctxs[2];
+
+void stun_thread_cleanup(void)
+{
+	for (int i = 0; i < 2; i++) {
+		EVP_MAC_CTX_free(mac_ctxs[i]);
+		mac_ctxs[i] = NULL;
+	}
+}
+
 static EVP_MAC_CTX *mac_ctx(int sha256)
 {
-	static _Thread_local EVP_MAC_CTX *ctx[2];
 	int i = sha256 ? 1 : 0;
 
-	if (!ctx[i]) {
+	if (!mac_ctxs[i]) {
 		EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
 		if (!mac)
 			return NULL;
-		ctx[i] = EVP_MAC_CTX_new(mac);
+		mac_ctxs[i] = EVP_MAC_CTX_new(mac);
 		EVP_MAC_free(mac); /* the context holds its own reference */
 	}
-	return ctx[i];
+	return mac_ctxs[i];
 }
 
 int stun_hmac(int sha256, const uint8_t *key, size_t keylen,

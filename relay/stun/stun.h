@@ -224,6 +224,9 @@ int turn_chdata_parse(const uint8_t *buf, size_t len, int stream,
 int turn_chdata_wrap(uint8_t *buf, size_t cap, uint16_t channel,
 		     uint16_t data_len, int stream);
 
+/* Free the calling thread's cached MAC contexts (at thread exit). */
+void stun_thread_cleanup(void);
+
 /* Fill a fresh random transaction id. */
 void stun_tid_random(uint8_t tid[STUN_TID_LEN]);
 

@@ -39,6 +39,13 @@ void turn_send_indication(struct server *s, const struct stun_msg *m, struct all
 		s->st.drops[DROP_NO_PERMISSION]++;
 		return;
 	}
+	/* Permissions are per IP: the port is vetted here, so that a
+	 * permission for our own relayed address does not reach our
+	 * listeners. Channels were vetted with their port at bind time. */
+	if (!peerfilter_permits(s->conf->filter, (struct sockaddr *)&ss)) {
+		s->st.drops[DROP_FILTERED]++;
+		return;
+	}
 	to_peer(s, a, (struct sockaddr *)&ss, da->val, da->len);
 }
 

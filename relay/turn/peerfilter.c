@@ -52,6 +52,7 @@ struct peerfilter {
 	size_t nrules;
 	struct self *self;
 	size_t nself;
+	uint16_t relay_lo, relay_hi; /* self ports that are relayed addresses */
 };
 
 #define V4(a, b, c, d) {a, b, c, d}
@@ -170,8 +171,6 @@ static int allowed(const struct peerfilter *f, uint8_t fam, const uint8_t *addr)
 {
 	struct best b = {-1, 0, 0};
 
-	if (is_self(f, fam, addr))
-		return 0;
 	for (size_t i = 0; i < sizeof builtin / sizeof builtin[0]; i++)
 		consider(&b, &builtin[i], 0, fam, addr);
 	for (size_t i = 0; i < f->nrules; i++)
@@ -185,14 +184,30 @@ int peerfilter_permits(const struct peerfilter *f, const struct sockaddr *peer)
 
 	if (normalise(peer, &fam, addr) < 0)
 		return 0;
+	/* Our own address: only a relayed transport address may be a peer
+	 * (two clients of one relay talking to each other); any other port
+	 * of ours, the listeners above all, would loop. */
+	if (is_self(f, fam, addr)) {
+		int port = ntohs(peer->sa_family == AF_INET6
+					 ? ((const struct sockaddr_in6 *)peer)->sin6_port
+					 : ((const struct sockaddr_in *)peer)->sin_port);
+		if (!f->relay_hi || port < f->relay_lo || port > f->relay_hi)
+			return 0;
+	}
 	if (!allowed(f, fam, addr))
 		return 0;
 	if (fam == 6 && addr[0] == 0x20 && addr[1] == 0x02) { /* 6to4 */
 		uint8_t v4[16] = {addr[2], addr[3], addr[4], addr[5]};
-		if (!allowed(f, 4, v4))
+		if (is_self(f, 4, v4) || !allowed(f, 4, v4))
 			return 0;
 	}
 	return 1;
+}
+
+void peerfilter_set_relay_ports(struct peerfilter *f, uint16_t lo, uint16_t hi)
+{
+	f->relay_lo = lo;
+	f->relay_hi = hi;
 }
 
 int peerfilter_add_self(struct peerfilter *f, const struct sockaddr *own)

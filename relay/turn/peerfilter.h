@@ -8,6 +8,7 @@
 #define EDGELAB_PEERFILTER_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/socket.h>
 
 struct peerfilter;
@@ -17,8 +18,10 @@ void peerfilter_free(struct peerfilter *f);
 /* "10.0.0.0/8", "2001:db8::/32", "192.0.2.1" (a host). 0, or -1 + reason. */
 int peerfilter_allow(struct peerfilter *f, const char *cidr, char *err, size_t errlen);
 int peerfilter_deny(struct peerfilter *f, const char *cidr, char *err, size_t errlen);
-/* The relay's own addresses: never a peer (loops). */
+/* The relay's own addresses: never a peer (loops), except on a port of
+ * the relay range, where they are other clients' relayed addresses. */
 int peerfilter_add_self(struct peerfilter *f, const struct sockaddr *own);
+void peerfilter_set_relay_ports(struct peerfilter *f, uint16_t lo, uint16_t hi);
 /* 1 if the relay may send to peer, 0 if it must answer 403. */
 int peerfilter_permits(const struct peerfilter *f, const struct sockaddr *peer);
 

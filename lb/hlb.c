@@ -1,0 +1,158 @@
+/* hlb.c: the HLB emulator's entry point (SPEC §4). `hlb --config FILE`
+ * runs the balancer; `hlb ctl ...` talks to a running one. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "hlb_config.h"
+#include "ctl.h"
+#include "engine.h"
+#include "fault.h"
+#include "monitor.h"
+#include "route.h"
+#include "tun.h"
+
+static struct lb_config cfg;
+static struct engine eng;
+static struct monitor mon;
+static struct ctl_server ctl;
+static uv_signal_t sig_int, sig_term;
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: hlb --config FILE [--fault NAME]... [--socket PATH] [--check] [--no-routes]\n"
+		"       hlb ctl [--socket PATH] list|stats|enable|disable|drain SERVICE REAL\n"
+		"faults: %s\n", fault_names());
+}
+
+static void on_signal(uv_signal_t *s, int signum)
+{
+	fprintf(stderr, "hlb: signal %d, stopping\n", signum);
+	uv_stop(s->loop);
+}
+
+static void print_summary(void)
+{
+	char out[16384];
+
+	eng.cfg = &cfg;
+	eng.loop = uv_default_loop();
+	ctl_execute(&eng, "list", out, sizeof(out));
+	fputs(strchr(out, '\n') + 1, stdout);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "fault", required_argument, NULL, 'f' },
+		{ "socket", required_argument, NULL, 's' },
+		{ "check", no_argument, NULL, 'k' },
+		{ "no-routes", no_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *config = NULL, *sock = NULL;
+	unsigned faults = 0;
+	int check = 0, routes = 1, c, rc, fd;
+	char err[512];
+	uv_loop_t *loop;
+
+	if (argc > 1 && strcmp(argv[1], "ctl") == 0)
+		return ctl_client_main(argc - 2, argv + 2);
+	while ((c = getopt_long(argc, argv, "c:f:s:hV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': config = optarg; break;
+		case 's': sock = optarg; break;
+		case 'k': check = 1; break;
+		case 'n': routes = 0; break;
+		case 'f': {
+			unsigned bit = fault_parse(optarg);
+
+			if (!bit) {
+				fprintf(stderr, "hlb: unknown fault '%s'\n", optarg);
+				usage(stderr);
+				return 2;
+			}
+			faults |= bit;
+			break;
+		}
+		case 'h': usage(stdout); return 0;
+		case 'V': printf("hlb %s\n", EDGELAB_VERSION); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (!config || optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (lb_config_load(&cfg, config, err, sizeof(err)) < 0) {
+		fprintf(stderr, "hlb: %s\n", err);
+		return 1;
+	}
+	if (sock)
+		snprintf(cfg.socket, sizeof(cfg.socket), "%s", sock);
+	cfg.faults = faults;
+	fault_apply(&cfg);
+	if (check) {
+		print_summary();
+		return 0;
+	}
+
+	signal(SIGPIPE, SIG_IGN);
+	fd = tun_open(cfg.tun);
+	if (fd < 0) {
+		fprintf(stderr, "hlb: tun %s: %s\n", cfg.tun, strerror(-fd));
+		return 1;
+	}
+	if (routes && (rc = route_setup(&cfg)) < 0) {
+		fprintf(stderr, "hlb: policy routing setup failed\n");
+		route_teardown(&cfg);
+		close(fd);
+		return 1;
+	}
+	loop = uv_default_loop();
+	rc = engine_start(&eng, loop, &cfg, fd);
+	if (rc == 0 && (rc = ctl_listen(&ctl, loop, cfg.socket, &eng)) < 0)
+		fprintf(stderr, "hlb: control socket %s: %s\n", cfg.socket,
+			uv_strerror(rc));
+	if (rc == 0)
+		rc = monitor_start(&mon, loop, &eng);
+	if (rc < 0) {
+		if (routes)
+			route_teardown(&cfg);
+		return 1;
+	}
+	uv_signal_init(loop, &sig_int);
+	uv_signal_init(loop, &sig_term);
+	uv_signal_start(&sig_int, on_signal, SIGINT);
+	uv_signal_start(&sig_term, on_signal, SIGTERM);
+	fprintf(stderr, "hlb: %d service(s), tun %s, control %s", cfg.nsvc,
+		cfg.tun, cfg.socket);
+	for (unsigned b = 1; b; b <<= 1)
+		if (cfg.faults & b)
+			fprintf(stderr, ", fault %s", fault_name(b));
+	fprintf(stderr, "\n");
+
+	uv_run(loop, UV_RUN_DEFAULT);
+
+	monitor_stop(&mon);
+	ctl_close(&ctl);
+	engine_stop(&eng);
+	uv_close((uv_handle_t *)&sig_int, NULL);
+	uv_close((uv_handle_t *)&sig_term, NULL);
+	uv_run(loop, UV_RUN_DEFAULT);
+	uv_loop_close(loop);
+	if (routes)
+		route_teardown(&cfg);
+	nat_free(&eng.nat);
+	close(fd);
+	return 0;
+}

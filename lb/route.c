@@ -1,0 +1,353 @@
+/* route.c: policy rules and the TUN route table through libnl (route.h
+ * has the layout and why). */
+#include "route.h"
+#include "fault.h"
+
+#include <errno.h>
+#include <linux/fib_rules.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <netlink/route/route.h>
+#include <netlink/route/rule.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#define LOCAL_TABLE 255
+
+static int af(int family)
+{
+	return family == 4 ? AF_INET : AF_INET6;
+}
+
+static int write_sysctl(const char *path, const char *val)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f)
+		return -errno;
+	fputs(val, f);
+	return fclose(f) == 0 ? 0 : -EIO;
+}
+
+static struct nl_addr *host_addr(const struct lb_addr *a)
+{
+	struct nl_addr *n = nl_addr_build(af(a->family), a->a,
+					  a->family == 4 ? 4 : 16);
+
+	if (n)
+		nl_addr_set_prefixlen(n, a->family == 4 ? 32 : 128);
+	return n;
+}
+
+struct sel {
+	int family;
+	uint32_t prio;
+	uint32_t table;
+	uint8_t action;
+	uint32_t goto_prio;
+	const char *iif;
+	const struct lb_addr *src, *dst;
+	uint8_t proto;
+	uint16_t sport;
+	uint16_t dport_lo, dport_hi;
+};
+
+static int rule_do(struct nl_sock *sk, const struct sel *s, int add)
+{
+	struct rtnl_rule *r = rtnl_rule_alloc();
+	struct nl_addr *a;
+	int rc;
+
+	if (!r)
+		return -ENOMEM;
+	rtnl_rule_set_family(r, af(s->family));
+	rtnl_rule_set_prio(r, s->prio);
+	rtnl_rule_set_action(r, s->action);
+	if (s->action == FR_ACT_TO_TBL)
+		rtnl_rule_set_table(r, s->table);
+	if (s->action == FR_ACT_GOTO)
+		rtnl_rule_set_goto(r, s->goto_prio);
+	if (s->iif)
+		rtnl_rule_set_iif(r, s->iif);
+	if (s->src && (a = host_addr(s->src))) {
+		rtnl_rule_set_src(r, a);
+		nl_addr_put(a);
+	}
+	if (s->dst && (a = host_addr(s->dst))) {
+		rtnl_rule_set_dst(r, a);
+		nl_addr_put(a);
+	}
+	if (s->proto)
+		rtnl_rule_set_ipproto(r, s->proto);
+	if (s->sport)
+		rtnl_rule_set_sport(r, s->sport);
+	if (s->dport_lo)
+		rtnl_rule_set_dport_range(r, s->dport_lo, s->dport_hi);
+	rc = add ? rtnl_rule_add(sk, r, NLM_F_CREATE | NLM_F_EXCL)
+		 : rtnl_rule_delete(sk, r, 0);
+	rtnl_rule_put(r);
+	if (add && rc == -NLE_EXIST)
+		rc = 0; /* two services may need the same rule */
+	return rc;
+}
+
+static int steer(struct nl_sock *sk, const struct lb_config *cfg,
+		 struct sel s)
+{
+	int rc;
+
+	s.prio = cfg->pref + 1;
+	s.table = cfg->table;
+	s.action = FR_ACT_TO_TBL;
+	rc = rule_do(sk, &s, 1);
+	if (rc < 0) {
+		char a[64] = "", b[64] = "";
+
+		if (s.src)
+			lb_addr_str(s.src, a, sizeof(a));
+		if (s.dst)
+			lb_addr_str(s.dst, b, sizeof(b));
+		fprintf(stderr, "hlb: rule from %s to %s proto %u sport %u dport %u: %s\n",
+			a, b, s.proto, s.sport, s.dport_lo, nl_geterror(rc));
+	}
+	return rc;
+}
+
+static int service_rules(struct nl_sock *sk, const struct lb_config *cfg,
+			 const struct lb_service *v)
+{
+	struct sel s = { .family = v->vip.family, .proto = v->proto };
+	int rc = 0, fam = v->vip.family;
+
+	s.dst = &v->vip;
+	rc |= steer(sk, cfg, s);
+	if (v->mode == LB_SNAT && !lb_addr_eq(&v->snat_src, &v->vip)) {
+		s.dst = &v->snat_src;
+		s.dport_lo = cfg->snat_lo;
+		s.dport_hi = cfg->snat_hi;
+		rc |= steer(sk, cfg, s);
+	}
+	for (int i = 0; i < v->nreals; i++) {
+		const struct lb_real *r = &v->reals[i];
+		struct sel t = { .family = fam, .proto = v->proto, .src = &r->addr };
+
+		if (v->mode == LB_DNAT) {
+			t.sport = r->port;
+			rc |= steer(sk, cfg, t);
+			t.sport = 0;
+		}
+		for (int j = 0; j < v->noutbound; j++) {
+			t.dport_lo = t.dport_hi = v->outbound[j];
+			rc |= steer(sk, cfg, t);
+		}
+		if (v->intercept) {
+			struct sel u = { .family = fam, .proto = v->proto,
+					 .dst = &r->addr, .dport_lo = v->port,
+					 .dport_hi = v->port };
+			rc |= steer(sk, cfg, u);
+		}
+		if (fam == 4) {
+			/* ICMPv6 is left alone: neighbour discovery must
+			 * never be steered. */
+			struct sel w = { .family = 4, .proto = IPPROTO_ICMP,
+					 .src = &r->addr };
+			rc |= steer(sk, cfg, w);
+		}
+		if (cfg->faults & LB_FAULT_SNAT_ALL_OUTBOUND) { /* M3: all of it */
+			struct sel w = { .family = fam, .src = &r->addr };
+			rc |= steer(sk, cfg, w);
+		}
+	}
+	if (fam == 4) {
+		struct sel w = { .family = 4, .proto = IPPROTO_ICMP, .dst = &v->vip };
+		rc |= steer(sk, cfg, w);
+	}
+	return rc ? -EIO : 0;
+}
+
+static int table_route(struct nl_sock *sk, const struct lb_config *cfg,
+		       int family, int ifindex, int add)
+{
+	struct rtnl_route *rt = rtnl_route_alloc();
+	struct rtnl_nexthop *nh = rtnl_route_nh_alloc();
+	struct nl_addr *dst = NULL;
+	int rc;
+
+	if (!rt || !nh) {
+		rtnl_route_put(rt);
+		rtnl_route_nh_free(nh);
+		return -ENOMEM;
+	}
+	nl_addr_parse("default", af(family), &dst);
+	rtnl_route_set_family(rt, (uint8_t)af(family));
+	rtnl_route_set_table(rt, cfg->table);
+	rtnl_route_set_dst(rt, dst);
+	rtnl_route_set_scope(rt, RT_SCOPE_LINK);
+	rtnl_route_nh_set_ifindex(nh, ifindex);
+	rtnl_route_add_nexthop(rt, nh);
+	rc = add ? rtnl_route_add(sk, rt, NLM_F_CREATE | NLM_F_REPLACE)
+		 : rtnl_route_delete(sk, rt, 0);
+	nl_addr_put(dst);
+	rtnl_route_put(rt);
+	return rc;
+}
+
+struct sweep_ctx {
+	struct nl_sock *sk;
+	uint32_t lo, hi;
+	int family;
+	int local0;
+};
+
+static void sweep_rule(struct nl_object *o, void *arg)
+{
+	struct rtnl_rule *r = (struct rtnl_rule *)o;
+	struct sweep_ctx *c = arg;
+	uint32_t p = rtnl_rule_get_prio(r);
+
+	/* The cache may hold every family whatever was asked for. */
+	if (rtnl_rule_get_family(r) != c->family)
+		return;
+	if (p == 0 && rtnl_rule_get_table(r) == LOCAL_TABLE)
+		c->local0 = 1;
+	if (p >= c->lo && p <= c->hi)
+		rtnl_rule_delete(c->sk, r, 0);
+}
+
+/* Delete every rule in hlb's priority band; 1 when a pref-0 local rule
+ * exists, 0 when not, negative on error. */
+static int sweep(struct nl_sock *sk, const struct lb_config *cfg, int family)
+{
+	struct nl_cache *cache;
+	struct sweep_ctx c = { sk, cfg->pref, cfg->pref + 100, af(family), 0 };
+	int rc = rtnl_rule_alloc_cache(sk, af(family), &cache);
+
+	if (rc < 0)
+		return rc;
+	nl_cache_foreach(cache, sweep_rule, &c);
+	nl_cache_free(cache);
+	return c.local0;
+}
+
+static int family_used(const struct lb_config *cfg, int family)
+{
+	for (int i = 0; i < cfg->nsvc; i++)
+		if (cfg->svc[i].vip.family == family)
+			return 1;
+	return 0;
+}
+
+static int setup_family(struct nl_sock *sk, const struct lb_config *cfg,
+			int family, int ifindex)
+{
+	struct sel s = { .family = family };
+	int rc, local0;
+
+	local0 = sweep(sk, cfg, family);
+	if (local0 < 0)
+		return local0;
+	rc = table_route(sk, cfg, family, ifindex, 1);
+	if (rc < 0) {
+		fprintf(stderr, "hlb: route default dev %s table %u: %s\n",
+			cfg->tun, cfg->table, nl_geterror(rc));
+		return rc;
+	}
+	/* Local lookups move after hlb's rules; add before deleting so no
+	 * moment passes without one. */
+	s.prio = cfg->pref + 100;
+	s.action = FR_ACT_TO_TBL;
+	s.table = LOCAL_TABLE;
+	rc = rule_do(sk, &s, 1);
+	if (rc < 0)
+		return rc;
+	if (local0) {
+		s.prio = 0;
+		rc = rule_do(sk, &s, 0);
+		if (rc < 0)
+			return rc;
+	}
+	s.prio = cfg->pref;
+	s.action = FR_ACT_GOTO;
+	s.goto_prio = cfg->pref + 100;
+	s.iif = cfg->tun;
+	rc = rule_do(sk, &s, 1);
+	if (rc < 0) {
+		fprintf(stderr, "hlb: rule iif %s goto: %s\n", cfg->tun,
+			nl_geterror(rc));
+		return rc;
+	}
+	for (int i = 0; i < cfg->nsvc; i++) {
+		if (cfg->svc[i].vip.family != family)
+			continue;
+		rc = service_rules(sk, cfg, &cfg->svc[i]);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+int route_setup(const struct lb_config *cfg)
+{
+	struct nl_sock *sk = nl_socket_alloc();
+	char path[128];
+	int ifindex = (int)if_nametoindex(cfg->tun), rc = 0;
+
+	if (!sk)
+		return -ENOMEM;
+	if (!ifindex) {
+		nl_socket_free(sk);
+		return -ENODEV;
+	}
+	/* A router: forward, and take back from the TUN packets whose source
+	 * is a local address (the VIP) or routed another way (rp_filter). */
+	write_sysctl("/proc/sys/net/ipv4/ip_forward", "1");
+	write_sysctl("/proc/sys/net/ipv4/conf/all/rp_filter", "0");
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/rp_filter", cfg->tun);
+	write_sysctl(path, "0");
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/accept_local", cfg->tun);
+	write_sysctl(path, "1");
+	/* Early demux would tie a reply to hlb's own socket (a monitor's)
+	 * on its first pass, before it is steered into the TUN; when it comes
+	 * back out of the TUN TCP no longer finds the socket and resets.
+	 * Routers gain nothing from early demux anyway. */
+	write_sysctl("/proc/sys/net/ipv4/ip_early_demux", "0");
+	write_sysctl("/proc/sys/net/ipv4/tcp_early_demux", "0");
+	write_sysctl("/proc/sys/net/ipv4/udp_early_demux", "0");
+	if (family_used(cfg, 6))
+		write_sysctl("/proc/sys/net/ipv6/conf/all/forwarding", "1");
+	rc = nl_connect(sk, NETLINK_ROUTE);
+	for (int fam = 4; rc == 0 && fam <= 6; fam += 2)
+		if (family_used(cfg, fam))
+			rc = setup_family(sk, cfg, fam, ifindex);
+	nl_socket_free(sk);
+	return rc < 0 ? -EIO : 0;
+}
+
+void route_teardown(const struct lb_config *cfg)
+{
+	struct nl_sock *sk = nl_socket_alloc();
+	int ifindex = (int)if_nametoindex(cfg->tun);
+
+	if (!sk)
+		return;
+	if (nl_connect(sk, NETLINK_ROUTE) < 0) {
+		nl_socket_free(sk);
+		return;
+	}
+	for (int fam = 4; fam <= 6; fam += 2) {
+		struct sel s = { .family = fam, .prio = 0,
+				 .action = FR_ACT_TO_TBL, .table = LOCAL_TABLE };
+
+		if (!family_used(cfg, fam))
+			continue;
+		/* Local back at 0 first, then the band (with its local) goes,
+		 * so local delivery never stops. */
+		rule_do(sk, &s, 1);
+		sweep(sk, cfg, fam);
+		if (ifindex)
+			table_route(sk, cfg, fam, ifindex, 0);
+	}
+	nl_socket_free(sk);
+}

@@ -1,0 +1,269 @@
+/* lbecho: the smallest responder and client that report addresses, for
+ * hlb's integration tests (the lab has its own, richer tools).
+ *
+ *   lbecho serve udp|tcp ADDR PORT [NAME]
+ *       answer every datagram / connection with "NAME seen IP PORT",
+ *       IP PORT being the peer as this server saw it.
+ *   lbecho ask udp|tcp HOST PORT [TIMEOUT_MS] [SRCPORT] [SRCADDR]
+ *       send one request, print "from IP PORT: ANSWER"; exit 1 on
+ *       timeout.
+ *   lbecho flood udp HOST PORT SECONDS [FLOWS]
+ *       send 64-byte datagrams as fast as possible from FLOWS source
+ *       ports for SECONDS; print "sent N".
+ *   lbecho sink udp ADDR PORT SECONDS
+ *       count datagrams for SECONDS after the first; print "pps N".
+ * flood and sink are the benchmark's packet source and counter. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+static int addr_of(const char *host, int port, struct sockaddr_storage *ss,
+		   socklen_t *sl)
+{
+	struct sockaddr_in *in = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, host, &in->sin_addr) == 1) {
+		in->sin_family = AF_INET;
+		in->sin_port = htons((uint16_t)port);
+		*sl = sizeof(*in);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons((uint16_t)port);
+		*sl = sizeof(*in6);
+		return 0;
+	}
+	return -1;
+}
+
+static void fmt(const struct sockaddr_storage *ss, char *out, size_t n)
+{
+	char a[64];
+	int port;
+
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *in = (const void *)ss;
+		inet_ntop(AF_INET, &in->sin_addr, a, sizeof(a));
+		port = ntohs(in->sin_port);
+	} else {
+		const struct sockaddr_in6 *in6 = (const void *)ss;
+		inet_ntop(AF_INET6, &in6->sin6_addr, a, sizeof(a));
+		port = ntohs(in6->sin6_port);
+	}
+	snprintf(out, n, "%s %d", a, port);
+}
+
+static int serve(int tcp, const char *host, int port, const char *name)
+{
+	struct sockaddr_storage ss, peer;
+	socklen_t sl, pl;
+	char buf[2048], who[96], ans[256];
+	int one = 1, fd;
+
+	if (addr_of(host, port, &ss, &sl) < 0)
+		return 2;
+	fd = socket(ss.ss_family, tcp ? SOCK_STREAM : SOCK_DGRAM, 0);
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (fd < 0 || bind(fd, (struct sockaddr *)&ss, sl) < 0 ||
+	    (tcp && listen(fd, 64) < 0)) {
+		perror("lbecho: bind");
+		return 1;
+	}
+	for (;;) {
+		pl = sizeof(peer);
+		if (tcp) {
+			int c = accept(fd, (struct sockaddr *)&peer, &pl);
+
+			if (c < 0)
+				continue;
+			fmt(&peer, who, sizeof(who));
+			snprintf(ans, sizeof(ans), "%s seen %s\n", name, who);
+			if (write(c, ans, strlen(ans)) < 0)
+				perror("lbecho: write");
+			close(c);
+			continue;
+		}
+		ssize_t n = recvfrom(fd, buf, sizeof(buf), 0,
+				     (struct sockaddr *)&peer, &pl);
+		if (n < 0)
+			continue;
+		fmt(&peer, who, sizeof(who));
+		snprintf(ans, sizeof(ans), "%s seen %s\n", name, who);
+		sendto(fd, ans, strlen(ans), 0, (struct sockaddr *)&peer, pl);
+	}
+}
+
+static int ask(int tcp, const char *host, int port, int timeout_ms,
+	       int sport, const char *saddr)
+{
+	struct sockaddr_storage ss, from, local;
+	socklen_t sl, fl = sizeof(from), ll;
+	struct pollfd pfd;
+	char buf[512], who[96];
+	ssize_t n;
+	int one = 1, fd;
+
+	if (addr_of(host, port, &ss, &sl) < 0)
+		return 2;
+	fd = socket(ss.ss_family, tcp ? SOCK_STREAM : SOCK_DGRAM, 0);
+	if (fd < 0)
+		return 2;
+	if (sport || saddr) {
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (!saddr)
+			saddr = ss.ss_family == AF_INET ? "0.0.0.0" : "::";
+		if (addr_of(saddr, sport, &local, &ll) < 0)
+			return 2;
+		if (bind(fd, (struct sockaddr *)&local, ll) < 0) {
+			perror("lbecho: bind");
+			return 2;
+		}
+	}
+	if (tcp) {
+		struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
+
+		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+		if (connect(fd, (struct sockaddr *)&ss, sl) < 0) {
+			printf("connect failed: %s\n", strerror(errno));
+			return 1;
+		}
+		getpeername(fd, (struct sockaddr *)&from, &fl);
+	} else if (sendto(fd, "?", 1, 0, (struct sockaddr *)&ss, sl) < 0) {
+		printf("send failed: %s\n", strerror(errno));
+		return 1;
+	}
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	if (poll(&pfd, 1, timeout_ms) <= 0) {
+		printf("timeout\n");
+		return 1;
+	}
+	n = tcp ? read(fd, buf, sizeof(buf) - 1)
+		: recvfrom(fd, buf, sizeof(buf) - 1, 0, (struct sockaddr *)&from, &fl);
+	if (n <= 0) {
+		printf("no answer: %s\n", n < 0 ? strerror(errno) : "closed");
+		return 1;
+	}
+	buf[n] = 0;
+	fmt(&from, who, sizeof(who));
+	printf("from %s: %s", who, buf);
+	close(fd);
+	return 0;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int flood(const char *host, int port, double secs, int flows)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int fds[64];
+	char pay[64] = "flood";
+	unsigned long long sent = 0;
+	double end;
+
+	if (addr_of(host, port, &ss, &sl) < 0 || flows < 1 || flows > 64)
+		return 2;
+	for (int i = 0; i < flows; i++) {
+		fds[i] = socket(ss.ss_family, SOCK_DGRAM, 0);
+		if (fds[i] < 0 || connect(fds[i], (struct sockaddr *)&ss, sl) < 0)
+			return 2;
+	}
+	end = now_s() + secs;
+	while (now_s() < end) {
+		struct mmsghdr m[64];
+		struct iovec iov = { pay, sizeof(pay) };
+
+		memset(m, 0, sizeof(m));
+		for (int i = 0; i < 64; i++) {
+			m[i].msg_hdr.msg_iov = &iov;
+			m[i].msg_hdr.msg_iovlen = 1;
+		}
+		for (int i = 0; i < flows; i++) {
+			int n = sendmmsg(fds[i], m, 64 / flows ? 64 / flows : 1, 0);
+
+			if (n > 0)
+				sent += (unsigned long long)n;
+		}
+	}
+	printf("sent %llu\n", sent);
+	return 0;
+}
+
+static int sink(const char *host, int port, double secs)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	char buf[2048];
+	unsigned long long got = 0;
+	double start = 0, t = 0, t0;
+	struct timeval tv = { 0, 200000 };
+	int fd, rcvbuf = 8 << 20;
+
+	if (addr_of(host, port, &ss, &sl) < 0)
+		return 2;
+	fd = socket(ss.ss_family, SOCK_DGRAM, 0);
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf));
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (fd < 0 || bind(fd, (struct sockaddr *)&ss, sl) < 0)
+		return 2;
+	printf("ready\n");
+	fflush(stdout);
+	t0 = now_s();
+	for (;;) {
+		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+
+		t = now_s();
+		if (n > 0) {
+			if (!start)
+				start = t;
+			got++;
+		}
+		if (start && t - start >= secs)
+			break;
+		if (!start && t - t0 > 10) /* nothing came: bounded wait */
+			break;
+	}
+	printf("pps %.0f\n", start ? (double)got / (t - start) : 0.0);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	int tcp;
+
+	if (argc < 5 || (strcmp(argv[2], "udp") && strcmp(argv[2], "tcp"))) {
+		fprintf(stderr, "usage: lbecho serve udp|tcp ADDR PORT [NAME]\n"
+				"       lbecho ask udp|tcp HOST PORT [TIMEOUT_MS] [SRCPORT] [SRCADDR]\n");
+		return 2;
+	}
+	tcp = strcmp(argv[2], "tcp") == 0;
+	if (strcmp(argv[1], "serve") == 0)
+		return serve(tcp, argv[3], atoi(argv[4]), argc > 5 ? argv[5] : "server");
+	if (strcmp(argv[1], "flood") == 0 && argc > 5)
+		return flood(argv[3], atoi(argv[4]), atof(argv[5]),
+			     argc > 6 ? atoi(argv[6]) : 8);
+	if (strcmp(argv[1], "sink") == 0 && argc > 5)
+		return sink(argv[3], atoi(argv[4]), atof(argv[5]));
+	if (strcmp(argv[1], "ask") == 0)
+		return ask(tcp, argv[3], atoi(argv[4]), argc > 5 ? atoi(argv[5]) : 2000,
+			   argc > 6 ? atoi(argv[6]) : 0, argc > 7 ? argv[7] : NULL);
+	return 2;
+}

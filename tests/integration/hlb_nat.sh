@@ -1,0 +1,280 @@
+#!/usr/bin/env bash
+# hlb_nat.sh: hlb's TUN engine in its own three namespaces,
+#   cli (198.51.100.10) -- hlb (198.51.100.1 ; 203.0.113.10 + VIP .12) -- srv
+# srv holds the "edges" .21/.31 (access) and .23/.33 (A/V), gateway .10.
+# Checks R21 (dnat keeps the client's address, answer from the VIP; snat
+# shows the HLB's; direct traffic untouched), R22 affinity, R25 outbound
+# from the VIP, R26 ctl disable/enable/drain, R23 a TCP monitor.
+# Exit 0 pass, 77 skip, other fail.
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BIN=${BIN:-$ROOT/build/bin}
+[ "$(id -u)" -eq 0 ] || { echo "skip: needs root"; exit 77; }
+[ -c /dev/net/tun ] || { echo "skip: no /dev/net/tun"; exit 77; }
+for b in hlb lbecho; do
+	[ -x "$BIN/$b" ] || { echo "FAIL: $BIN/$b not built"; exit 1; }
+done
+
+P=hlbt$$-$RANDOM
+CLI=$P-cli LB=$P-lb SRV=$P-srv
+TMP=$(mktemp -d)
+SOCK=$TMP/hlb.sock
+fails=0
+
+cleanup() {
+	local ns pid
+	for ns in $CLI $LB $SRV; do
+		for pid in $(ip netns pids "$ns" 2>/dev/null); do kill "$pid" 2>/dev/null; done
+	done
+	# hlb restores its rules on SIGTERM; give it a moment, bounded.
+	for _ in $(seq 20); do
+		[ -z "$(ip netns pids "$LB" 2>/dev/null)" ] && break
+		sleep 0.1
+	done
+	for ns in $CLI $LB $SRV; do
+		for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null; done
+		ip netns del "$ns" 2>/dev/null
+	done
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+check() { # name, then the command; prints one aligned line
+	local name=$1; shift
+	if "$@"; then printf '  %-58s ok\n' "$name"
+	else printf '  %-58s FAIL\n' "$name"; fails=$((fails + 1)); fi
+}
+
+wait_for() { # tries, then the command; 0.1 s between tries
+	local n=$1; shift
+	for _ in $(seq "$n"); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
+	return 1
+}
+
+in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
+
+setup() {
+	ip netns add $CLI && ip netns add $LB && ip netns add $SRV || return 1
+	# No duplicate address detection: link-local addresses usable at once.
+	for ns in $CLI $LB $SRV; do
+		in_ns $ns sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
+	done
+	ip link add c0 netns $CLI type veth peer name l0 netns $LB
+	ip link add s0 netns $SRV type veth peer name l1 netns $LB
+	in_ns $CLI ip addr add 198.51.100.10/24 dev c0
+	in_ns $CLI ip link set c0 up
+	in_ns $CLI ip link set lo up
+	in_ns $CLI ip route add default via 198.51.100.1
+	in_ns $LB ip addr add 198.51.100.1/24 dev l0
+	in_ns $LB ip addr add 203.0.113.10/24 dev l1
+	in_ns $LB ip addr add 203.0.113.12/32 dev l1
+	in_ns $LB ip link set l0 up
+	in_ns $LB ip link set l1 up
+	in_ns $LB ip link set lo up
+	for a in 21 31 23 33; do in_ns $SRV ip addr add 203.0.113.$a/24 dev s0; done
+	in_ns $SRV ip link set s0 up
+	in_ns $SRV ip link set lo up
+	in_ns $SRV ip route add default via 203.0.113.10
+	# IPv6 mirrors it (R28); nodad so the addresses work at once.
+	in_ns $CLI ip addr add 2001:db8:5::10/64 dev c0 nodad
+	in_ns $CLI ip route add default via 2001:db8:5::1
+	in_ns $LB ip addr add 2001:db8:5::1/64 dev l0 nodad
+	in_ns $LB ip addr add 2001:db8:3::10/64 dev l1 nodad
+	in_ns $LB ip addr add 2001:db8:3::12/128 dev l1 nodad
+	in_ns $SRV ip addr add 2001:db8:3::23/64 dev s0 nodad
+	in_ns $SRV ip route add default via 2001:db8:3::10
+	ip netns exec $SRV "$BIN/lbecho" serve udp 2001:db8:3::23 3478 edge1 & disown
+	ip netns exec $SRV "$BIN/lbecho" serve tcp 2001:db8:3::23 443 edge1 & disown
+	# Servers: name each by address so answers tell who served them.
+	ip netns exec $SRV "$BIN/lbecho" serve udp 203.0.113.23 3478 edge1 & disown
+	ip netns exec $SRV "$BIN/lbecho" serve udp 203.0.113.33 3478 edge2 & disown
+	ip netns exec $SRV "$BIN/lbecho" serve tcp 203.0.113.23 443 edge1 & disown
+	ip netns exec $SRV "$BIN/lbecho" serve tcp 203.0.113.33 443 edge2 & disown
+	ip netns exec $SRV "$BIN/lbecho" serve tcp 203.0.113.21 5061 edge1 & disown
+	ip netns exec $SRV "$BIN/lbecho" serve tcp 203.0.113.31 5061 edge2 & disown
+	echo $! >"$TMP/edge2-5061.pid"
+	ip netns exec $CLI "$BIN/lbecho" serve tcp 198.51.100.10 5061 partner & disown
+	cat >"$TMP/hlb.conf" <<CONF
+socket $SOCK
+tun hlbt0
+service av-udp 203.0.113.12:3478/udp
+	role av
+	mode dnat
+	scheduler source
+	real edge1 203.0.113.23
+	real edge2 203.0.113.33
+service av-tcp 203.0.113.12:443/tcp
+	role av
+	mode dnat
+	scheduler rr
+	real edge1 203.0.113.23
+	real edge2 203.0.113.33
+service av6-udp [2001:db8:3::12]:3478/udp
+	role av
+	mode dnat
+	real edge1 2001:db8:3::23
+service av6-tcp [2001:db8:3::12]:443/tcp
+	role av
+	mode dnat
+	real edge1 2001:db8:3::23
+service access-sip 203.0.113.10:5061/tcp
+	mode snat
+	scheduler rr
+	outbound 5061
+	real edge1 203.0.113.21
+	real edge2 203.0.113.31
+	monitor tcp interval 0.3 timeout 0.2 rise 2 fall 2
+CONF
+	in_ns $LB "$BIN/hlb" --config "$TMP/hlb.conf" ${HLB_FAULT:+--fault $HLB_FAULT} \
+		2>"$TMP/hlb.log" & disown
+	wait_for 50 "$BIN/hlb" ctl --socket "$SOCK" list || { cat "$TMP/hlb.log"; return 1; }
+	wait_for 50 in_ns $CLI "$BIN/lbecho" ask udp 203.0.113.23 3478 200 &&
+		wait_for 50 in_ns $CLI "$BIN/lbecho" ask udp 2001:db8:3::23 3478 200
+}
+
+ask() { in_ns $CLI "$BIN/lbecho" ask "$@"; }
+ctl() { "$BIN/hlb" ctl --socket "$SOCK" "$@"; }
+
+# "from A P: NAME seen B Q" -> fields
+expect_answer() { # proto host port from-addr from-port server-sees-addr [srcport]
+	local out
+	out=$(ask "$1" "$2" "$3" 1000 ${7:-}) || { echo "    $out"; return 1; }
+	set -- "$out" "$4" "$5" "$6"
+	read -r _ fa fp _ _ sa _ <<<"$1"
+	fp=${fp%:}
+	if [ "$fa" != "$2" ] || [ "$fp" != "$3" ] || [ "$sa" != "$4" ]; then
+		echo "    got: $1 (want from $2 $3, server saw $4)"
+		return 1
+	fi
+}
+
+served_by() { # proto host port srcport -> prints the server name
+	ask "$1" "$2" "$3" 1000 "${4:-}" | awk '{print $4}'
+}
+
+t_udp_dnat() { expect_answer udp 203.0.113.12 3478 203.0.113.12 3478 198.51.100.10; }
+t_udp_direct() { expect_answer udp 203.0.113.33 3478 203.0.113.33 3478 198.51.100.10; }
+t_tcp_dnat() { expect_answer tcp 203.0.113.12 443 203.0.113.12 443 198.51.100.10; }
+t_tcp_direct() { expect_answer tcp 203.0.113.23 443 203.0.113.23 443 198.51.100.10; }
+t_tcp_snat() { expect_answer tcp 203.0.113.10 5061 203.0.113.10 5061 203.0.113.10; }
+t_udp6_dnat() { expect_answer udp 2001:db8:3::12 3478 2001:db8:3::12 3478 2001:db8:5::10; }
+t_tcp6_dnat() { expect_answer tcp 2001:db8:3::12 443 2001:db8:3::12 443 2001:db8:5::10; }
+t_udp6_direct() { expect_answer udp 2001:db8:3::23 3478 2001:db8:3::23 3478 2001:db8:5::10; }
+t_src_port_kept() {
+	local out
+	out=$(ask udp 203.0.113.12 3478 1000 41234) || return 1
+	[ "$(awk '{print $7}' <<<"$out")" = 41234 ] || { echo "    $out"; return 1; }
+}
+
+t_affinity() {
+	local first n
+	first=$(served_by udp 203.0.113.12 3478 42000)
+	[ -n "$first" ] || return 1
+	for p in 42001 42002 42003 42004 42005; do
+		n=$(served_by udp 203.0.113.12 3478 $p)
+		[ "$n" = "$first" ] || { echo "    port $p went to $n, not $first"; return 1; }
+	done
+}
+
+t_rr_spreads() {
+	local a b
+	a=$(served_by tcp 203.0.113.12 443)
+	b=$(served_by tcp 203.0.113.12 443)
+	[ -n "$a" ] && [ -n "$b" ] && [ "$a" != "$b" ] || { echo "    $a then $b"; return 1; }
+}
+
+t_outbound_from_vip() { # R25: edge1 calls the partner on 5061
+	local out
+	out=$(in_ns $SRV "$BIN/lbecho" ask tcp 198.51.100.10 5061 1000 0 203.0.113.21) || return 1
+	[ "$(awk '{print $6}' <<<"$out")" = 203.0.113.10 ] || { echo "    $out"; return 1; }
+}
+
+t_av_outbound_own_address() { # A/V outbound is not rewritten
+	local out
+	ip netns exec $CLI "$BIN/lbecho" serve udp 198.51.100.10 3478 partner & disown
+	sleep 0.2
+	out=$(in_ns $SRV "$BIN/lbecho" ask udp 198.51.100.10 3478 1000 0 203.0.113.23) || return 1
+	[ "$(awk '{print $6}' <<<"$out")" = 203.0.113.23 ] || { echo "    $out"; return 1; }
+}
+
+t_disable_enable() {
+	local n
+	ctl disable av-tcp edge1 >/dev/null || return 1
+	for _ in 1 2 3 4; do
+		n=$(served_by tcp 203.0.113.12 443)
+		[ "$n" = edge2 ] || { echo "    disabled edge1 still served"; return 1; }
+	done
+	ctl list | grep -q 'real edge1 203.0.113.23 .*admin disabled' || return 1
+	ctl enable av-tcp edge1 >/dev/null || return 1
+	for _ in 1 2; do n="$n $(served_by tcp 203.0.113.12 443)"; done
+	[[ $n == *edge1* ]] || { echo "    enabled edge1 never served: $n"; return 1; }
+	ctl disable av-tcp nosuch 2>/dev/null && return 1
+	return 0
+}
+
+t_drain_keeps_flow() {
+	local first n
+	first=$(served_by udp 203.0.113.12 3478 43000)
+	ctl drain av-udp "$first" >/dev/null || return 1
+	n=$(served_by udp 203.0.113.12 3478 43000) # same 5-tuple: same flow
+	[ "$n" = "$first" ] || { echo "    drained real lost its flow"; return 1; }
+	n=$(served_by udp 203.0.113.12 3478 43001) # new flow: elsewhere
+	[ "$n" != "$first" ] || { echo "    drained real took a new flow"; return 1; }
+	ctl enable av-udp "$first" >/dev/null
+}
+
+t_monitor_down_up() {
+	local pid n
+	pid=$(cat "$TMP/edge2-5061.pid")
+	kill "$pid" 2>/dev/null
+	wait_for 30 sh -c "'$BIN/hlb' ctl --socket '$SOCK' list | grep -q 'real edge2 203.0.113.31 .*health down'" ||
+		{ echo "    edge2 not marked down"; return 1; }
+	for _ in 1 2 3; do
+		n=$(served_by tcp 203.0.113.10 5061)
+		[ "$n" = edge1 ] || { echo "    dead edge2 got a flow ($n)"; return 1; }
+	done
+	ip netns exec $SRV "$BIN/lbecho" serve tcp 203.0.113.31 5061 edge2 & disown
+	wait_for 30 sh -c "'$BIN/hlb' ctl --socket '$SOCK' list | grep -q 'real edge2 203.0.113.31 .*health up'" ||
+		{ echo "    edge2 not back up"; return 1; }
+}
+
+t_stats() {
+	ctl stats | grep -q '^service av-udp flows [1-9]' &&
+		ctl stats | grep -q 'real edge1 health up admin enabled'
+}
+
+t_clean_exit() {
+	local pid
+	pid=$(ip netns pids $LB | head -1)
+	kill "$pid"
+	wait_for 30 sh -c "! kill -0 $pid 2>/dev/null" || return 1
+	! in_ns $LB ip rule | grep -q 'lookup 200' &&
+		in_ns $LB ip rule | grep -q '^0:.*lookup local' &&
+		! in_ns $LB ip -6 rule | grep -q 'lookup 200' &&
+		in_ns $LB ip -6 rule | grep -q '^0:.*lookup local'
+}
+
+main() {
+	setup || { echo "FAIL: setup"; cat "$TMP/hlb.log" 2>/dev/null; exit 1; }
+	check "udp to VIP: dnat, answer from VIP, client seen"   t_udp_dnat
+	check "udp to real's own address: untouched"              t_udp_direct
+	check "tcp to VIP: dnat, answer from VIP, client seen"   t_tcp_dnat
+	check "tcp to real's own address: untouched"              t_tcp_direct
+	check "tcp to snat VIP: real sees the HLB address"        t_tcp_snat
+	check "IPv6 udp to VIP: dnat, answer from VIP"            t_udp6_dnat
+	check "IPv6 tcp to VIP: dnat, answer from VIP"            t_tcp6_dnat
+	check "IPv6 udp to real's own address: untouched"         t_udp6_direct
+	check "dnat keeps the client's source port (M6)"          t_src_port_kept
+	check "source affinity: one client, one real"             t_affinity
+	check "rr spreads new flows"                               t_rr_spreads
+	check "R25: edge's 5061 outbound leaves from the VIP"     t_outbound_from_vip
+	check "A/V outbound leaves from the edge's own address"   t_av_outbound_own_address
+	check "ctl disable/enable"                                 t_disable_enable
+	check "ctl drain: existing flow stays, new flows move"    t_drain_keeps_flow
+	check "tcp monitor: dead real down, back after rise"      t_monitor_down_up
+	check "ctl stats counts"                                   t_stats
+	check "SIGTERM: rules removed, local rule back at 0"      t_clean_exit
+	[ $fails -eq 0 ] || { echo "hlb log:"; sed 's/^/    /' "$TMP/hlb.log"; exit 1; }
+}
+main

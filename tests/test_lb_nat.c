@@ -1,0 +1,378 @@
+/* test_lb_nat.c: the packet engine on built packets: dnat keeps the
+ * client's address and port, snat shows the HLB's, replies leave from
+ * the VIP, direct traffic is untouched (R21), outbound from the VIP
+ * (R25), fragments, ICMP errors, and the engine-level faults. */
+#include <arpa/inet.h>
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hlb_config.h"
+#include "csum.h"
+#include "fault.h"
+#include "nat.h"
+#include "pkt.h"
+#include "pktbuild.h"
+
+static struct lb_config cfg;
+static struct nat nat;
+static uint8_t buf[2048];
+static size_t len;
+
+static const char *conf =
+	"snat-ports 20000-20099\n"
+	"service av-udp 203.0.113.12:3478/udp\n"
+	"  role av\n  mode dnat\n  scheduler source\n"
+	"  real edge1 203.0.113.23\n  real edge2 203.0.113.33\n"
+	"service access-sip 203.0.113.10:5061/tcp\n"
+	"  mode snat\n  outbound 5061\n"
+	"  real edge1 203.0.113.21\n  real edge2 203.0.113.31\n"
+	"service av6 [2001:db8:3::12]:3478/udp\n"
+	"  role av\n"
+	"  real edge1 2001:db8:3::23\n";
+
+static void setup_faults(unsigned faults)
+{
+	char err[256];
+
+	ck_assert_msg(lb_config_parse(&cfg, "t", conf, err, sizeof(err)) == 0, "%s", err);
+	cfg.faults = faults;
+	fault_apply(&cfg);
+	ck_assert_int_eq(nat_init(&nat, &cfg, 1), 0);
+}
+
+static void setup(void)
+{
+	setup_faults(0);
+}
+
+static void teardown(void)
+{
+	nat_free(&nat);
+}
+
+static void mk(int fam, int proto, const char *src, uint16_t sport,
+	       const char *dst, uint16_t dport, uint8_t flags)
+{
+	struct pkt_spec s = { fam, (uint8_t)proto, src, dst, sport, dport,
+			      flags, 20 };
+
+	len = pkt_build(buf, sizeof(buf), &s);
+	ck_assert_uint_gt(len, 0);
+}
+
+/* The packet now in buf, checked for valid checksums. */
+static void expect(const char *src, uint16_t sport, const char *dst,
+		   uint16_t dport)
+{
+	struct pkt p;
+	char s[64], d[64];
+	int af;
+
+	ck_assert_int_eq(pkt_parse(&p, buf, len), 0);
+	af = p.family == 4 ? AF_INET : AF_INET6;
+	inet_ntop(af, p.src, s, sizeof(s));
+	inet_ntop(af, p.dst, d, sizeof(d));
+	ck_assert_str_eq(s, src);
+	ck_assert_str_eq(d, dst);
+	if (sport)
+		ck_assert_uint_eq(pkt_sport(&p), sport);
+	if (dport)
+		ck_assert_uint_eq(pkt_dport(&p), dport);
+	if (p.family == 4)
+		ck_assert_uint_eq(csum_fold(csum_partial(buf, 20, 0)), 0);
+	ck_assert_uint_eq(csum_l4(p.family, p.src, p.dst, p.proto, p.l4,
+				  p.l4len), 0);
+}
+
+static uint16_t cur_sport(void)
+{
+	struct pkt p;
+
+	pkt_parse(&p, buf, len);
+	return pkt_sport(&p);
+}
+
+START_TEST(test_dnat_keeps_client_and_replies_from_vip)
+{
+	mk(4, 17, "198.51.100.10", 40000, "203.0.113.12", 3478, 0);
+	ck_assert_int_eq(nat_process(&nat, buf, len, 10), NAT_XLATE);
+	expect("198.51.100.10", 40000, "203.0.113.23", 3478);
+	mk(4, 17, "203.0.113.23", 3478, "198.51.100.10", 40000, 0);
+	ck_assert_int_eq(nat_process(&nat, buf, len, 11), NAT_XLATE);
+	expect("203.0.113.12", 3478, "198.51.100.10", 40000);
+	ck_assert_uint_eq(cfg.svc[0].reals[0].c.pkts_in, 1);
+	ck_assert_uint_eq(cfg.svc[0].reals[0].c.pkts_out, 1);
+	ck_assert_uint_eq(cfg.svc[0].active, 1);
+}
+END_TEST
+
+START_TEST(test_direct_traffic_untouched)
+{
+	/* To and from a real's own address: not ours (R21). */
+	mk(4, 17, "198.51.100.10", 40001, "203.0.113.33", 3478, 0);
+	ck_assert_int_eq(nat_process(&nat, buf, len, 10), NAT_PASS);
+	mk(4, 17, "203.0.113.33", 3478, "198.51.100.10", 40001, 0);
+	ck_assert_int_eq(nat_process(&nat, buf, len, 10), NAT_PASS);
+	expect("203.0.113.33", 3478, "198.51.100.10", 40001);
+	/* A/V outbound on 3478 leaves from the node's own address. */
+	mk(4, 17, "203.0.113.23", 50000, "198.51.100.20", 3478, 0);
+	ck_assert_int_eq(nat_process(&nat, buf, len, 10), NAT_PASS);
+	ck_assert_uint_eq(nat.ct.count, 0);
+}
+END_TEST
+
+START_TEST(test_snat_hides_client)
+{
+	uint16_t port;
+
+	mk(4, 6, "198.51.100.10", 40000, "203.0.113.10", 5061, PKT_TCP_SYN);
+	ck_assert_int_eq(nat_process(&nat, buf, len, 10), NAT_XLATE);
+	port = cur_sport();
+	ck_assert_uint_ge(port, 20000);
+	ck_assert_uint_le(port, 20099);
+	expect("203.0.113.10", port, "203.0.113.21", 5061);
+	mk(4, 6, "203.0.113.21", 5061, "203.0.113.10", port, 0x12);
+	ck_assert_int_eq(nat_process(&nat, buf, len, 10), NAT_XLATE);
+	expect("203.0.113.10", 5061, "198.51.100.10", 40000);
+	/* The second connection goes to the other edge (rr). */
+	mk(4, 6, "198.51.100.10", 40001, "203.0.113.10", 5061, PKT_TCP_SYN);
+	ck_assert_int_eq(nat_process(&nat, buf, len, 10), NAT_XLATE);
+	expect("203.0.113.10", 0, "203.0.113.31", 5061);
+}
+END_TEST
+
+START_TEST(test_outbound_federation_from_vip)
+{
+	uint16_t port;
+
+	/* R25: edge1 calls the partner on 5061; it leaves from the VIP. */
+	mk(4, 6, "203.0.113.21", 45000, "198.51.100.20", 5061, PKT_TCP_SYN);
+	ck_assert_int_eq(nat_process(&nat, buf, len, 10), NAT_XLATE);
+	port = cur_sport();
+	expect("203.0.113.10", port, "198.51.100.20", 5061);
+	mk(4, 6, "198.51.100.20", 5061, "203.0.113.10", port, 0x12);
+	ck_assert_int_eq(nat_process(&nat, buf, len, 10), NAT_XLATE);
+	expect("198.51.100.20", 5061, "203.0.113.21", 45000);
+}
+END_TEST
+
+START_TEST(test_affinity_across_flows)
+{
+	/* Many flows of one client land on one edge; another client's on
+	 * the other (R22 source). */
+	for (int i = 0; i < 10; i++) {
+		mk(4, 17, "198.51.100.10", (uint16_t)(41000 + i), "203.0.113.12", 3478, 0);
+		nat_process(&nat, buf, len, (uint32_t)(10 + i));
+		expect("198.51.100.10", 0, "203.0.113.23", 3478);
+	}
+	mk(4, 17, "198.51.100.11", 41000, "203.0.113.12", 3478, 0);
+	nat_process(&nat, buf, len, 30);
+	expect("198.51.100.11", 0, "203.0.113.33", 3478);
+	/* edge1 disabled: new flows of the pinned client move (R26)... */
+	cfg.svc[0].reals[0].admin = LB_DISABLED;
+	mk(4, 17, "198.51.100.10", 42000, "203.0.113.12", 3478, 0);
+	nat_process(&nat, buf, len, 31);
+	expect("198.51.100.10", 0, "203.0.113.33", 3478);
+	/* ...while a drained edge keeps its existing flow. */
+	cfg.svc[0].reals[0].admin = LB_DRAIN;
+	mk(4, 17, "198.51.100.10", 41000, "203.0.113.12", 3478, 0);
+	nat_process(&nat, buf, len, 32);
+	expect("198.51.100.10", 0, "203.0.113.23", 3478);
+	/* Disable flushes: the old flow is gone. */
+	ck_assert_uint_eq(nat_flush_real(&nat, 0, 0), 10);
+	ck_assert_uint_eq(cfg.svc[0].reals[0].active, 0);
+	/* Nobody left: dropped, counted. */
+	cfg.svc[0].reals[1].up = 0;
+	mk(4, 17, "198.51.100.12", 41000, "203.0.113.12", 3478, 0);
+	ck_assert_int_eq(nat_process(&nat, buf, len, 33), NAT_DROP);
+	ck_assert_uint_eq(cfg.svc[0].no_real, 1);
+}
+END_TEST
+
+START_TEST(test_ipv6_dnat)
+{
+	mk(6, 17, "2001:db8:5::10", 40000, "2001:db8:3::12", 3478, 0);
+	ck_assert_int_eq(nat_process(&nat, buf, len, 10), NAT_XLATE);
+	expect("2001:db8:5::10", 40000, "2001:db8:3::23", 3478);
+	mk(6, 17, "2001:db8:3::23", 3478, "2001:db8:5::10", 40000, 0);
+	ck_assert_int_eq(nat_process(&nat, buf, len, 10), NAT_XLATE);
+	expect("2001:db8:3::12", 3478, "2001:db8:5::10", 40000);
+}
+END_TEST
+
+START_TEST(test_udp_flow_times_out)
+{
+	mk(4, 17, "198.51.100.10", 40000, "203.0.113.12", 3478, 0);
+	nat_process(&nat, buf, len, 100);
+	ck_assert_uint_eq(nat.ct.count, 1);
+	for (uint32_t t = 100; t < 100 + 300 + 5000; t += 5)
+		nat_tick(&nat, t);
+	ck_assert_uint_eq(nat.ct.count, 0);
+	ck_assert_uint_eq(cfg.svc[0].active, 0);
+	/* The late reply is no longer translated. */
+	mk(4, 17, "203.0.113.23", 3478, "198.51.100.10", 40000, 0);
+	ck_assert_int_eq(nat_process(&nat, buf, len, 5500), NAT_PASS);
+}
+END_TEST
+
+START_TEST(test_fragments_follow_first)
+{
+	struct pkt p;
+	uint8_t second[64];
+
+	/* First fragment: a UDP header and MF set. */
+	mk(4, 17, "198.51.100.10", 40000, "203.0.113.12", 3478, 0);
+	buf[6] = 0x20; /* MF */
+	buf[10] = buf[11] = 0;
+	{
+		uint16_t c = csum_ip4_header(buf, 20);
+		buf[10] = (uint8_t)(c >> 8);
+		buf[11] = (uint8_t)c;
+	}
+	ck_assert_int_eq(nat_process(&nat, buf, len, 10), NAT_XLATE);
+	ck_assert_int_eq(pkt_parse(&p, buf, len), 0);
+	ck_assert_uint_eq(p.dst[3], 23);
+	/* Second fragment: offset 8 bytes, no ports; same id. */
+	memset(second, 0, sizeof(second));
+	memcpy(second, buf, 20);
+	second[2] = 0;
+	second[3] = 28;
+	second[6] = 0x00;
+	second[7] = 0x01;
+	inet_pton(AF_INET, "203.0.113.12", second + 16);
+	second[10] = second[11] = 0;
+	{
+		uint16_t c = csum_ip4_header(second, 20);
+		second[10] = (uint8_t)(c >> 8);
+		second[11] = (uint8_t)c;
+	}
+	ck_assert_int_eq(nat_process(&nat, second, 28, 10), NAT_XLATE);
+	ck_assert_int_eq(pkt_parse(&p, second, 28), 0);
+	ck_assert_uint_eq(p.dst[3], 23);
+	ck_assert_uint_eq(csum_fold(csum_partial(second, 20, 0)), 0);
+}
+END_TEST
+
+START_TEST(test_icmp_error_translated)
+{
+	uint8_t icmp[128];
+	struct pkt p;
+	char a[32];
+
+	mk(4, 17, "198.51.100.10", 40000, "203.0.113.12", 3478, 0);
+	nat_process(&nat, buf, len, 10);
+	/* edge1 answers "port unreachable", quoting the packet it got. */
+	memset(icmp, 0, sizeof(icmp));
+	icmp[0] = 0x45;
+	icmp[3] = (uint8_t)(20 + 8 + len);
+	icmp[8] = 64;
+	icmp[9] = 1;
+	inet_pton(AF_INET, "203.0.113.23", icmp + 12);
+	inet_pton(AF_INET, "198.51.100.10", icmp + 16);
+	icmp[20] = 3;
+	icmp[21] = 3;
+	memcpy(icmp + 28, buf, len);
+	ck_assert_int_eq(pkt_parse(&p, icmp, 28 + len), 0);
+	pkt_csum_recompute(&p);
+	ck_assert_int_eq(nat_process(&nat, icmp, 28 + len, 11), NAT_XLATE);
+	ck_assert_str_eq(inet_ntop(AF_INET, icmp + 12, a, sizeof(a)), "203.0.113.12");
+	ck_assert_str_eq(inet_ntop(AF_INET, icmp + 28 + 16, a, sizeof(a)), "203.0.113.12");
+	ck_assert_uint_eq(csum_fold(csum_partial(icmp, 20, 0)), 0);
+	ck_assert_uint_eq(csum_fold(csum_partial(icmp + 20, 8 + len, 0)), 0);
+	ck_assert_uint_eq(csum_fold(csum_partial(icmp + 28, 20, 0)), 0);
+}
+END_TEST
+
+START_TEST(test_fault_port_translate)
+{
+	teardown();
+	setup_faults(LB_FAULT_PORT_TRANSLATE);
+	mk(4, 17, "198.51.100.10", 40000, "203.0.113.12", 3478, 0);
+	nat_process(&nat, buf, len, 10);
+	ck_assert_uint_ne(cur_sport(), 40000); /* M6: the edge sees another port */
+	expect("198.51.100.10", 0, "203.0.113.23", 3478);
+}
+END_TEST
+
+START_TEST(test_fault_dsr_av)
+{
+	teardown();
+	setup_faults(LB_FAULT_DSR_AV);
+	mk(4, 17, "198.51.100.10", 40000, "203.0.113.12", 3478, 0);
+	ck_assert_int_eq(nat_process(&nat, buf, len, 10), NAT_XLATE);
+	mk(4, 17, "203.0.113.23", 3478, "198.51.100.10", 40000, 0);
+	ck_assert_int_eq(nat_process(&nat, buf, len, 10), NAT_PASS); /* M12 */
+	expect("203.0.113.23", 3478, "198.51.100.10", 40000);
+}
+END_TEST
+
+START_TEST(test_fault_snat_all_outbound)
+{
+	teardown();
+	setup_faults(LB_FAULT_SNAT_ALL_OUTBOUND);
+	/* M3: the answer to a direct request leaves from the VIP. */
+	mk(4, 17, "203.0.113.33", 3478, "198.51.100.10", 40001, 0);
+	ck_assert_int_eq(nat_process(&nat, buf, len, 10), NAT_XLATE);
+	expect("203.0.113.12", 3478, "198.51.100.10", 40001);
+}
+END_TEST
+
+START_TEST(test_fault_snat_av)
+{
+	teardown();
+	setup_faults(LB_FAULT_SNAT_AV);
+	mk(4, 17, "198.51.100.10", 40000, "203.0.113.12", 3478, 0);
+	nat_process(&nat, buf, len, 10);
+	expect("203.0.113.12", 0, "203.0.113.23", 3478); /* M1 */
+}
+END_TEST
+
+START_TEST(test_tcp_port_reuse_after_close)
+{
+	mk(4, 6, "198.51.100.10", 40000, "203.0.113.10", 5061, PKT_TCP_SYN);
+	nat_process(&nat, buf, len, 10);
+	mk(4, 6, "198.51.100.10", 40000, "203.0.113.10", 5061, PKT_TCP_RST);
+	nat_process(&nat, buf, len, 11);
+	ck_assert_uint_eq(nat.ct.count, 1);
+	mk(4, 6, "198.51.100.10", 40000, "203.0.113.10", 5061, PKT_TCP_SYN);
+	nat_process(&nat, buf, len, 12);
+	expect("203.0.113.10", 0, "203.0.113.31", 5061); /* a new flow, next real */
+	ck_assert_uint_eq(nat.st.flows, 2);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("lb_nat");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_dnat_keeps_client_and_replies_from_vip);
+	tcase_add_test(tc, test_direct_traffic_untouched);
+	tcase_add_test(tc, test_snat_hides_client);
+	tcase_add_test(tc, test_outbound_federation_from_vip);
+	tcase_add_test(tc, test_affinity_across_flows);
+	tcase_add_test(tc, test_ipv6_dnat);
+	tcase_add_test(tc, test_udp_flow_times_out);
+	tcase_add_test(tc, test_fragments_follow_first);
+	tcase_add_test(tc, test_icmp_error_translated);
+	tcase_add_test(tc, test_fault_port_translate);
+	tcase_add_test(tc, test_fault_dsr_av);
+	tcase_add_test(tc, test_fault_snat_all_outbound);
+	tcase_add_test(tc, test_fault_snat_av);
+	tcase_add_test(tc, test_tcp_port_reuse_after_close);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
