@@ -7,6 +7,7 @@
 #include "auth.h"
 #include "io/listener.h"
 #include "io/relay.h"
+#include "io/tcprelay.h"
 #include "log.h"
 #include "server.h"
 
@@ -169,6 +170,8 @@ static size_t turn_request(struct server *s, const struct request *req,
 	}
 	pthread_rwlock_unlock(&s->mconf->reload);
 
+	if (m->method == TURN_CONNECTION_BIND) /* on a fresh data connection */
+		return tcprelay_connection_bind(s, req, m, &who);
 	key_of(req, &k);
 	a = alloc_table_find(&s->allocs, &k);
 	if (m->method == TURN_ALLOCATE) {
@@ -187,6 +190,8 @@ static size_t turn_request(struct server *s, const struct request *req,
 		return turn_create_permission(s, req, m, &who, a);
 	case TURN_CHANNEL_BIND:
 		return turn_channel_bind(s, req, m, &who, a);
+	case TURN_CONNECT:
+		return tcprelay_connect(s, req, m, &who, a);
 	default:
 		return server_error(s, m, 400, "Bad Request: unknown method", &who);
 	}

@@ -34,7 +34,13 @@ int worker_start(struct worker *w, struct relay_conf *c, SSL_CTX *tls, int id)
 	uv_async_init(&w->loop, &w->stop, on_stop);
 	w->stop.data = w;
 	for (int i = 0; i < c->nlisten; i++) {
-		struct listener *l = calloc(1, sizeof *l);
+		struct listener *l;
+		/* Streams on worker 0 only: an RFC 6062 data connection must
+		 * meet its allocation on the thread that owns it. UDP spreads
+		 * over every worker. */
+		if (id > 0 && c->listen[i].tp != TP_UDP)
+			continue;
+		l = calloc(1, sizeof *l);
 		char where[NETADDR_STRLEN];
 		const char *what;
 		int err;

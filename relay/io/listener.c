@@ -11,6 +11,7 @@
 
 #include "listener.h"
 #include "log.h"
+#include "tcprelay.h"
 
 struct wreq {
 	uv_write_t req;
@@ -92,6 +93,11 @@ void conn_close(struct conn *c)
 	if (c->closing)
 		return;
 	c->closing = 1;
+	if (c->pipe) {
+		struct peer_conn *pc = c->pipe;
+		c->pipe = NULL;
+		tcprelay_client_closed(pc);
+	}
 	server_on_conn_closed(c->l->srv, c, (struct sockaddr *)&c->peer, c->l);
 	uv_close((uv_handle_t *)&c->tcp, conn_closed);
 }
@@ -177,9 +183,16 @@ static void conn_frames(struct conn *c)
 	size_t off = 0;
 
 	while (!c->closing) {
-		ssize_t f = frame_len(c->rbuf + off, c->rlen - off);
+		ssize_t f;
 		struct request req;
 
+		if (c->pipe) { /* bound by ConnectionBind: the rest is data */
+			if (c->rlen > off)
+				tcprelay_from_client(c->pipe, c->rbuf + off, c->rlen - off);
+			off = c->rlen;
+			break;
+		}
+		f = frame_len(c->rbuf + off, c->rlen - off);
 		if (f < 0 || (size_t)f > sizeof c->rbuf) {
 			s->st.drops[DROP_MALFORMED]++;
 			conn_close(c);

@@ -36,6 +36,7 @@ struct conn {
 	SSL *ssl;
 	BIO *rbio, *wbio;      /* TLS: ciphertext in and out */
 	int closing;
+	struct peer_conn *pipe; /* RFC 6062 data connection: raw bytes to a peer */
 	size_t rlen;
 	uint8_t rbuf[CONN_BUF];
 };

@@ -14,6 +14,7 @@
 #include "listener.h"
 #include "log.h"
 #include "relay.h"
+#include "tcprelay.h"
 
 #define HEADROOM 64
 #define RESERVE_MS 30000
@@ -73,13 +74,20 @@ void relay_reservations_expire(uint64_t now)
 
 void relay_reservations_free(void) { relay_reservations_expire(UINT64_MAX); }
 
-static int bind_port(const struct sockaddr_storage *base, int port, int df)
+static int bind_port(const struct sockaddr_storage *base, int type, int port, int df)
 {
 	struct sockaddr_storage sa = *base;
-	int fd = socket(sa.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int fd = socket(sa.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int one = 1;
 
 	if (fd < 0)
 		return -errno;
+	/* A TCP relayed address is both a listener and the source of the
+	 * Connects made from it (RFC 6062 §5.2): they share IP and port. */
+	if (type == SOCK_STREAM) {
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+		setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+	}
 	if (df) { /* DONT-FRAGMENT: set DF, never fragment locally */
 		int v = IP_PMTUDISC_DO;
 		if (sa.ss_family == AF_INET)
@@ -96,10 +104,36 @@ static int bind_port(const struct sockaddr_storage *base, int port, int df)
 	return fd;
 }
 
+/* SO_REUSEPORT would let two of our own TCP relays share a port, so the
+ * process keeps its own record of the ones it holds. */
+static struct {
+	pthread_mutex_t lock;
+	uint8_t used[65536 / 8];
+} tcp_ports = {PTHREAD_MUTEX_INITIALIZER, {0}};
+
+static int tcp_port_claim(int fam, int port)
+{
+	int ok;
+	(void)fam;
+	pthread_mutex_lock(&tcp_ports.lock);
+	ok = !(tcp_ports.used[port / 8] & (1 << (port % 8)));
+	if (ok)
+		tcp_ports.used[port / 8] |= (uint8_t)(1 << (port % 8));
+	pthread_mutex_unlock(&tcp_ports.lock);
+	return ok;
+}
+
+void relay_stream_release(int port)
+{
+	pthread_mutex_lock(&tcp_ports.lock);
+	tcp_ports.used[port / 8] &= (uint8_t)~(1 << (port % 8));
+	pthread_mutex_unlock(&tcp_ports.lock);
+}
+
 /* A port from the range, random start then linear probe, so that busy
  * ranges still find the free ports. Returns the fd and sets *port. */
-static int pick_port(const struct relay_conf *c, int fam, int even, int df, int *port,
-		     int *pair_fd)
+static int pick_port(const struct relay_conf *c, int fam, int type, int even, int df,
+		     int *port, int *pair_fd)
 {
 	unsigned span = (unsigned)(c->port_hi - c->port_lo) + 1, start, i;
 	uint32_t rnd;
@@ -112,11 +146,19 @@ static int pick_port(const struct relay_conf *c, int fam, int even, int df, int 
 			continue;
 		if (even && pair_fd && p + 1 > c->port_hi)
 			continue;
-		fd = bind_port(&c->relay_bind[fam], p, df);
+		if (type == SOCK_STREAM && !tcp_port_claim(fam, p))
+			continue;
+		fd = bind_port(&c->relay_bind[fam], type, p, df);
+		if (type == SOCK_STREAM && (fd < 0 || listen(fd, 16))) {
+			if (fd >= 0)
+				close(fd);
+			relay_stream_release(p);
+			continue;
+		}
 		if (fd < 0)
 			continue;
 		if (pair_fd) {
-			*pair_fd = bind_port(&c->relay_bind[fam], p + 1, 0);
+			*pair_fd = bind_port(&c->relay_bind[fam], type, p + 1, 0);
 			if (*pair_fd < 0) {
 				close(fd);
 				continue;
@@ -151,6 +193,11 @@ int relay_bw_take(struct relay_io *io, size_t len, uint64_t now)
 		return 0;
 	io->tokens -= len;
 	return 1;
+}
+
+int relay_stream_listener(const struct relay_conf *c, int fam, int *port)
+{
+	return pick_port(c, fam, SOCK_STREAM, 0, 0, port, NULL);
 }
 
 /* Peer -> client. */
@@ -226,6 +273,10 @@ static void io_closed(uv_handle_t *h)
 void relay_close(struct relay_io *io)
 {
 	io->closing = 1;
+	if (io->tcp) {
+		tcprelay_close(io->tcp);
+		io->tcp = NULL;
+	}
 	if (!io->open_mask) {
 		free(io);
 		return;
@@ -236,7 +287,8 @@ void relay_close(struct relay_io *io)
 }
 
 int relay_open(struct server *s, struct alloc *a, int even, int reserve, uint64_t token_in,
-	       uint64_t *token_out, int dont_fragment, struct sockaddr_storage relayed[2])
+	       uint64_t *token_out, int dont_fragment, struct sockaddr_storage relayed[2],
+	       struct listener *l, struct conn *conn)
 {
 	const struct relay_conf *c = s->conf;
 	struct relay_io *io = calloc(1, sizeof *io);
@@ -245,9 +297,17 @@ int relay_open(struct server *s, struct alloc *a, int even, int reserve, uint64_
 		return 508;
 	io->srv = s;
 	io->a = a;
+	io->l = l;
+	io->conn = conn;
 	io->refill_at = server_now(s);
 	io->tokens = c->max_bps / 8;
 	a->io = io;
+	if (a->tcp) { /* RFC 6062: one family, a listening relayed address */
+		int fam = a->family_mask & 2 ? 1 : 0;
+		if (!c->has_relay[fam])
+			return 440;
+		return tcprelay_open(s, a, fam, &relayed[fam]);
+	}
 	for (int fam = 0; fam < 2; fam++) {
 		int fd, port = 0, pair = -1;
 		if (!(a->family_mask & (1 << fam)))
@@ -258,7 +318,7 @@ int relay_open(struct server *s, struct alloc *a, int even, int reserve, uint64_
 			if ((fd = reservation_take(token_in)) < 0)
 				return 508;
 		} else {
-			fd = pick_port(c, fam, even, dont_fragment, &port,
+			fd = pick_port(c, fam, SOCK_DGRAM, even, dont_fragment, &port,
 				       reserve ? &pair : NULL);
 			if (fd < 0) {
 				log_warn("no free relay port in %u-%u", c->port_lo, c->port_hi);

@@ -1,14 +1,18 @@
-/* transport.c: edgeprobe's sockets: UDP or TCP, optionally bound to a
- * source address, with STUN transactions over either. */
+/* transport.c: edgeprobe's sockets: UDP, TCP or TLS, optionally bound to a
+ * source address, with STUN transactions and ChannelData over any of them. */
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #include "probe.h"
 
@@ -19,10 +23,55 @@ double probe_now_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
+void probe_raise_nofile(void)
+{
+	struct rlimit r;
+
+	if (!getrlimit(RLIMIT_NOFILE, &r) && r.rlim_cur < r.rlim_max) {
+		r.rlim_cur = r.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &r);
+	}
+}
+
 static int fail(char *err, size_t errlen, const char *what, const char *arg)
 {
 	snprintf(err, errlen, "%s %s: %s", what, arg, strerror(errno));
 	return -1;
+}
+
+/* A lab certificate is self-signed: the probe checks reachability and
+ * addresses, not identity, so it does not verify the chain. */
+static int tls_start(struct probe_sock *ps, const char *target, char *err, size_t errlen)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+	SSL *ssl;
+
+	if (!ctx) {
+		snprintf(err, errlen, "cannot create a TLS context");
+		return -1;
+	}
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	ssl = SSL_new(ctx);
+	SSL_CTX_free(ctx); /* the SSL keeps its own reference */
+	if (!ssl || SSL_set_fd(ssl, ps->fd) != 1) {
+		SSL_free(ssl);
+		snprintf(err, errlen, "cannot create a TLS session");
+		return -1;
+	}
+	if (SSL_connect(ssl) != 1) {
+		unsigned long e = ERR_get_error();
+		snprintf(err, errlen, "TLS handshake with %s failed: %s", target,
+			 e ? ERR_reason_error_string(e) : "connection closed");
+		SSL_free(ssl);
+		return -1;
+	}
+	ps->ssl = ssl;
+	return 0;
+}
+
+const char *probe_tls_version(const struct probe_sock *ps)
+{
+	return ps->ssl ? SSL_get_version(ps->ssl) : "";
 }
 
 int probe_open(struct probe_sock *ps, const struct probe_opts *o, char *err, size_t errlen)
@@ -58,10 +107,14 @@ int probe_open(struct probe_sock *ps, const struct probe_opts *o, char *err, siz
 	 * is read and reported, not filtered out by the kernel. */
 	if (o->tp != TP_UDP) {
 		setsockopt(ps->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-		setsockopt(ps->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv); /* bounds connect() */
+		/* bounds connect() and the TLS handshake */
+		setsockopt(ps->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+		setsockopt(ps->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
 		if (connect(ps->fd, (struct sockaddr *)&ps->server,
 			    netaddr_len((struct sockaddr *)&ps->server)))
 			return fail(err, errlen, "connect", o->target);
+		if (o->tp == TP_TLS && tls_start(ps, o->target, err, errlen))
+			return -1;
 	}
 	getsockname(ps->fd, (struct sockaddr *)&ps->local, &sl);
 	return 0;
@@ -100,54 +153,83 @@ static void udp_learn_local(struct probe_sock *ps)
 
 void probe_close(struct probe_sock *ps)
 {
+	if (ps->ssl) {
+		SSL_shutdown(ps->ssl);
+		SSL_free(ps->ssl);
+		ps->ssl = NULL;
+	}
 	if (ps->fd >= 0)
 		close(ps->fd);
 	ps->fd = -1;
 }
 
-/* Wait until readable or the deadline; 1 readable, 0 timed out. */
-static int wait_readable(int fd, double deadline)
+/* Wait until readable or the deadline; 1 readable, 0 timed out. TLS may
+ * hold decrypted bytes the kernel no longer shows as readable. */
+static int wait_readable(struct probe_sock *ps, double deadline)
 {
 	double left = deadline - probe_now_ms();
-	struct pollfd p = {fd, POLLIN, 0};
+	struct pollfd p = {ps->fd, POLLIN, 0};
 
+	if (ps->ssl && SSL_pending(ps->ssl) > 0)
+		return 1;
 	if (left <= 0)
 		return 0;
 	return poll(&p, 1, (int)left + 1) > 0;
 }
 
-static int tid_matches(const struct stun_msg *m, const uint8_t *req)
+int probe_send(struct probe_sock *ps, const void *buf, size_t len, char *err, size_t errlen)
 {
-	return !memcmp(m->tid, req + 8, STUN_TID_LEN);
+	const struct sockaddr *to = (const struct sockaddr *)&ps->server;
+	size_t off = 0;
+
+	if (ps->tp == TP_UDP) {
+		if (sendto(ps->fd, buf, len, 0, to, netaddr_len(to)) < 0)
+			return fail(err, errlen, "send to", "server");
+		if (!netaddr_port((struct sockaddr *)&ps->local))
+			udp_learn_local(ps);
+		return 0;
+	}
+	while (off < len) {
+		ssize_t n;
+		if (ps->ssl) {
+			int w = SSL_write(ps->ssl, (const uint8_t *)buf + off, (int)(len - off));
+			n = w > 0 ? w : -1;
+		} else {
+			n = send(ps->fd, (const uint8_t *)buf + off, len - off, MSG_NOSIGNAL);
+		}
+		if (n < 0)
+			return fail(err, errlen, "send", "");
+		off += (size_t)n;
+	}
+	return 0;
 }
 
-static int udp_transact(struct probe_sock *ps, const uint8_t *req, size_t len,
-			struct stun_msg *m, struct sockaddr_storage *from, int timeout_ms,
-			char *err, size_t errlen)
+/* Fill f from a complete frame at buf (copied to ps->abuf so that it stays
+ * valid while the stream buffer moves on). 0, or -1 if it is not one. */
+static int frame_from(struct probe_sock *ps, const uint8_t *buf, size_t len, int stream,
+		      struct probe_frame *f)
 {
-	double end = probe_now_ms() + timeout_ms, rto = 250, next = 0;
-	const struct sockaddr *to = (const struct sockaddr *)&ps->server;
+	if (buf != ps->abuf)
+		memcpy(ps->abuf, buf, len);
+	if ((ps->abuf[0] & 0xc0) == 0x40) {
+		f->kind = FRAME_CHDATA;
+		return turn_chdata_parse(ps->abuf, len, stream, &f->channel, &f->data,
+					 &f->data_len) ? -1 : 0;
+	}
+	f->kind = FRAME_STUN;
+	return stun_msg_parse(&f->m, ps->abuf, len) ? -1 : 0;
+}
 
+static int udp_recv(struct probe_sock *ps, struct probe_frame *f, double deadline,
+		    char *err, size_t errlen)
+{
 	for (;;) {
-		double now = probe_now_ms();
-		socklen_t fl = sizeof *from;
+		socklen_t fl = sizeof f->from;
 		ssize_t n;
 
-		if (now >= end) {
-			snprintf(err, errlen, "no answer within %d ms", timeout_ms);
-			return -1;
-		}
-		if (now >= next) {
-			if (sendto(ps->fd, req, len, 0, to, netaddr_len(to)) < 0)
-				return fail(err, errlen, "send to", "target");
-			if (!netaddr_port((struct sockaddr *)&ps->local))
-				udp_learn_local(ps);
-			next = now + rto;
-			rto *= 2;
-		}
-		if (!wait_readable(ps->fd, next < end ? next : end))
-			continue;
-		n = recvfrom(ps->fd, ps->rbuf, sizeof ps->rbuf, 0, (struct sockaddr *)from, &fl);
+		if (!wait_readable(ps, deadline))
+			return 0;
+		n = recvfrom(ps->fd, ps->abuf, sizeof ps->abuf, 0, (struct sockaddr *)&f->from, &fl);
 		if (n < 0) {
 			if (errno == ECONNREFUSED) { /* ICMP port unreachable */
 				snprintf(err, errlen, "port unreachable (ICMP)");
@@ -155,61 +237,50 @@ static int udp_transact(struct probe_sock *ps, const uint8_t *req, size_t len,
 			}
 			continue;
 		}
-		if (!stun_msg_parse(m, ps->rbuf, (size_t)n) && tid_matches(m, req))
-			return 0;
+		if (n >= 4 && !frame_from(ps, ps->abuf, (size_t)n, 0, f))
+			return 1;
 	}
 }
 
-static int tcp_transact(struct probe_sock *ps, const uint8_t *req, size_t len,
-			struct stun_msg *m, struct sockaddr_storage *from, int timeout_ms,
-			char *err, size_t errlen)
+static int stream_recv(struct probe_sock *ps, struct probe_frame *f, double deadline,
+		       char *err, size_t errlen)
 {
-	double end = probe_now_ms() + timeout_ms;
-	socklen_t fl = sizeof *from;
-	size_t off = 0;
+	socklen_t fl = sizeof f->from;
 
-	getpeername(ps->fd, (struct sockaddr *)from, &fl);
-	while (off < len) {
-		ssize_t n = send(ps->fd, req + off, len - off, MSG_NOSIGNAL);
-		if (n < 0)
-			return fail(err, errlen, "send", "");
-		off += (size_t)n;
-	}
+	getpeername(ps->fd, (struct sockaddr *)&f->from, &fl);
 	for (;;) {
-		size_t need;
 		ssize_t n;
 
-		/* Skip whole frames that are not our answer (ChannelData, others). */
 		while (ps->rlen >= 4) {
-			size_t f = (ps->rbuf[0] & 0xc0) == 0x40
-					   ? turn_chdata_frame_len(ps->rbuf, ps->rlen, 1)
-					   : stun_peek_len(ps->rbuf, ps->rlen);
-			if (!f) {
-				if (ps->rlen < 8)
+			int chd = (ps->rbuf[0] & 0xc0) == 0x40;
+			size_t need = chd ? turn_chdata_frame_len(ps->rbuf, ps->rlen, 1)
+					  : stun_peek_len(ps->rbuf, ps->rlen);
+			int bad;
+
+			if (!need) {
+				if (ps->rlen < STUN_HDR_LEN && !chd)
 					break;
 				snprintf(err, errlen, "garbage on the stream");
 				return -1;
 			}
-			if (f > ps->rlen)
+			if (need > ps->rlen)
 				break;
-			need = f;
-			if ((ps->rbuf[0] & 0xc0) == 0 && !stun_msg_parse(m, ps->rbuf, need) &&
-			    tid_matches(m, req)) {
-				/* Move the answer out of the stream buffer so that *m
-				 * stays valid while the stream moves on. */
-				memcpy(ps->abuf, ps->rbuf, need);
-				memmove(ps->rbuf, ps->rbuf + need, ps->rlen - need);
-				ps->rlen -= need;
-				return stun_msg_parse(m, ps->abuf, need) ? -1 : 0;
-			}
+			bad = frame_from(ps, ps->rbuf, need, 1, f);
 			memmove(ps->rbuf, ps->rbuf + need, ps->rlen - need);
 			ps->rlen -= need;
+			if (!bad)
+				return 1;
 		}
-		if (!wait_readable(ps->fd, end)) {
-			snprintf(err, errlen, "no answer within %d ms", timeout_ms);
-			return -1;
+		if (!wait_readable(ps, deadline))
+			return 0;
+		if (ps->ssl) {
+			int r = SSL_read(ps->ssl, ps->rbuf + ps->rlen, (int)(sizeof ps->rbuf - ps->rlen));
+			n = r > 0 ? r : (SSL_get_error(ps->ssl, r) == SSL_ERROR_ZERO_RETURN ? 0 : -1);
+			if (n < 0 && SSL_get_error(ps->ssl, r) == SSL_ERROR_WANT_READ)
+				continue;
+		} else {
+			n = recv(ps->fd, ps->rbuf + ps->rlen, sizeof ps->rbuf - ps->rlen, 0);
 		}
-		n = recv(ps->fd, ps->rbuf + ps->rlen, sizeof ps->rbuf - ps->rlen, 0);
 		if (n <= 0) {
 			snprintf(err, errlen, n == 0 ? "connection closed by the server"
 						     : "connection error");
@@ -219,11 +290,53 @@ static int tcp_transact(struct probe_sock *ps, const uint8_t *req, size_t len,
 	}
 }
 
+int probe_recv(struct probe_sock *ps, struct probe_frame *f, double deadline,
+	       char *err, size_t errlen)
+{
+	if (ps->tp == TP_UDP)
+		return udp_recv(ps, f, deadline, err, errlen);
+	return stream_recv(ps, f, deadline, err, errlen);
+}
+
+static int is_answer(const struct probe_frame *f, const uint8_t *req)
+{
+	return f->kind == FRAME_STUN &&
+	       (f->m.cls == STUN_SUCCESS || f->m.cls == STUN_ERROR) &&
+	       !memcmp(f->m.tid, req + 8, STUN_TID_LEN);
+}
+
 int probe_transact(struct probe_sock *ps, const uint8_t *req, size_t len,
 		   struct stun_msg *m, struct sockaddr_storage *from, int timeout_ms,
 		   char *err, size_t errlen)
 {
-	if (ps->tp == TP_UDP)
-		return udp_transact(ps, req, len, m, from, timeout_ms, err, errlen);
-	return tcp_transact(ps, req, len, m, from, timeout_ms, err, errlen);
+	double end = probe_now_ms() + timeout_ms, rto = 250, next;
+	/* Static: a frame is big (40 attributes), and probes are single-threaded
+	 * except load, which does not transact concurrently (see load.c). */
+	static _Thread_local struct probe_frame f;
+
+	if (probe_send(ps, req, len, err, errlen))
+		return -1;
+	/* Streams are reliable: only UDP retransmits. */
+	next = ps->tp == TP_UDP ? probe_now_ms() + rto : end;
+	for (;;) {
+		int r = probe_recv(ps, &f, next < end ? next : end, err, errlen);
+
+		if (r < 0)
+			return -1;
+		if (r > 0 && is_answer(&f, req)) {
+			*m = f.m;
+			*from = f.from;
+			return 0;
+		}
+		if (probe_now_ms() >= end) {
+			snprintf(err, errlen, "no answer within %d ms", timeout_ms);
+			return -1;
+		}
+		if (r == 0 && probe_now_ms() >= next) {
+			rto *= 2;
+			next = probe_now_ms() + rto;
+			if (probe_send(ps, req, len, err, errlen))
+				return -1;
+		}
+	}
 }

@@ -63,8 +63,15 @@ size_t turn_allocate(struct server *s, const struct request *req, const struct s
 		return server_error(s, m, 508, "Insufficient Capacity: shutting down", who);
 	if (!rt)
 		return server_error(s, m, 400, "Bad Request: no REQUESTED-TRANSPORT", who);
-	if (rt->val[0] != PROTO_UDP)
+	if (rt->val[0] != PROTO_UDP && rt->val[0] != PROTO_TCP)
 		return server_error(s, m, 442, "Unsupported Transport Protocol", who);
+	/* RFC 6062 §5.1: TCP relaying needs a stream to the client, and none
+	 * of the UDP-only options. */
+	if (rt->val[0] == PROTO_TCP &&
+	    (!req->conn || ep || tok || df || stun_msg_attr(m, STUN_A_ADDITIONAL_ADDRESS_FAMILY)))
+		return server_error(s, m, 400, "Bad Request: TCP allocations need a TCP or TLS "
+					       "connection and no EVEN-PORT, RESERVATION-TOKEN, "
+					       "DONT-FRAGMENT or dual family", who);
 	if (tok && (ep || stun_msg_attr(m, STUN_A_REQUESTED_ADDRESS_FAMILY)))
 		return server_error(s, m, 400, "Bad Request: RESERVATION-TOKEN with EVEN-PORT or family", who);
 	fam = families(m, req->src->sa_family);
@@ -97,13 +104,10 @@ size_t turn_allocate(struct server *s, const struct request *req, const struct s
 		return server_error(s, m, 508, "Insufficient Capacity", who);
 	}
 	a->family_mask = (uint8_t)fam;
+	a->tcp = rt->val[0] == PROTO_TCP;
 	memset(relayed, 0, sizeof relayed);
 	rc = relay_open(s, a, ep != NULL, ep && (ep->val[0] & 0x80), token_in, &token_out, df,
-			relayed);
-	if (a->io) {
-		a->io->l = req->l;
-		a->io->conn = req->conn;
-	}
+			relayed, req->l, req->conn);
 	if (rc) {
 		server_alloc_free(s, a);
 		return server_error(s, m, rc, rc == 440 ? "Address Family not Supported"

@@ -1,0 +1,118 @@
+/* turnc.h: a blocking TURN client session (RFC 8656 over RFC 8489): the
+ * 401 dance, Allocate, Refresh, CreatePermission, ChannelBind, Send and
+ * data coming back. One session is one client socket, so one 5-tuple and
+ * at most one allocation. The options every TURN subcommand shares are
+ * here too, so that they are spelled the same everywhere. */
+#ifndef EDGELAB_PROBE_TURNC_H
+#define EDGELAB_PROBE_TURNC_H
+
+#include <getopt.h>
+
+#include "probe.h"
+
+/* Option values above any character so commands can add their own. */
+enum {
+	TO_UDP = 0x100, TO_TCP, TO_TLS, TO_USER, TO_PASS, TO_SECRET, TO_REALM,
+	TO_SHA256, TO_FAMILY, TO_DUAL, TO_LIFETIME, TO_TIMEOUT, TO_JSON, TO_REST_TTL,
+};
+
+#define TURN_COMMON_OPTIONS                                                   \
+	{"udp", no_argument, NULL, TO_UDP},                                   \
+	{"tcp", no_argument, NULL, TO_TCP},                                   \
+	{"tls", no_argument, NULL, TO_TLS},                                   \
+	{"user", required_argument, NULL, TO_USER},                           \
+	{"pass", required_argument, NULL, TO_PASS},                           \
+	{"secret", required_argument, NULL, TO_SECRET},                       \
+	{"rest-ttl", required_argument, NULL, TO_REST_TTL},                   \
+	{"realm", required_argument, NULL, TO_REALM},                         \
+	{"sha256", no_argument, NULL, TO_SHA256},                             \
+	{"family", required_argument, NULL, TO_FAMILY},                       \
+	{"dual", no_argument, NULL, TO_DUAL},                                 \
+	{"lifetime", required_argument, NULL, TO_LIFETIME},                   \
+	{"timeout", required_argument, NULL, TO_TIMEOUT},                     \
+	{"json", no_argument, NULL, TO_JSON}
+
+#define TURN_COMMON_HELP                                                      \
+	"transport:   --udp (default) | --tcp | --tls (TURN over TLS, no certificate check)\n" \
+	"credentials: --user U --pass P          long-term credential\n"      \
+	"             --secret S [--user NAME]   TURN REST: username EXPIRY:NAME, password\n" \
+	"                                        base64(HMAC-SHA1(S, username)); --rest-ttl SECONDS\n" \
+	"                                        (default 3600; negative makes an expired one)\n" \
+	"             --realm R                  use R instead of the server's realm\n" \
+	"             --sha256                   PASSWORD-ALGORITHM SHA-256 and MESSAGE-INTEGRITY-SHA256\n" \
+	"allocation:  --family 4|6 (REQUESTED-ADDRESS-FAMILY)  --dual (also IPv6: ADDITIONAL-ADDRESS-FAMILY)\n" \
+	"             --lifetime SECONDS (LIFETIME in the Allocate)\n"    \
+	"output:      --json  --timeout MS (per transaction, default 3000)\n"
+
+struct turn_cfg {
+	enum transport tp;
+	const char *user, *pass, *secret, *realm;
+	long rest_ttl;
+	int sha256;
+	int family; /* 0: do not ask; 4 or 6 */
+	int dual;
+	long lifetime; /* -1: do not send LIFETIME */
+	int timeout_ms;
+	int json;
+};
+
+void turn_cfg_init(struct turn_cfg *c);
+/* Handle one of TURN_COMMON_OPTIONS: 1 handled, 0 not ours, -1 bad value
+ * (reason printed). */
+int turn_cfg_opt(struct turn_cfg *c, int opt, const char *arg);
+
+#define TURN_MAX_CHANNELS 16
+
+struct turn_sess {
+	struct probe_sock *ps;
+	const struct turn_cfg *cfg;
+	char user[160];
+	char pass[160];
+	char realm[256];
+	uint8_t nonce[256];
+	size_t noncelen;
+	uint8_t pwalgs[64];
+	size_t pwalgslen;
+	uint8_t key[32];
+	int keylen;
+	int authed;
+	int sha256; /* both asked for and offered */
+	int allocated;
+	/* What the last Allocate answered. */
+	struct sockaddr_storage relayed[2];
+	int nrelayed;
+	struct sockaddr_storage mapped, from;
+	long lifetime;
+	int addr_err; /* ADDRESS-ERROR-CODE of a partial dual allocation */
+	double rtt_ms; /* last transaction, 401 round included */
+	/* Channels we bound, to name the peer of ChannelData. */
+	uint16_t ch[TURN_MAX_CHANNELS];
+	struct sockaddr_storage ch_peer[TURN_MAX_CHANNELS];
+	int nch;
+	/* The last failure: the server's error code (0 if none) and a line. */
+	int code;
+	char err[256];
+};
+
+/* Open the client socket to target. 0, or -1 with s->err. */
+int turn_open(struct turn_sess *s, const struct turn_cfg *c, const char *target, const char *bind);
+void turn_close(struct turn_sess *s);
+
+/* Each: 0 success, -1 failure with s->code and s->err. */
+int turn_allocate(struct turn_sess *s);
+int turn_refresh(struct turn_sess *s, long lifetime);
+int turn_permit(struct turn_sess *s, const struct sockaddr *peer);
+int turn_channel_bind(struct turn_sess *s, uint16_t ch, const struct sockaddr *peer);
+int turn_send_indication(struct turn_sess *s, const struct sockaddr *peer, const void *data,
+			 size_t len);
+int turn_send_channel(struct turn_sess *s, uint16_t ch, const void *data, size_t len);
+/* Wait for relayed data (Data indication or ChannelData). 1 got it (peer
+ * and data, valid until the next call; via says which way it came), 0
+ * deadline passed, -1 error. */
+int turn_recv_data(struct turn_sess *s, double deadline, struct sockaddr_storage *peer,
+		   const uint8_t **data, size_t *len, const char **via);
+
+/* "ADDR:PORT" → sockaddr, or -1 with a line on stderr naming flag. */
+int turn_parse_peer(const char *flag, const char *s, struct sockaddr_storage *out);
+
+#endif
