@@ -6,8 +6,7 @@ LAB_NODES="client partner fwext hlbext edge1 edge2 hlbint fwint fe inclient"
 LAB_NAMESPACES="sw $LAB_NODES"
 LAB_SEGMENTS="inet dmzext edgeext edgeint dmzint lan0 lan1"
 LAB_FAULTS="M1 M2 M3 M4 M5 M6 M7 M8 M9 M10 M11 M12 M13"
-LAB_FAULTS_APPLIED="M2 M7 M8 M13" # the rest are the HLB's or the relay's
-LAB_DEFAULT_PREFIX=el
+LAB_DEFAULT_PREFIX=el # node N of lab P lives in namespace P-N
 LAB_RUN=${EDGELAB_RUN:-/run/edgelab}
 LAB_BIN=${EDGELAB_BIN:-$LAB_ROOT/build/bin}
 
@@ -23,10 +22,6 @@ lab_prefix_check() {
 	local p=$1
 	[[ $p =~ ^[a-z0-9]{1,8}$ ]] ||
 		lab_die "bad prefix '$p': use 1-8 characters from [a-z0-9]"
-}
-
-lab_ns() { # NODE -> the namespace name of that node in this lab
-	echo "$LAB_PREFIX-$1"
 }
 
 lab_node_check() {
@@ -61,7 +56,7 @@ lab_need_tools() {
 lab_ns_existing() {
 	local n
 	for n in $LAB_NAMESPACES; do
-		[ -e "/run/netns/$(lab_ns "$n")" ] && echo "$n"
+		[ -e "/run/netns/$LAB_PREFIX-$n" ] && echo "$n"
 	done
 	return 0
 }
@@ -71,15 +66,48 @@ lab_state_get() { # KEY -> value from the state's env file, or empty
 	sed -n "s/^$1=//p" "$LAB_STATE/env" | tr -d "'"
 }
 
-# IPv6 mirror of an IPv4 address or prefix (PLAN.md): a.b.c.d/n becomes
-# 2001:db8:a:b:c::d, the decimal numbers written as they are; each octet
-# takes one 16-bit group, so /16 becomes /64, /24 /80 and /32 /128.
+# IPv6 mirror of an IPv4 address or prefix: the same mapping as lib/v6.awk
+# (see there and PLAN.md), in bash so daemons' arguments cost no process:
+# lab_v6_set ADDR puts it in LAB_V6, lab_v6 ADDR prints it.
 lab_v6() {
-	local a=${1%/*} len= p
+	lab_v6_set "$1"
+	echo "$LAB_V6"
+}
+
+lab_v6_set() {
+	local a=${1%/*} len='' p g i best=0 bestlen=1 run=0 s=''
 	[ "$a" != "$1" ] && len=${1#*/}
 	IFS=. read -r -a p <<<"$a"
-	a="2001:db8:${p[0]}:${p[1]}:${p[2]}::${p[3]}"
-	[ "${p[3]}" = 0 ] && a="2001:db8:${p[0]}:${p[1]}:${p[2]}::"
-	if [ "$len" = 32 ]; then a="$a/128"; elif [ -n "$len" ]; then a="$a/$((32 + 2 * len))"; fi
-	echo "$a"
+	g=(2001 db8 $((p[0])) $((p[1])) $((p[2])) 0 0 $((p[3])))
+	for i in 0 1 2 3 4 5 6 7; do
+		if [ "${g[i]}" = 0 ]; then run=$((run + 1)); else run=0; fi
+		if [ $run -gt $bestlen ]; then bestlen=$run; best=$((i - run + 2)); fi
+	done
+	for ((i = 1; i <= 8; i++)); do
+		if [ $best -gt 0 ] && [ $i -eq $best ]; then
+			s+="::"; i=$((i + bestlen - 1)); continue
+		fi
+		[ -n "$s" ] && [ "${s: -1}" != : ] && s+=:
+		s+=${g[i - 1]}
+	done
+	if [ "$len" = 32 ]; then s+=/128; elif [ -n "$len" ]; then s+=/$((32 + 2 * len)); fi
+	LAB_V6=$s
+}
+
+lab_pids_alive() { # PID... -> true if any of them still runs
+	local p stat
+	for p in "$@"; do
+		# A zombie (state Z) has exited; only its parent can reap it.
+		read -r stat 2>/dev/null <"/proc/$p/stat" || continue
+		stat=${stat##*) }
+		[ "${stat%% *}" != Z ] && return 0
+	done
+	return 1
+}
+
+lab_pid_start() { # PID -> its start time (field 22 of /proc/PID/stat)
+	local stat f
+	read -r stat 2>/dev/null <"/proc/$1/stat" || return 1
+	read -r -a f <<<"${stat##*) }"
+	echo "${f[19]}"
 }
