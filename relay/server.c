@@ -4,6 +4,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/rand.h>
+
 #include "auth.h"
 #include "io/listener.h"
 #include "io/relay.h"
@@ -26,8 +28,12 @@ int server_init(struct server *s, struct relay_conf *conf, uv_loop_t *loop, int 
 	s->mconf = conf;
 	s->loop = loop;
 	s->id = id;
+	uint32_t key;
+
 	if (alloc_table_init(&s->allocs, 1024))
 		return -1;
+	RAND_bytes((unsigned char *)&key, sizeof key);
+	ratelimit_init(&s->rl, key);
 	uv_timer_init(loop, &s->sweep);
 	s->sweep.data = s;
 	uv_timer_start(&s->sweep, sweep, 1000, 1000);
@@ -159,6 +165,13 @@ static size_t turn_request(struct server *s, const struct request *req,
 		size_t n;
 		if (v != AUTH_CHALLENGE)
 			s->st.auth_failures++;
+		/* R15: a source without valid credentials gets a bounded number
+		 * of answers; past that its requests are dropped unanswered. */
+		if (!ratelimit_take(&s->rl, req->src, server_now(s))) {
+			s->st.drops[DROP_RATE_LIMIT]++;
+			pthread_rwlock_unlock(&s->mconf->reload);
+			return 0;
+		}
 		if (v == AUTH_BAD_REQUEST)
 			n = server_error(s, m, 400, "Bad Request", NULL);
 		else if (v == AUTH_STALE_NONCE)

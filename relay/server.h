@@ -13,6 +13,7 @@
 #include "alloc.h"
 #include "conf.h"
 #include "netaddr.h"
+#include "ratelimit.h"
 #include "stats.h"
 #include "stun.h"
 #include "txcache.h"
@@ -27,6 +28,7 @@ struct server {
 	int id;
 	struct alloc_table allocs;
 	struct txcache tx;
+	struct ratelimit rl;
 	struct stats st;
 	uv_timer_t sweep;
 	/* Scratch for answers and Data indications: reused, never freed

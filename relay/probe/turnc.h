@@ -112,6 +112,10 @@ int turn_send_channel(struct turn_sess *s, uint16_t ch, const void *data, size_t
 int turn_recv_data(struct turn_sess *s, double deadline, struct sockaddr_storage *peer,
 		   const uint8_t **data, size_t *len, const char **via);
 
+/* The allocation's fields in a report (allocate.c; turn.c looks the same). */
+struct out;
+void allocate_report(struct out *o, const struct turn_sess *s);
+
 /* "ADDR:PORT" → sockaddr, or -1 with a line on stderr naming flag. */
 int turn_parse_peer(const char *flag, const char *s, struct sockaddr_storage *out);
 

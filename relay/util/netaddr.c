@@ -38,6 +38,7 @@ int netaddr_parse(const char *s, struct sockaddr_storage *out, enum transport *t
 	size_t hlen;
 	char *end;
 	long p;
+	int bracketed = s[0] == '[';
 
 	*why = NULL;
 	if (want_proto) {
@@ -90,7 +91,7 @@ int netaddr_parse(const char *s, struct sockaddr_storage *out, enum transport *t
 		*why = "bad address";
 		return -EINVAL;
 	}
-	if (s[-1] == '[' && out->ss_family != AF_INET6) {
+	if (bracketed && out->ss_family != AF_INET6) {
 		*why = "brackets hold an IPv6 address";
 		return -EINVAL;
 	}

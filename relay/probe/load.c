@@ -1,0 +1,324 @@
+/* load.c: `edgeprobe load HOST:PORT`: N allocations on one relay, each with
+ * a channel bound to a UDP echo peer (built in, or external), ChannelData
+ * at a set rate or flat out for S seconds; reports relayed packets per
+ * second (full round trips), loss and latency percentiles. Setup and
+ * teardown are blocking and sequential; the packet loop (loadrun.c) is
+ * per-thread, batched and allocation-free. --idle holds the allocations
+ * without traffic so that a benchmark can weigh them (RSS per allocation). */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "load.h"
+#include "out.h"
+
+static const char usage[] =
+	"usage: edgeprobe load HOST:PORT --peer ADDR:PORT [options]\n"
+	"  --allocations N      allocations, each with channel 0x4000 to the peer (default 10)\n"
+	"  --rate PPS           send PPS packets per second in all, open loop\n"
+	"  --flat               flat out: each allocation keeps --window packets in flight\n"
+	"                       and sends again as each comes back (default)\n"
+	"  --window W           packets in flight per allocation with --flat (default 8)\n"
+	"  --seconds S          how long to send (default 5; 0: no traffic)\n"
+	"  --size BYTES         payload per packet, 16..1400 (default 100)\n"
+	"  --peer ADDR:PORT     the echo peer; edgeprobe runs it itself unless --external-peer\n"
+	"  --external-peer      the peer is someone else's echo (e.g. edgeprobe echo)\n"
+	"  --threads T          split allocations across T threads (default 1)\n"
+	"  --bind ADDR          clients' source address\n"
+	"  --idle SECONDS       after setup, hold the allocations idle this long (says\n"
+	"                       'ready' on stderr first), then run the traffic if any\n"
+	"  --drain MS           after sending stops, wait this long for answers (default 500)\n"
+	TURN_COMMON_HELP;
+
+enum { LO_ALLOCS = 1, LO_RATE, LO_FLAT, LO_WINDOW, LO_SECONDS, LO_SIZE, LO_PEER, LO_EXTPEER,
+       LO_THREADS, LO_BIND, LO_IDLE, LO_DRAIN, LO_HELP };
+
+struct load_args {
+	struct load_cfg lc;
+	struct turn_cfg tc;
+	struct sockaddr_storage peer;
+	const char *target, *bind;
+	long allocations, idle;
+	int have_peer, external_peer;
+};
+
+static int parse_long(const char *flag, const char *s, long lo, long hi, long *out)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+
+	if (end == s || *end || v < lo || v > hi) {
+		fprintf(stderr, "edgeprobe load: bad %s '%s': want %ld..%ld\n", flag, s, lo, hi);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+static int parse(int argc, char **argv, struct load_args *la)
+{
+	static const struct option opts[] = {
+		TURN_COMMON_OPTIONS,
+		{"allocations", required_argument, NULL, LO_ALLOCS},
+		{"rate", required_argument, NULL, LO_RATE},
+		{"flat", no_argument, NULL, LO_FLAT},
+		{"window", required_argument, NULL, LO_WINDOW},
+		{"seconds", required_argument, NULL, LO_SECONDS},
+		{"size", required_argument, NULL, LO_SIZE},
+		{"peer", required_argument, NULL, LO_PEER},
+		{"external-peer", no_argument, NULL, LO_EXTPEER},
+		{"threads", required_argument, NULL, LO_THREADS},
+		{"bind", required_argument, NULL, LO_BIND},
+		{"idle", required_argument, NULL, LO_IDLE},
+		{"drain", required_argument, NULL, LO_DRAIN},
+		{"help", no_argument, NULL, LO_HELP},
+		{0, 0, 0, 0},
+	};
+	long v;
+	int c;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		int r = turn_cfg_opt(&la->tc, c, optarg);
+		if (r < 0)
+			return 2;
+		if (r > 0)
+			continue;
+		switch (c) {
+		case LO_ALLOCS: if (parse_long("--allocations", optarg, 1, 60000, &la->allocations)) return 2; break;
+		case LO_RATE: if (parse_long("--rate", optarg, 1, 100000000, &v)) return 2; la->lc.rate = (double)v; break;
+		case LO_FLAT: la->lc.rate = 0; break;
+		case LO_WINDOW: if (parse_long("--window", optarg, 1, LOAD_BATCH * 16, &v)) return 2; la->lc.window = (int)v; break;
+		case LO_SECONDS: if (parse_long("--seconds", optarg, 0, 3600, &la->lc.seconds)) return 2; break;
+		case LO_SIZE: if (parse_long("--size", optarg, 16, 1400, &v)) return 2; la->lc.size = (size_t)v; break;
+		case LO_PEER: if (turn_parse_peer("--peer", optarg, &la->peer)) return 2; la->have_peer = 1; break;
+		case LO_EXTPEER: la->external_peer = 1; break;
+		case LO_THREADS: if (parse_long("--threads", optarg, 1, 64, &v)) return 2; la->lc.threads = (int)v; break;
+		case LO_BIND: la->bind = optarg; break;
+		case LO_IDLE: if (parse_long("--idle", optarg, 0, 86400, &la->idle)) return 2; break;
+		case LO_DRAIN: if (parse_long("--drain", optarg, 0, 60000, &v)) return 2; la->lc.drain_ms = (int)v; break;
+		case LO_HELP: fputs(usage, stdout); return 1;
+		default:
+			fprintf(stderr, "edgeprobe load: unknown or incomplete option '%s'\n", argv[optind - 1]);
+			return 2;
+		}
+	}
+	if (optind != argc - 1 || !la->have_peer) {
+		fprintf(stderr, "edgeprobe load: want HOST:PORT and --peer ADDR:PORT (see --help)\n");
+		return 2;
+	}
+	if (la->tc.tp != TP_UDP) {
+		fprintf(stderr, "edgeprobe load: only UDP clients for now\n");
+		return 2;
+	}
+	la->target = argv[optind];
+	return 0;
+}
+
+/* One allocation with its channel; keeps the socket and the auth state,
+ * drops the session's big receive buffers. */
+static int make_alloc(struct load_args *la, struct load_alloc *a, int *code, char *err, size_t errlen)
+{
+	struct turn_sess *s = malloc(sizeof *s);
+	struct sockaddr_storage server;
+
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (turn_open(s, &la->tc, la->target, la->bind) || turn_allocate(s) ||
+	    turn_channel_bind(s, LOAD_CHANNEL, (struct sockaddr *)&la->peer)) {
+		snprintf(err, errlen, "%s", s->err);
+		*code = s->code;
+		if (s->allocated)
+			turn_refresh(s, 0);
+		turn_close(s);
+		free(s);
+		return -1;
+	}
+	server = s->ps->server;
+	a->fd = s->ps->fd;
+	s->ps->fd = -1;
+	turn_close(s);
+	/* Connected: the kernel then hands us only the server's packets. */
+	connect(a->fd, (struct sockaddr *)&server, netaddr_len((struct sockaddr *)&server));
+	fcntl(a->fd, F_SETFL, fcntl(a->fd, F_GETFL) | O_NONBLOCK);
+	a->s = s;
+	return 0;
+}
+
+/* Delete every allocation (Refresh 0) through one shared socket struct. */
+static void teardown(struct load_args *la, struct load_alloc *a, long n)
+{
+	struct probe_sock *ps = malloc(sizeof *ps);
+	struct probe_opts o = {.target = la->target, .tp = TP_UDP, .timeout_ms = 1000};
+	char err[256];
+
+	for (long i = 0; i < n; i++) {
+		if (ps && !probe_open(ps, &o, err, sizeof err)) {
+			close(ps->fd);
+			ps->fd = a[i].fd;
+			fcntl(ps->fd, F_SETFL, fcntl(ps->fd, F_GETFL) & ~O_NONBLOCK);
+			netaddr_set_port((struct sockaddr *)&ps->local, 1); /* known: skip the lookup */
+			a[i].s->ps = ps;
+			turn_refresh(a[i].s, 0);
+			a[i].s->ps = NULL;
+		}
+		close(a[i].fd);
+		free(a[i].s);
+	}
+	free(ps);
+}
+
+static double pct(const uint64_t *hist, uint64_t total, double p)
+{
+	uint64_t want = (uint64_t)(p * (double)total), acc = 0;
+
+	for (long i = 0; i <= LOAD_HIST_N; i++) {
+		acc += hist[i];
+		if (acc > want || (acc == total && total))
+			return (double)i;
+	}
+	return 0;
+}
+
+static void report(struct out *o, struct load_args *la, struct load_thread *th, double setup_s)
+{
+	uint64_t sent = 0, rcvd = 0, garbled = 0, echoed = 0;
+	uint64_t *hist = calloc(LOAD_HIST_N + 1, sizeof *hist);
+	double secs = (double)la->lc.seconds;
+
+	for (int t = 0; t < la->lc.threads; t++) {
+		sent += th[t].sent;
+		rcvd += th[t].rcvd;
+		garbled += th[t].garbled;
+		echoed += th[t].echoed;
+		for (long i = 0; hist && i <= LOAD_HIST_N; i++)
+			hist[i] += th[t].hist[i];
+	}
+	out_int(o, "allocations", la->allocations);
+	out_int(o, "threads", la->lc.threads);
+	out_str(o, "mode", la->lc.rate ? "rate" : "flat");
+	if (la->lc.rate)
+		out_num(o, "rate_pps", la->lc.rate, 0);
+	else
+		out_int(o, "window", la->lc.window);
+	out_int(o, "size", (long long)la->lc.size);
+	out_int(o, "seconds", la->lc.seconds);
+	out_num(o, "setup_s", setup_s, 3);
+	out_int(o, "sent", (long long)sent);
+	out_int(o, "received", (long long)rcvd);
+	if (!la->external_peer)
+		out_int(o, "echoed", (long long)echoed);
+	if (garbled)
+		out_int(o, "garbled", (long long)garbled);
+	out_num(o, "relayed_pps", secs > 0 ? (double)rcvd / secs : 0, 0);
+	out_num(o, "loss_pct", sent ? 100.0 * (double)(sent - (rcvd < sent ? rcvd : sent)) / (double)sent : 0, 3);
+	if (hist && rcvd) {
+		out_num(o, "p50_us", pct(hist, rcvd, 0.50), 0);
+		out_num(o, "p90_us", pct(hist, rcvd, 0.90), 0);
+		out_num(o, "p99_us", pct(hist, rcvd, 0.99), 0);
+		out_num(o, "max_us", pct(hist, rcvd, 1.0), 0);
+	}
+	free(hist);
+}
+
+int probe_load_main(int argc, char **argv)
+{
+	struct load_args la = {.allocations = 10, .lc = {.window = 8, .seconds = 5, .size = 100,
+							 .threads = 1, .drain_ms = 500}};
+	struct load_alloc *a = NULL;
+	struct load_thread *th = NULL;
+	struct out o;
+	char err[300], what[160];
+	long made = 0;
+	double t0;
+	int r, rc = 1;
+
+	turn_cfg_init(&la.tc);
+	r = parse(argc, argv, &la);
+	if (r)
+		return r == 1 ? 0 : r;
+	if (la.lc.threads > la.allocations)
+		la.lc.threads = (int)la.allocations;
+	probe_raise_nofile();
+	snprintf(what, sizeof what, "load %s/udp", la.target);
+	out_begin(&o, la.tc.json, "load", la.target, "udp");
+	a = calloc((size_t)la.allocations, sizeof *a);
+	th = calloc((size_t)la.lc.threads, sizeof *th);
+	if (!a || !th) {
+		out_fail(&o, what, 0, "out of memory");
+		goto out;
+	}
+	/* The echo peer first, so the first packets find it. */
+	for (int t = 0; t < la.lc.threads; t++) {
+		th[t].echo_fd = -1;
+		th[t].lc = &la.lc;
+		th[t].hist = calloc(LOAD_HIST_N + 1, sizeof *th[t].hist);
+		th[t].sbuf = malloc(TURN_CHDATA_HDR + la.lc.size + 4);
+		if (!th[t].hist || !th[t].sbuf) {
+			out_fail(&o, what, 0, "out of memory");
+			goto out;
+		}
+		if (!la.external_peer &&
+		    (th[t].echo_fd = echo_socket((struct sockaddr *)&la.peer, 1, err, sizeof err)) < 0) {
+			out_fail(&o, what, 0, err);
+			goto out;
+		}
+	}
+	t0 = probe_now_ms();
+	for (made = 0; made < la.allocations; made++) {
+		char e[256];
+		int code = 0;
+		if (make_alloc(&la, &a[made], &code, e, sizeof e)) {
+			snprintf(err, sizeof err, "allocation %ld of %ld: %s", made + 1, la.allocations, e);
+			out_fail(&o, what, code, err);
+			goto out;
+		}
+	}
+	t0 = (probe_now_ms() - t0) / 1000.0;
+	if (la.idle) {
+		fprintf(stderr, "edgeprobe: load: %ld allocations ready, idle for %ld s\n",
+			la.allocations, la.idle);
+		sleep((unsigned)la.idle);
+	}
+	/* Allocations split round robin: thread t takes a contiguous slice. */
+	for (int t = 0; t < la.lc.threads; t++) {
+		long lo = la.allocations * t / la.lc.threads, hi = la.allocations * (t + 1) / la.lc.threads;
+		th[t].a = a + lo;
+		th[t].n = (int)(hi - lo);
+	}
+	if (la.lc.seconds > 0) {
+		for (int t = 0; t < la.lc.threads; t++)
+			if (pthread_create(&th[t].th, NULL, load_run, &th[t])) {
+				out_fail(&o, what, 0, "cannot start a thread");
+				la.lc.threads = t;
+				break;
+			}
+		for (int t = 0; t < la.lc.threads; t++)
+			pthread_join(th[t].th, NULL);
+		for (int t = 0; t < la.lc.threads; t++)
+			if (th[t].err[0]) {
+				out_fail(&o, what, 0, th[t].err);
+				goto out;
+			}
+	}
+	report(&o, &la, th, t0);
+	rc = 0;
+out:
+	out_end(&o);
+	if (a)
+		teardown(&la, a, made);
+	for (int t = 0; th && t < la.lc.threads; t++) {
+		if (th[t].echo_fd >= 0)
+			close(th[t].echo_fd);
+		free(th[t].hist);
+		free(th[t].sbuf);
+	}
+	free(a);
+	free(th);
+	return rc;
+}

@@ -1,0 +1,255 @@
+/* relay.c: `edgeprobe relay --a S1 --b S2`: the two-client media check
+ * (SPEC S5). Client A allocates on S1, client B on S2; each lets the other's
+ * relayed address in (ChannelBind, or CreatePermission with
+ * --send-indication); A sends N messages to B's relayed address, then B to
+ * A's. Reports counts, loss, and the peer each side saw the data come from,
+ * which must be the other side's relayed address. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "out.h"
+#include "turnc.h"
+
+static const char usage[] =
+	"usage: edgeprobe relay --a HOST:PORT --b HOST:PORT [options]\n"
+	"  --a, --b HOST:PORT   the servers clients A and B allocate on (may be the same)\n"
+	"  --a-bind, --b-bind ADDR[:PORT]  their source addresses\n"
+	"  --count N            messages each way (default 10)\n"
+	"  --size BYTES         message size (default 100, at least 16)\n"
+	"  --send-indication    Send/Data indications instead of channels\n"
+	"  --max-loss PCT       loss tolerated each way before failing (default 0)\n"
+	TURN_COMMON_HELP;
+
+enum { RO_A = 1, RO_B, RO_ABIND, RO_BBIND, RO_COUNT, RO_SIZE, RO_SENDIND, RO_MAXLOSS, RO_HELP };
+
+#define CH_A 0x4001
+#define CH_B 0x4002
+
+struct dir_result {
+	long sent, received, wrong;
+	char peer[NETADDR_STRLEN]; /* the first peer the receiver saw */
+	const char *via;
+	int peer_ok;
+};
+
+/* Send count messages from src to dst and count what dst gets. Messages
+ * are numbered so that late or duplicated ones are counted once. */
+static int one_way(struct turn_sess *src, struct turn_sess *dst, int chan, uint16_t ch,
+		   long count, size_t size, const char tag, struct dir_result *r)
+{
+	const struct sockaddr *to = (const struct sockaddr *)&dst->relayed[0];
+	uint8_t *seen = calloc((size_t)count, 1), *msg = malloc(size);
+	int per_ms = src->cfg->timeout_ms < 1000 ? src->cfg->timeout_ms : 1000;
+	int rc = 0;
+
+	if (!seen || !msg) {
+		free(seen);
+		free(msg);
+		snprintf(src->err, sizeof src->err, "out of memory");
+		return -1;
+	}
+	memset(r, 0, sizeof *r);
+	r->peer_ok = 1;
+	for (long i = 0; i < count && !rc; i++) {
+		double deadline = probe_now_ms() + per_ms;
+
+		memset(msg, 'x', size);
+		snprintf((char *)msg, size, "edgeprobe %c %08ld", tag, i);
+		if ((chan ? turn_send_channel(src, ch, msg, size)
+			  : turn_send_indication(src, to, msg, size))) {
+			rc = -1;
+			break;
+		}
+		r->sent++;
+		/* Read until this message arrives or its wait is over. */
+		while (!seen[i]) {
+			struct sockaddr_storage from;
+			const uint8_t *data;
+			const char *via;
+			size_t len;
+			char got[NETADDR_STRLEN];
+			long seq;
+			char t;
+			int k = turn_recv_data(dst, deadline, &from, &data, &len, &via);
+
+			if (k < 0) {
+				snprintf(src->err, sizeof src->err, "%s", dst->err);
+				rc = -1;
+				break;
+			}
+			if (k == 0)
+				break;
+			netaddr_str((struct sockaddr *)&from, got, sizeof got);
+			if (!r->peer[0]) {
+				snprintf(r->peer, sizeof r->peer, "%s", got);
+				r->via = via;
+			}
+			if (!netaddr_equal((struct sockaddr *)&from,
+					   (const struct sockaddr *)&src->relayed[0]))
+				r->peer_ok = 0;
+			if (len != size || sscanf((const char *)data, "edgeprobe %c %8ld", &t, &seq) != 2 ||
+			    t != tag || seq < 0 || seq >= count) {
+				r->wrong++;
+				continue;
+			}
+			if (!seen[seq]) {
+				seen[seq] = 1;
+				r->received++;
+			}
+		}
+	}
+	free(seen);
+	free(msg);
+	return rc;
+}
+
+static void report_dir(struct out *o, const char *pfx, const struct dir_result *r)
+{
+	char k[48];
+
+	snprintf(k, sizeof k, "%s_sent", pfx);
+	out_int(o, k, r->sent);
+	snprintf(k, sizeof k, "%s_received", pfx);
+	out_int(o, k, r->received);
+	snprintf(k, sizeof k, "%s_loss_pct", pfx);
+	out_num(o, k, r->sent ? 100.0 * (double)(r->sent - r->received) / (double)r->sent : 0, 2);
+	snprintf(k, sizeof k, "%s_peer", pfx);
+	out_str(o, k, r->peer);
+	snprintf(k, sizeof k, "%s_via", pfx);
+	out_str(o, k, r->via);
+	if (r->wrong) {
+		snprintf(k, sizeof k, "%s_garbled", pfx);
+		out_int(o, k, r->wrong);
+	}
+}
+
+static int setup(struct turn_sess *s, const struct turn_cfg *c, const char *srv, const char *bind)
+{
+	return turn_open(s, c, srv, bind) || turn_allocate(s) ? -1 : 0;
+}
+
+int probe_relay_main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		TURN_COMMON_OPTIONS,
+		{"a", required_argument, NULL, RO_A},
+		{"b", required_argument, NULL, RO_B},
+		{"a-bind", required_argument, NULL, RO_ABIND},
+		{"b-bind", required_argument, NULL, RO_BBIND},
+		{"count", required_argument, NULL, RO_COUNT},
+		{"size", required_argument, NULL, RO_SIZE},
+		{"send-indication", no_argument, NULL, RO_SENDIND},
+		{"max-loss", required_argument, NULL, RO_MAXLOSS},
+		{"help", no_argument, NULL, RO_HELP},
+		{0, 0, 0, 0},
+	};
+	const char *sa = NULL, *sb = NULL, *abind = NULL, *bbind = NULL;
+	long count = 10, size = 100;
+	double max_loss = 0;
+	int chan = 1, ch, rc = 1;
+	struct turn_cfg c;
+	struct turn_sess a = {0}, b = {0};
+	struct dir_result ab, ba;
+	struct out o;
+	char what[300], addr[NETADDR_STRLEN];
+
+	turn_cfg_init(&c);
+	optind = 1;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		int r = turn_cfg_opt(&c, ch, optarg);
+		if (r < 0)
+			return 2;
+		if (r > 0)
+			continue;
+		switch (ch) {
+		case RO_A: sa = optarg; break;
+		case RO_B: sb = optarg; break;
+		case RO_ABIND: abind = optarg; break;
+		case RO_BBIND: bbind = optarg; break;
+		case RO_COUNT: count = strtol(optarg, NULL, 10); break;
+		case RO_SIZE: size = strtol(optarg, NULL, 10); break;
+		case RO_SENDIND: chan = 0; break;
+		case RO_MAXLOSS: max_loss = strtod(optarg, NULL); break;
+		case RO_HELP: fputs(usage, stdout); return 0;
+		default:
+			fprintf(stderr, "edgeprobe relay: unknown or incomplete option '%s'\n",
+				argv[optind - 1]);
+			return 2;
+		}
+	}
+	if (!sa || !sb || optind != argc || count < 1 || count > 1000000 || size < 16 ||
+	    size > 60000) {
+		fprintf(stderr, "edgeprobe relay: want --a and --b, --count 1..1000000, "
+				"--size 16..60000 (see --help)\n");
+		return 2;
+	}
+	snprintf(what, sizeof what, "relay %s <-> %s/%s", sa, sb, transport_name(c.tp));
+	out_begin(&o, c.json, "relay", NULL, transport_name(c.tp));
+	out_str(&o, "a", sa);
+	out_str(&o, "b", sb);
+	if (setup(&a, &c, sa, abind)) {
+		snprintf(what + strlen(what), sizeof what - strlen(what), ": client A");
+		out_fail(&o, what, a.code, a.err);
+		goto out;
+	}
+	if (setup(&b, &c, sb, bbind)) {
+		snprintf(what + strlen(what), sizeof what - strlen(what), ": client B");
+		out_fail(&o, what, b.code, b.err);
+		goto out;
+	}
+	out_str(&o, "a_from", netaddr_str((struct sockaddr *)&a.from, addr, sizeof addr));
+	out_str(&o, "a_relayed", netaddr_str((struct sockaddr *)&a.relayed[0], addr, sizeof addr));
+	out_str(&o, "a_mapped", netaddr_str((struct sockaddr *)&a.mapped, addr, sizeof addr));
+	out_str(&o, "b_from", netaddr_str((struct sockaddr *)&b.from, addr, sizeof addr));
+	out_str(&o, "b_relayed", netaddr_str((struct sockaddr *)&b.relayed[0], addr, sizeof addr));
+	out_str(&o, "b_mapped", netaddr_str((struct sockaddr *)&b.mapped, addr, sizeof addr));
+	out_str(&o, "mode", chan ? "channel" : "send-indication");
+	/* Each side lets the other's relayed address in. */
+	if (chan ? turn_channel_bind(&a, CH_A, (struct sockaddr *)&b.relayed[0])
+		 : turn_permit(&a, (struct sockaddr *)&b.relayed[0])) {
+		out_fail(&o, what, a.code, a.err);
+		goto out;
+	}
+	if (chan ? turn_channel_bind(&b, CH_B, (struct sockaddr *)&a.relayed[0])
+		 : turn_permit(&b, (struct sockaddr *)&a.relayed[0])) {
+		out_fail(&o, what, b.code, b.err);
+		goto out;
+	}
+	if (one_way(&a, &b, chan, CH_A, count, (size_t)size, 'A', &ab)) {
+		out_fail(&o, what, a.code, a.err);
+		goto out;
+	}
+	if (one_way(&b, &a, chan, CH_B, count, (size_t)size, 'B', &ba)) {
+		out_fail(&o, what, b.code, b.err);
+		goto out;
+	}
+	report_dir(&o, "a_to_b", &ab);
+	report_dir(&o, "b_to_a", &ba);
+	turn_refresh(&a, 0);
+	turn_refresh(&b, 0);
+	if (!ab.peer_ok || !ba.peer_ok) {
+		char why[300];
+		snprintf(why, sizeof why, "data came from %s, expected the other side's relayed address %s",
+			 !ab.peer_ok ? ab.peer : ba.peer,
+			 netaddr_str((struct sockaddr *)(!ab.peer_ok ? &a.relayed[0] : &b.relayed[0]),
+				     addr, sizeof addr));
+		out_fail(&o, what, 0, why);
+		goto out;
+	}
+	if (100.0 * (double)(ab.sent - ab.received) > max_loss * (double)ab.sent ||
+	    100.0 * (double)(ba.sent - ba.received) > max_loss * (double)ba.sent) {
+		char why[160];
+		snprintf(why, sizeof why, "lost %ld of %ld A->B and %ld of %ld B->A", ab.sent - ab.received,
+			 ab.sent, ba.sent - ba.received, ba.sent);
+		out_fail(&o, what, 0, why);
+		goto out;
+	}
+	rc = 0;
+out:
+	out_end(&o);
+	turn_close(&a);
+	turn_close(&b);
+	return rc;
+}

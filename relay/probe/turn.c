@@ -1,0 +1,205 @@
+/* turn.c: `edgeprobe turn HOST:PORT --peer ADDR:PORT [steps]`: one session
+ * that allocates and then permits, binds a channel, sends and waits for the
+ * echo, in that order, reporting each step. One process, because an
+ * allocation belongs to its client 5-tuple (UDP) or connection (TCP).
+ * `permit`, `channel` and `send` are this command with that step implied. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "out.h"
+#include "turnc.h"
+
+static const char usage_fmt[] =
+	"usage: edgeprobe %s HOST:PORT --peer ADDR:PORT [options]\n"
+	"  --peer ADDR:PORT     the peer (XOR-PEER-ADDRESS)\n"
+	"  --permit             CreatePermission for the peer\n"
+	"  --channel N          ChannelBind N (0x4000-0x7FFE, decimal or 0x..) to the peer\n"
+	"  --send TEXT          send TEXT to the peer: ChannelData if a channel is bound,\n"
+	"                       else a Send indication (after a CreatePermission)\n"
+	"  --expect-echo        wait for the peer to send TEXT back (a UDP echo peer)\n"
+	"  --refresh            a Refresh after the Allocate\n"
+	"  --keep               no delete (Refresh LIFETIME 0) at exit\n"
+	"  --bind ADDR[:PORT]   client source address\n"
+	"%s";
+
+enum { TU_PEER = 1, TU_PERMIT, TU_CHANNEL, TU_SEND, TU_ECHO, TU_REFRESH, TU_KEEP, TU_BIND, TU_HELP };
+
+struct steps {
+	struct sockaddr_storage peer;
+	int have_peer, permit, refresh, keep, echo;
+	long channel;
+	const char *send;
+	const char *bind;
+};
+
+/* Report a step: "ok" or its error line; returns 0 if it succeeded. */
+static int step(struct out *o, const char *what, struct turn_sess *s, int failed)
+{
+	out_str(o, what, failed ? s->err : "ok");
+	return failed;
+}
+
+static int run_steps(struct out *o, struct turn_sess *s, struct steps *st)
+{
+	const struct sockaddr *peer = (const struct sockaddr *)&st->peer;
+	char a[NETADDR_STRLEN];
+
+	if (st->refresh && step(o, "refresh", s, turn_refresh(s, s->cfg->lifetime >= 0 ? s->cfg->lifetime : 600)))
+		return -1;
+	if (st->permit && step(o, "permit", s, turn_permit(s, peer)))
+		return -1;
+	if (st->channel) {
+		if (step(o, "channel", s, turn_channel_bind(s, (uint16_t)st->channel, peer)))
+			return -1;
+		out_int(o, "channel_number", st->channel);
+	}
+	if (st->send) {
+		size_t len = strlen(st->send);
+		int r = st->channel ? turn_send_channel(s, (uint16_t)st->channel, st->send, len)
+				    : turn_send_indication(s, peer, st->send, len);
+		if (step(o, "send", s, r))
+			return -1;
+		out_str(o, "send_via", st->channel ? "channel" : "send-indication");
+	}
+	if (st->echo) {
+		struct sockaddr_storage from;
+		const uint8_t *data;
+		const char *via;
+		size_t len;
+		int r = turn_recv_data(s, probe_now_ms() + s->cfg->timeout_ms, &from, &data, &len, &via);
+
+		if (r < 0)
+			return step(o, "echo", s, 1);
+		if (r == 0) {
+			snprintf(s->err, sizeof s->err, "echo: nothing came back within %d ms",
+				 s->cfg->timeout_ms);
+			s->code = 0;
+			return step(o, "echo", s, 1);
+		}
+		out_str(o, "echo_from", netaddr_str((struct sockaddr *)&from, a, sizeof a));
+		out_str(o, "echo_via", via);
+		if (len != strlen(st->send) || memcmp(data, st->send, len)) {
+			snprintf(s->err, sizeof s->err, "echo: %zu bytes came back, not what was sent", len);
+			return step(o, "echo", s, 1);
+		}
+		out_str(o, "echo", "ok");
+	}
+	return 0;
+}
+
+/* implied: "permit", "channel", "send" or NULL for plain `turn`. */
+static int turn_cmd(int argc, char **argv, const char *name, const char *implied)
+{
+	static const struct option opts[] = {
+		TURN_COMMON_OPTIONS,
+		{"peer", required_argument, NULL, TU_PEER},
+		{"permit", no_argument, NULL, TU_PERMIT},
+		{"channel", required_argument, NULL, TU_CHANNEL},
+		{"send", required_argument, NULL, TU_SEND},
+		{"expect-echo", no_argument, NULL, TU_ECHO},
+		{"refresh", no_argument, NULL, TU_REFRESH},
+		{"keep", no_argument, NULL, TU_KEEP},
+		{"bind", required_argument, NULL, TU_BIND},
+		{"help", no_argument, NULL, TU_HELP},
+		{0, 0, 0, 0},
+	};
+	struct turn_cfg c;
+	struct turn_sess s;
+	struct steps st = {0};
+	struct out o;
+	char what[160];
+	int ch, rc = 1;
+
+	turn_cfg_init(&c);
+	optind = 1;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		int r = turn_cfg_opt(&c, ch, optarg);
+		if (r < 0)
+			return 2;
+		if (r > 0)
+			continue;
+		switch (ch) {
+		case TU_PEER:
+			if (turn_parse_peer("--peer", optarg, &st.peer))
+				return 2;
+			st.have_peer = 1;
+			break;
+		case TU_PERMIT: st.permit = 1; break;
+		case TU_CHANNEL:
+			st.channel = strtol(optarg, NULL, 0);
+			if (st.channel < TURN_CHANNEL_MIN || st.channel > 0xFFFF) {
+				fprintf(stderr, "edgeprobe: bad --channel '%s': want 0x4000..0x7FFE "
+						"(anything else is sent as asked, to test the server)\n", optarg);
+				return 2;
+			}
+			break;
+		case TU_SEND: st.send = optarg; break;
+		case TU_ECHO: st.echo = 1; break;
+		case TU_REFRESH: st.refresh = 1; break;
+		case TU_KEEP: st.keep = 1; break;
+		case TU_BIND: st.bind = optarg; break;
+		case TU_HELP: printf(usage_fmt, name, TURN_COMMON_HELP); return 0;
+		default:
+			fprintf(stderr, "edgeprobe %s: unknown or incomplete option '%s'\n", name,
+				argv[optind - 1]);
+			return 2;
+		}
+	}
+	if (implied && !strcmp(implied, "permit"))
+		st.permit = 1;
+	if (implied && !strcmp(implied, "channel") && !st.channel)
+		st.channel = TURN_CHANNEL_MIN;
+	if (implied && !strcmp(implied, "send") && !st.send)
+		st.send = "edgeprobe";
+	/* A Send indication needs a permission, or the relay drops it. */
+	if (st.send && !st.channel)
+		st.permit = 1;
+	if (st.echo && !st.send)
+		st.send = "edgeprobe";
+	if (optind != argc - 1) {
+		fprintf(stderr, "edgeprobe %s: want exactly one HOST:PORT (see --help)\n", name);
+		return 2;
+	}
+	if (!st.have_peer && (st.permit || st.channel || st.send)) {
+		fprintf(stderr, "edgeprobe %s: --peer ADDR:PORT is needed\n", name);
+		return 2;
+	}
+	snprintf(what, sizeof what, "%s %s/%s", name, argv[optind], transport_name(c.tp));
+	out_begin(&o, c.json, name, argv[optind], transport_name(c.tp));
+	if (turn_open(&s, &c, argv[optind], st.bind)) {
+		out_fail(&o, what, 0, s.err);
+		out_end(&o);
+		return 1;
+	}
+	if (st.have_peer) {
+		char a[NETADDR_STRLEN];
+		out_str(&o, "peer", netaddr_str((struct sockaddr *)&st.peer, a, sizeof a));
+	}
+	if (turn_allocate(&s)) {
+		out_str(&o, "allocate", s.err);
+		out_fail(&o, what, s.code, s.err);
+		goto out;
+	}
+	out_str(&o, "allocate", "ok");
+	allocate_report(&o, &s);
+	if (run_steps(&o, &s, &st)) {
+		out_fail(&o, what, s.code, s.err);
+		goto out;
+	}
+	if (!st.keep && step(&o, "delete", &s, turn_refresh(&s, 0))) {
+		out_fail(&o, what, s.code, s.err);
+		goto out;
+	}
+	rc = 0;
+out:
+	out_end(&o);
+	turn_close(&s);
+	return rc;
+}
+
+int probe_turn_main(int argc, char **argv) { return turn_cmd(argc, argv, "turn", NULL); }
+int probe_permit_main(int argc, char **argv) { return turn_cmd(argc, argv, "permit", "permit"); }
+int probe_channel_main(int argc, char **argv) { return turn_cmd(argc, argv, "channel", "channel"); }
+int probe_send_main(int argc, char **argv) { return turn_cmd(argc, argv, "send", "send"); }

@@ -1,0 +1,137 @@
+/* tests/fuzz/fuzz_server.c: libFuzzer target for avedge's request path.
+ *
+ * An input is a sequence of records: [flags][len hi][len lo][bytes]. Each
+ * record becomes one datagram from one of four clients (flags & 3) to a
+ * real UDP listener on 127.0.0.1, through server_on_stun or
+ * server_on_chdata as the listener would dispatch it. When flags & 4, the
+ * harness signs the message as alice (USERNAME, REALM, a valid NONCE and
+ * MESSAGE-INTEGRITY, FINGERPRINT), so the fuzzer gets past authentication
+ * and drives allocations, permissions and channels through their states;
+ * flags & 8 lets the clock run (one loop turn). Answers go to loopback
+ * only. The allocation quota keeps socket use bounded. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <uv.h>
+
+#include "auth.h"
+#include "conf.h"
+#include "io/listener.h"
+#include "server.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static struct relay_conf conf;
+static uv_loop_t loop;
+static struct server *srv;
+static struct listener *lst;
+static uint8_t key[32];
+static int keylen;
+
+static void setup(void)
+{
+	char *argv[] = {"avedge", "--listen", "127.0.0.1:0/udp", "--relay-ip", "127.0.0.1",
+			"--user", "alice:secret", "--realm", "edge.lab", "--threads", "1",
+			"--quota-total", "16", "--allow-peer", "127.0.0.0/8", "--log-level", "error",
+			NULL};
+	char err[256];
+	const char *what;
+
+	if (conf_parse_args(&conf, (int)(sizeof argv / sizeof argv[0]) - 1, argv) ||
+	    conf_build(&conf, err, sizeof err))
+		abort();
+	uv_loop_init(&loop);
+	srv = calloc(1, sizeof *srv);
+	lst = calloc(1, sizeof *lst);
+	if (!srv || !lst || server_init(srv, &conf, &loop, 0))
+		abort();
+	lst->addr = conf.listen[0].addr;
+	lst->tp = TP_UDP;
+	lst->srv = srv;
+	if (listener_start(&loop, lst, &what))
+		abort();
+	uv_udp_recv_stop(&lst->h.udp); /* we feed it; nothing else may */
+	keylen = stun_longterm_key(STUN_PW_MD5, "alice", "edge.lab", "secret", key);
+}
+
+/* Re-encode m as alice would send it: every attribute except credentials
+ * and trailers, then USERNAME, REALM, NONCE, MESSAGE-INTEGRITY, FINGERPRINT. */
+static size_t sign(const struct stun_msg *m, const struct sockaddr *src, uint8_t *out,
+		   size_t cap)
+{
+	struct stun_writer w;
+	char nonce[256];
+	int n;
+
+	stun_writer_init(&w, out, cap, m->method, (enum stun_class)m->cls, m->tid);
+	for (unsigned i = 0; i < m->nattrs; i++) {
+		uint16_t t = m->attrs[i].type;
+		if (t == STUN_A_USERNAME || t == STUN_A_REALM || t == STUN_A_NONCE ||
+		    t == STUN_A_MESSAGE_INTEGRITY || t == STUN_A_MESSAGE_INTEGRITY_SHA256 ||
+		    t == STUN_A_FINGERPRINT)
+			continue;
+		stun_put_attr(&w, t, m->attrs[i].val, m->attrs[i].len);
+	}
+	auth_nonce_make(conf.auth, src, uv_now(&loop), nonce, sizeof nonce);
+	stun_put_str(&w, STUN_A_USERNAME, "alice");
+	stun_put_str(&w, STUN_A_REALM, "edge.lab");
+	stun_put_str(&w, STUN_A_NONCE, nonce);
+	stun_put_integrity(&w, key, (size_t)keylen);
+	stun_put_fingerprint(&w);
+	n = stun_writer_finish(&w);
+	return n > 0 ? (size_t)n : 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static uint8_t msg[65536 + 1024];
+	struct sockaddr_storage src;
+
+	if (!srv)
+		setup();
+	while (size >= 3) {
+		uint8_t flags = data[0];
+		size_t len = (size_t)data[1] << 8 | data[2];
+		struct request req;
+		struct stun_msg m;
+
+		data += 3;
+		size -= 3;
+		if (len > size)
+			len = size;
+		memcpy(msg, data, len);
+		data += len;
+		size -= len;
+		if (len == 0)
+			continue;
+
+		src = conf.listen[0].addr;
+		netaddr_set_port((struct sockaddr *)&src, 40000 + (flags & 3));
+		if ((flags & 4) && stun_msg_parse(&m, msg, len) == 0) {
+			uint8_t tmp[sizeof msg];
+			size_t n = sign(&m, (struct sockaddr *)&src, tmp, sizeof tmp);
+			if (n) {
+				memcpy(msg, tmp, n);
+				len = n;
+			}
+		}
+		req.tp = TP_UDP;
+		req.l = lst;
+		req.conn = NULL;
+		req.src = (struct sockaddr *)&src;
+		req.local = (struct sockaddr *)&lst->addr;
+		req.buf = msg;
+		req.len = len;
+		if ((msg[0] & 0xc0) == 0)
+			server_on_stun(srv, &req);
+		else if ((msg[0] & 0xc0) == 0x40)
+			server_on_chdata(srv, &req);
+		if (flags & 8)
+			uv_run(&loop, UV_RUN_NOWAIT);
+	}
+	/* Each input starts from a clean table: free what it allocated. */
+	while (srv->allocs.all)
+		server_alloc_free(srv, srv->allocs.all);
+	uv_run(&loop, UV_RUN_NOWAIT);
+	return 0;
+}
