@@ -248,7 +248,7 @@ t_clean_exit() {
 	local pid
 	pid=$(ip netns pids $LB | head -1)
 	kill "$pid"
-	wait_for 30 sh -c "! kill -0 $pid 2>/dev/null" || return 1
+	wait_for 100 sh -c "! kill -0 $pid 2>/dev/null" || { echo "    hlb did not exit within 10 s of SIGTERM"; return 1; }
 	! in_ns $LB ip rule | grep -q 'lookup 200' &&
 		in_ns $LB ip rule | grep -q '^0:.*lookup local' &&
 		! in_ns $LB ip -6 rule | grep -q 'lookup 200' &&
