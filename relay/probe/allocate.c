@@ -151,6 +151,10 @@ int probe_allocate_main(int argc, char **argv)
 	rc = 0;
 out:
 	out_end(&o);
+	/* A failed step still leaves no allocation behind (errors are
+	 * already reported; this one's own outcome does not matter). */
+	if (s.allocated && !keep)
+		turn_refresh(&s, 0);
 	turn_close(&s);
 	return rc;
 }

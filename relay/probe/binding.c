@@ -9,7 +9,7 @@
 #include "probe.h"
 
 static const char usage[] =
-	"usage: edgeprobe binding HOST:PORT [--tcp] [--bind ADDR[:PORT]] [--json]\n"
+	"usage: edgeprobe binding HOST:PORT [--tcp|--tls] [--bind ADDR[:PORT]] [--json]\n"
 	"                         [--timeout MS]\n";
 
 struct binding_result {
@@ -53,6 +53,7 @@ int probe_binding_main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"tcp", no_argument, NULL, 't'},
+		{"tls", no_argument, NULL, 'L'}, /* no certificate check: lab certificates */
 		{"bind", required_argument, NULL, 'b'},
 		{"json", no_argument, NULL, 'j'},
 		{"timeout", required_argument, NULL, 'T'},
@@ -77,6 +78,7 @@ int probe_binding_main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 't': o.tp = TP_TCP; break;
+		case 'L': o.tp = TP_TLS; break;
 		case 'b': o.bind = optarg; break;
 		case 'j': o.json = 1; break;
 		case 'T': o.timeout_ms = atoi(optarg); break;

@@ -20,7 +20,7 @@ static const char usage[] =
 	"  --rate PPS           send PPS packets per second in all, open loop\n"
 	"  --flat               flat out: each allocation keeps --window packets in flight\n"
 	"                       and sends again as each comes back (default)\n"
-	"  --window W           packets in flight per allocation with --flat (default 8)\n"
+	"  --window W           packets in flight per allocation with --flat (default 2)\n"
 	"  --seconds S          how long to send (default 5; 0: no traffic)\n"
 	"  --size BYTES         payload per packet, 16..1400 (default 100)\n"
 	"  --peer ADDR:PORT     the echo peer; edgeprobe runs it itself unless --external-peer\n"
@@ -30,6 +30,7 @@ static const char usage[] =
 	"  --idle SECONDS       after setup, hold the allocations idle this long (says\n"
 	"                       'ready' on stderr first), then run the traffic if any\n"
 	"  --drain MS           after sending stops, wait this long for answers (default 500)\n"
+	"latency: round trip, 1 us buckets; 200000 means 200 ms or more\n"
 	TURN_COMMON_HELP;
 
 enum { LO_ALLOCS = 1, LO_RATE, LO_FLAT, LO_WINDOW, LO_SECONDS, LO_SIZE, LO_PEER, LO_EXTPEER,
@@ -228,7 +229,7 @@ static void report(struct out *o, struct load_args *la, struct load_thread *th, 
 
 int probe_load_main(int argc, char **argv)
 {
-	struct load_args la = {.allocations = 10, .lc = {.window = 8, .seconds = 5, .size = 100,
+	struct load_args la = {.allocations = 10, .lc = {.window = 2, .seconds = 5, .size = 100,
 							 .threads = 1, .drain_ms = 500}};
 	struct load_alloc *a = NULL;
 	struct load_thread *th = NULL;

@@ -13,8 +13,9 @@
 
 static const char usage[] =
 	"usage: edgeprobe relay --a HOST:PORT --b HOST:PORT [options]\n"
-	"  --a, --b HOST:PORT   the servers clients A and B allocate on (may be the same)\n"
-	"  --a-bind, --b-bind ADDR[:PORT]  their source addresses\n"
+	"       edgeprobe relay HOST:PORT [--b HOST:PORT] [options]   (A's server first)\n"
+	"  --a, --b HOST:PORT   the servers clients A and B allocate on (B defaults to A's)\n"
+	"  --a-bind (or --bind), --b-bind ADDR[:PORT]  their source addresses\n"
 	"  --count N            messages each way (default 10)\n"
 	"  --size BYTES         message size (default 100, at least 16)\n"
 	"  --send-indication    Send/Data indications instead of channels\n"
@@ -41,7 +42,7 @@ static int one_way(struct turn_sess *src, struct turn_sess *dst, int chan, uint1
 	const struct sockaddr *to = (const struct sockaddr *)&dst->relayed[0];
 	uint8_t *seen = calloc((size_t)count, 1), *msg = malloc(size);
 	int per_ms = src->cfg->timeout_ms < 1000 ? src->cfg->timeout_ms : 1000;
-	int rc = 0;
+	int rc = 0, misses = 0;
 
 	if (!seen || !msg) {
 		free(seen);
@@ -78,8 +79,14 @@ static int one_way(struct turn_sess *src, struct turn_sess *dst, int chan, uint1
 				rc = -1;
 				break;
 			}
-			if (k == 0)
+			if (k == 0) {
+				/* A dead path: after 3 misses in a row, stop waiting
+				 * the full time for each of the rest. */
+				if (++misses >= 3)
+					per_ms = 50;
 				break;
+			}
+			misses = 0;
 			netaddr_str((struct sockaddr *)&from, got, sizeof got);
 			if (!r->peer[0]) {
 				snprintf(r->peer, sizeof r->peer, "%s", got);
@@ -136,6 +143,7 @@ int probe_relay_main(int argc, char **argv)
 		{"a", required_argument, NULL, RO_A},
 		{"b", required_argument, NULL, RO_B},
 		{"a-bind", required_argument, NULL, RO_ABIND},
+		{"bind", required_argument, NULL, RO_ABIND},
 		{"b-bind", required_argument, NULL, RO_BBIND},
 		{"count", required_argument, NULL, RO_COUNT},
 		{"size", required_argument, NULL, RO_SIZE},
@@ -179,9 +187,15 @@ int probe_relay_main(int argc, char **argv)
 			return 2;
 		}
 	}
+	/* A positional server is A's, as the other commands take theirs
+	 * (scenario helpers put the target first); B shares it by default. */
+	if (!sa && optind == argc - 1)
+		sa = argv[optind++];
+	if (sa && !sb)
+		sb = sa;
 	if (!sa || !sb || optind != argc || count < 1 || count > 1000000 || size < 16 ||
 	    size > 60000) {
-		fprintf(stderr, "edgeprobe relay: want --a and --b, --count 1..1000000, "
+		fprintf(stderr, "edgeprobe relay: want --a (or HOST:PORT), --count 1..1000000, "
 				"--size 16..60000 (see --help)\n");
 		return 2;
 	}
@@ -227,8 +241,6 @@ int probe_relay_main(int argc, char **argv)
 	}
 	report_dir(&o, "a_to_b", &ab);
 	report_dir(&o, "b_to_a", &ba);
-	turn_refresh(&a, 0);
-	turn_refresh(&b, 0);
 	if (!ab.peer_ok || !ba.peer_ok) {
 		char why[300];
 		snprintf(why, sizeof why, "data came from %s, expected the other side's relayed address %s",
@@ -249,6 +261,11 @@ int probe_relay_main(int argc, char **argv)
 	rc = 0;
 out:
 	out_end(&o);
+	/* Leave nothing behind, whatever happened. */
+	if (a.allocated)
+		turn_refresh(&a, 0);
+	if (b.allocated)
+		turn_refresh(&b, 0);
 	turn_close(&a);
 	turn_close(&b);
 	return rc;

@@ -195,6 +195,10 @@ static int turn_cmd(int argc, char **argv, const char *name, const char *implied
 	rc = 0;
 out:
 	out_end(&o);
+	/* A failed step still leaves no allocation behind (errors are
+	 * already reported; this one's own outcome does not matter). */
+	if (s.allocated && !st.keep)
+		turn_refresh(&s, 0);
 	turn_close(&s);
 	return rc;
 }

@@ -150,6 +150,8 @@ static int request(struct turn_sess *s, uint16_t method, put_fn put, const void 
 
 	s->code = 0;
 	s->err[0] = 0;
+	if (!s->ps)
+		return set_err(s, 0, "%s: no socket", name);
 	/* Rounds: maybe a 401, maybe a 438, then the real answer. */
 	for (int round = 0; round < 3; round++) {
 		struct stun_writer w;
