@@ -5,6 +5,7 @@
 #include "pkt.h"
 
 #include <errno.h>
+#include <ifaddrs.h>
 #include <netinet/in.h>
 #include <string.h>
 
@@ -295,6 +296,46 @@ static void count(struct nat *n, struct ct_flow *f, int dir, size_t len)
 	}
 }
 
+/* Is the packet addressed to the HLB itself (one of its namespace's
+ * addresses)? M3 rewrites what the reals send on, not what they send to
+ * the HLB: the monitors' own connections must keep working under it. The
+ * addresses are read once, on the first packet that asks (getifaddrs
+ * allocates; it happens once, and only under the fault). */
+static int dst_is_local(const struct pkt *p)
+{
+	static struct lb_addr local[64];
+	static int nlocal = -1;
+
+	if (nlocal < 0) {
+		struct ifaddrs *ifa, *i;
+
+		nlocal = 0;
+		if (getifaddrs(&ifa) == 0) {
+			for (i = ifa; i && nlocal < 64; i = i->ifa_next) {
+				struct lb_addr *a = &local[nlocal];
+
+				if (!i->ifa_addr)
+					continue;
+				if (i->ifa_addr->sa_family == AF_INET) {
+					a->family = 4;
+					memcpy(a->a, &((struct sockaddr_in *)i->ifa_addr)->sin_addr, 4);
+				} else if (i->ifa_addr->sa_family == AF_INET6) {
+					a->family = 6;
+					memcpy(a->a, &((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr, 16);
+				} else {
+					continue;
+				}
+				nlocal++;
+			}
+			freeifaddrs(ifa);
+		}
+	}
+	for (int i = 0; i < nlocal; i++)
+		if (addr_is(&local[i], p->dst, p->family))
+			return 1;
+	return 0;
+}
+
 static int process(struct nat *n, struct pkt *p, uint32_t now)
 {
 	struct ct_tuple k;
@@ -323,7 +364,7 @@ static int process(struct nat *n, struct pkt *p, uint32_t now)
 		else if ((s = find_real(n, p, 1, &ri)) != NULL)
 			f = new_outbound(n, s, ri, &k, 0, now);
 		else if ((n->cfg->faults & LB_FAULT_SNAT_ALL_OUTBOUND) &&
-			 (s = find_real(n, p, 0, &ri)) != NULL)
+			 (s = find_real(n, p, 0, &ri)) != NULL && !dst_is_local(p))
 			f = new_outbound(n, s, ri, &k, 1, now);
 		if (!f)
 			return verdict;

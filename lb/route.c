@@ -156,7 +156,13 @@ static int service_rules(struct nl_sock *sk, const struct lb_config *cfg,
 			rc |= steer(sk, cfg, w);
 		}
 		if (cfg->faults & LB_FAULT_SNAT_ALL_OUTBOUND) { /* M3: all of it */
-			struct sel w = { .family = fam, .src = &r->addr };
+			/* TCP and UDP: an all-protocol rule would take the
+			 * real's neighbour discovery (ICMPv6) into the TUN
+			 * too, and IPv6 to the real would stop altogether. */
+			struct sel w = { .family = fam, .src = &r->addr,
+					 .proto = IPPROTO_TCP };
+			rc |= steer(sk, cfg, w);
+			w.proto = IPPROTO_UDP;
 			rc |= steer(sk, cfg, w);
 		}
 	}

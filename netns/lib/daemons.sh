@@ -141,11 +141,14 @@ lab_daemons_start() {
 			--cert "$LAB_STATE/cert.pem" --key "$LAB_STATE/key.pem" \
 			$(lab_listen sip 10.10.0.10 5061 tls)
 	fi
+	lab_lb_start
 	lab_daemons_wait_ready
 }
 
 # Ready means every daemon still runs and has its sockets: the responder
-# says "ready" once all are bound; avedge is ready when 3478 is bound.
+# says "ready" once all are bound; avedge is ready when 3478 is bound; hlb
+# once its control socket exists (after its rules and TUN); the nft
+# controller says "ready" once it runs (its ruleset was loaded before).
 lab_daemons_wait_ready() {
 	local name node pid start missing
 	for _ in $(seq 100); do # bounded: 5 s
@@ -155,7 +158,8 @@ lab_daemons_wait_ready() {
 				lab_die "$name exited at start: $(tail -n 3 "$LAB_STATE/logs/$name.log" | tr '\n' ' ')"
 			fi
 			case $name in
-			responder-*) grep -q '^ready' "$LAB_STATE/logs/$name.log" || missing+=" $name" ;;
+			responder-* | lbnft-*) grep -q '^ready' "$LAB_STATE/logs/$name.log" || missing+=" $name" ;;
+			hlb-*) [ -S "$LAB_STATE/$name.sock" ] || missing+=" $name" ;;
 			avedge-*) ip netns exec "$LAB_PREFIX-$node" ss -Hlun 'sport = :3478' | grep -q . ||
 				missing+=" $name" ;;
 			esac

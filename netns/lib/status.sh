@@ -30,6 +30,7 @@ lab_daemon_answers() { # NAME NODE
 		ip netns exec "$ns" "$p" --timeout 2000 tls "$addr" 5061 >/dev/null 2>&1 &&
 			echo "yes (TLS $addr:5061)" || echo "NO (TLS $addr:5061)"
 		;;
+	hlb-* | lbnft-*) lab_lb_answers "$1" ;;
 	*) echo unknown ;;
 	esac
 }
@@ -77,6 +78,7 @@ lab_status() {
 				"$([ $alive = alive ] && lab_daemon_answers "$name" "$node" || echo no)"
 		done <"$LAB_STATE/pids"
 	fi
+	lab_lb_status
 	echo
 	echo "credentials: user $LAB_USER password $LAB_PASSWORD realm $LAB_REALM" \
 		"rest-secret $(lab_state_get LAB_REST_SECRET)"

@@ -249,10 +249,13 @@ t_clean_exit() {
 	pid=$(ip netns pids $LB | head -1)
 	kill "$pid"
 	wait_for 100 sh -c "! kill -0 $pid 2>/dev/null" || { echo "    hlb did not exit within 10 s of SIGTERM"; return 1; }
-	! in_ns $LB ip rule | grep -q 'lookup 200' &&
-		in_ns $LB ip rule | grep -q '^0:.*lookup local' &&
-		! in_ns $LB ip -6 rule | grep -q 'lookup 200' &&
-		in_ns $LB ip -6 rule | grep -q '^0:.*lookup local'
+	# Here-strings, not pipes: under pipefail, grep -q quitting early
+	# makes the writer's SIGPIPE fail the check at random.
+	local r4 r6
+	r4=$(in_ns $LB ip rule)
+	r6=$(in_ns $LB ip -6 rule)
+	! grep -q 'lookup 200' <<<"$r4" && grep -q '^0:.*lookup local' <<<"$r4" &&
+		! grep -q 'lookup 200' <<<"$r6" && grep -q '^0:.*lookup local' <<<"$r6"
 }
 
 main() {

@@ -34,9 +34,9 @@ t_ok "bad prefix (odd characters)" one_line_error "$LAB" up --prefix 'A-b'
 t_ok "bad prefix (too long)" one_line_error "$LAB" up --prefix abcdefghi
 t_ok "unknown command" one_line_error "$LAB" frobnicate
 t_ok "unknown fault" one_line_error "$LAB" up --prefix "$T_PREFIX" --fault M99
-t_ok "--lb emulated not built yet" one_line_error "$LAB" up --prefix "$T_PREFIX" --lb emulated
-t_ok "--lb nft not built yet" one_line_error "$LAB" up --prefix "$T_PREFIX" --lb nft
-t_ok "hlb reserved" one_line_error "$LAB" hlb --prefix "$T_PREFIX" ext list
+t_ok "unknown --lb" one_line_error "$LAB" up --prefix "$T_PREFIX" --lb bogus
+t_ok "--lb external not built yet" one_line_error "$LAB" up --prefix "$T_PREFIX" --lb external
+t_ok "hlb of a lab that is not up" one_line_error "$LAB" hlb --prefix "$T_PREFIX" ext list
 t_ok "status of a lab that is not up" one_line_error "$LAB" status --prefix "$T_PREFIX"
 if command -v setpriv >/dev/null; then
 	t_ok "not root" one_line_error setpriv --reuid=65534 --regid=65534 --clear-groups "$LAB" up --prefix "$T_PREFIX"
