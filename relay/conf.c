@@ -184,10 +184,15 @@ int conf_apply(void *ctx, const char *key, const char *v, char *err, size_t errl
 			snprintf(err, errlen, "bad user '%s': want NAME:PASS", v);
 			return -1;
 		}
+		if (c->in_file)
+			return add_list(c->file_users, &c->nfile_users, v, "user", err, errlen);
 		return add_list(c->users, &c->nusers, v, "user", err, errlen);
 	} else if (!strcmp(key, "userfile")) {
 		c->userfile = keep(v);
 	} else if (!strcmp(key, "auth-secret")) {
+		if (c->in_file)
+			return add_list(c->file_secrets, &c->nfile_secrets, v, "auth-secret", err,
+					errlen);
 		return add_list(c->secrets, &c->nsecrets, v, "auth-secret", err, errlen);
 	} else if (!strcmp(key, "allow-peer")) {
 		return add_list(c->allow_peer, &c->nallow, v, "allow-peer", err, errlen);
@@ -197,14 +202,26 @@ int conf_apply(void *ctx, const char *key, const char *v, char *err, size_t errl
 		if (num(v, 1000000, &n, err, errlen))
 			return -1;
 		c->quota_user = (unsigned)n;
+		if (!c->in_file) {
+			c->flag_set |= LIMIT_QUOTA_USER;
+			c->flag_quota_user = (unsigned)n;
+		}
 	} else if (!strcmp(key, "quota-total")) {
 		if (num(v, 10000000, &n, err, errlen))
 			return -1;
 		c->quota_total = (unsigned)n;
+		if (!c->in_file) {
+			c->flag_set |= LIMIT_QUOTA_TOTAL;
+			c->flag_quota_total = (unsigned)n;
+		}
 	} else if (!strcmp(key, "max-bps")) {
 		if (num(v, 100000000000ul, &n, err, errlen))
 			return -1;
 		c->max_bps = n;
+		if (!c->in_file) {
+			c->flag_set |= LIMIT_MAX_BPS;
+			c->flag_max_bps = n;
+		}
 	} else if (!strcmp(key, "max-lifetime")) {
 		if (num(v, 86400, &n, err, errlen) || n < TURN_DEFAULT_LIFETIME_S) {
 			snprintf(err, errlen, "bad max-lifetime '%s': from %d to 86400 seconds", v,
@@ -243,8 +260,12 @@ int conf_apply(void *ctx, const char *key, const char *v, char *err, size_t errl
 			snprintf(err, errlen, "config files do not nest");
 			return -1;
 		}
+		int rc;
 		c->config = keep(v);
-		return config_load(c->config, conf_apply, c, err, errlen);
+		c->in_file = 1;
+		rc = config_load(c->config, conf_apply, c, err, errlen);
+		c->in_file = 0;
+		return rc;
 	} else {
 		snprintf(err, errlen, "unknown setting '%s'", key);
 		return -1;
@@ -341,10 +362,16 @@ static struct auth *auth_build(const struct relay_conf *c, const uint8_t nonce_k
 	for (int i = 0; i < c->nusers; i++)
 		if (auth_add_user(a, c->users[i], err, errlen))
 			goto fail;
+	for (int i = 0; i < c->nfile_users; i++)
+		if (auth_add_user(a, c->file_users[i], err, errlen))
+			goto fail;
 	if (c->userfile && auth_load_userfile(a, c->userfile, err, errlen))
 		goto fail;
 	for (int i = 0; i < c->nsecrets; i++)
 		if (auth_add_secret(a, c->secrets[i], err, errlen))
+			goto fail;
+	for (int i = 0; i < c->nfile_secrets; i++)
+		if (auth_add_secret(a, c->file_secrets[i], err, errlen))
 			goto fail;
 	return a;
 fail:
@@ -365,7 +392,7 @@ int conf_build(struct relay_conf *c, char *err, size_t errlen)
 	}
 	if (!(c->auth = auth_build(c, nonce_key, err, errlen)))
 		return -1;
-	if (!c->nusers && !c->userfile && !c->nsecrets)
+	if (!c->nusers && !c->nfile_users && !c->userfile && !c->nsecrets && !c->nfile_secrets)
 		log_warn("no --user, --userfile or --auth-secret: TURN requests will all be refused");
 	if (!(c->filter = peerfilter_new())) {
 		snprintf(err, errlen, "out of memory");
@@ -396,19 +423,19 @@ int conf_reload(struct relay_conf *c, char *err, size_t errlen)
 	if (!fresh)
 		return -1;
 	defaults(fresh);
+	fresh->in_file = 1;
 	if (c->config && config_load(c->config, conf_apply, fresh, err, errlen)) {
 		free(fresh);
 		return -1;
 	}
-	/* Flags stay as given; the file may add users and secrets, and
-	 * overrides limits it names. */
-	for (int i = 0; i < c->nusers && fresh->nusers < CONF_MAX_LIST; i++)
-		fresh->users[fresh->nusers++] = c->users[i];
-	for (int i = 0; i < c->nsecrets && fresh->nsecrets < CONF_MAX_LIST; i++)
-		fresh->secrets[fresh->nsecrets++] = c->secrets[i];
+	/* What the file says now, plus what the flags said at start. */
+	memcpy(fresh->users, c->users, sizeof c->users);
+	fresh->nusers = c->nusers;
+	memcpy(fresh->secrets, c->secrets, sizeof c->secrets);
+	fresh->nsecrets = c->nsecrets;
 	if (!fresh->userfile)
 		fresh->userfile = c->userfile;
-	fresh->realm = c->config && strcmp(fresh->realm, "edge.lab") ? fresh->realm : c->realm;
+	fresh->realm = c->realm; /* the realm is part of every key: not reloadable */
 	if (!(a = auth_build(fresh, nonce_key, err, errlen))) {
 		free(fresh);
 		return -1;
@@ -416,11 +443,9 @@ int conf_reload(struct relay_conf *c, char *err, size_t errlen)
 	pthread_rwlock_wrlock(&c->reload);
 	old = c->auth;
 	c->auth = a;
-	if (c->config) {
-		c->quota_user = fresh->quota_user ? fresh->quota_user : c->quota_user;
-		c->quota_total = fresh->quota_total ? fresh->quota_total : c->quota_total;
-		c->max_bps = fresh->max_bps ? fresh->max_bps : c->max_bps;
-	}
+	c->quota_user = c->flag_set & LIMIT_QUOTA_USER ? c->flag_quota_user : fresh->quota_user;
+	c->quota_total = c->flag_set & LIMIT_QUOTA_TOTAL ? c->flag_quota_total : fresh->quota_total;
+	c->max_bps = c->flag_set & LIMIT_MAX_BPS ? c->flag_max_bps : fresh->max_bps;
 	quota_set(&c->quota, c->quota_user, c->quota_total);
 	pthread_rwlock_unlock(&c->reload);
 	auth_free(old);

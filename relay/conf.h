@@ -16,6 +16,8 @@
 #define CONF_MAX_LISTEN 32
 #define CONF_MAX_LIST   64
 
+enum { LIMIT_QUOTA_USER = 1, LIMIT_QUOTA_TOTAL = 2, LIMIT_MAX_BPS = 4 };
+
 struct listen_spec {
 	struct sockaddr_storage addr;
 	enum transport tp;
@@ -31,10 +33,16 @@ struct relay_conf {
 	int has_relay[2];
 	uint16_t port_lo, port_hi;
 	const char *realm, *software, *cert, *key, *userfile, *config;
-	const char *users[CONF_MAX_LIST];
-	int nusers;
-	const char *secrets[CONF_MAX_LIST];
-	int nsecrets;
+	/* Credentials and limits are kept by origin: a reload re-reads the
+	 * file's and keeps the flags' (flags win where both name a limit). */
+	const char *users[CONF_MAX_LIST], *file_users[CONF_MAX_LIST];
+	int nusers, nfile_users;
+	const char *secrets[CONF_MAX_LIST], *file_secrets[CONF_MAX_LIST];
+	int nsecrets, nfile_secrets;
+	int in_file;           /* conf_apply is reading the config file */
+	unsigned flag_set;     /* LIMIT_* bits given as flags ... */
+	unsigned flag_quota_user, flag_quota_total;
+	uint64_t flag_max_bps; /* ... and their values */
 	const char *allow_peer[CONF_MAX_LIST], *deny_peer[CONF_MAX_LIST];
 	int nallow, ndeny;
 	unsigned quota_user, quota_total, max_lifetime_s, threads, grace_s;

@@ -22,11 +22,12 @@
 
 static struct {
 	pthread_mutex_t lock;
-	struct { uint64_t token, expires; int fd; } r[MAX_RESERVED];
+	struct { uint64_t token, expires; int fd, fam; } r[MAX_RESERVED];
 	int n;
-} reserved = {PTHREAD_MUTEX_INITIALIZER, {{0, 0, 0}}, 0};
+} reserved = {PTHREAD_MUTEX_INITIALIZER, {{0, 0, 0, 0}}, 0};
 
-static int reservation_take(uint64_t token)
+/* The reserved socket and its family (0 IPv4, 1 IPv6), or -1. */
+static int reservation_take(uint64_t token, int *fam)
 {
 	int fd = -1;
 
@@ -34,6 +35,7 @@ static int reservation_take(uint64_t token)
 	for (int i = 0; i < reserved.n; i++)
 		if (reserved.r[i].token == token) {
 			fd = reserved.r[i].fd;
+			*fam = reserved.r[i].fam;
 			reserved.r[i] = reserved.r[--reserved.n];
 			break;
 		}
@@ -41,7 +43,7 @@ static int reservation_take(uint64_t token)
 	return fd;
 }
 
-static int reservation_put(int fd, uint64_t now, uint64_t *token)
+static int reservation_put(int fd, int fam, uint64_t now, uint64_t *token)
 {
 	int ok = 0;
 
@@ -52,6 +54,7 @@ static int reservation_put(int fd, uint64_t now, uint64_t *token)
 		reserved.r[reserved.n].token = *token;
 		reserved.r[reserved.n].expires = now + RESERVE_MS;
 		reserved.r[reserved.n].fd = fd;
+		reserved.r[reserved.n].fam = fam;
 		reserved.n++;
 		ok = 1;
 	}
@@ -308,15 +311,26 @@ int relay_open(struct server *s, struct alloc *a, int even, int reserve, uint64_
 			return 440;
 		return tcprelay_open(s, a, fam, &relayed[fam]);
 	}
+	/* A reserved port (RFC 8656 §7.2) brings its own family: the
+	 * Allocate that claims it carries no family attribute. */
+	int held = -1, held_fam = 0;
+	if (token_in) {
+		if ((held = reservation_take(token_in, &held_fam)) < 0)
+			return 508;
+		a->family_mask = (uint8_t)(1 << held_fam);
+	}
 	for (int fam = 0; fam < 2; fam++) {
 		int fd, port = 0, pair = -1;
 		if (!(a->family_mask & (1 << fam)))
 			continue;
-		if (!c->has_relay[fam])
+		if (!c->has_relay[fam]) {
+			if (held >= 0)
+				close(held);
 			return 440;
-		if (token_in) {
-			if ((fd = reservation_take(token_in)) < 0)
-				return 508;
+		}
+		if (held >= 0) {
+			fd = held;
+			held = -1;
 		} else {
 			fd = pick_port(c, fam, SOCK_DGRAM, even, dont_fragment, &port,
 				       reserve ? &pair : NULL);
@@ -324,7 +338,7 @@ int relay_open(struct server *s, struct alloc *a, int even, int reserve, uint64_
 				log_warn("no free relay port in %u-%u", c->port_lo, c->port_hi);
 				return 508;
 			}
-			if (reserve && reservation_put(pair, server_now(s), token_out)) {
+			if (reserve && reservation_put(pair, fam, server_now(s), token_out)) {
 				close(pair);
 				close(fd);
 				return 508;

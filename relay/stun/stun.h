@@ -84,6 +84,10 @@ enum stun_attr_type {
 	STUN_A_ICE_CONTROLLING      = 0x802A,
 	STUN_A_RESPONSE_ORIGIN      = 0x802B, /* RFC 5780 */
 	STUN_A_OTHER_ADDRESS        = 0x802C, /* RFC 5780 */
+	/* The code points of draft-ietf-tram-turnbis, before RFC 8656 moved
+	 * them; coturn's clients still send and read these. */
+	STUN_A_ADDITIONAL_ADDRESS_FAMILY_DRAFT = 0x8032,
+	STUN_A_ADDRESS_ERROR_CODE_DRAFT = 0x8033,
 };
 
 /* Why a message was rejected. Negative so they travel as return codes. */

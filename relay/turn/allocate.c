@@ -30,6 +30,8 @@ static int families(const struct stun_msg *m, int family_of_client)
 	const struct stun_attr *add = stun_msg_attr(m, STUN_A_ADDITIONAL_ADDRESS_FAMILY);
 	(void)family_of_client;
 
+	if (!add)
+		add = stun_msg_attr(m, STUN_A_ADDITIONAL_ADDRESS_FAMILY_DRAFT);
 	if (req && add)
 		return -400; /* §7.2: both present is a bad request */
 	if (add)
@@ -68,11 +70,13 @@ size_t turn_allocate(struct server *s, const struct request *req, const struct s
 	/* RFC 6062 §5.1: TCP relaying needs a stream to the client, and none
 	 * of the UDP-only options. */
 	if (rt->val[0] == PROTO_TCP &&
-	    (!req->conn || ep || tok || df || stun_msg_attr(m, STUN_A_ADDITIONAL_ADDRESS_FAMILY)))
+	    (!req->conn || ep || tok || df || families(m, 0) == 3))
 		return server_error(s, m, 400, "Bad Request: TCP allocations need a TCP or TLS "
 					       "connection and no EVEN-PORT, RESERVATION-TOKEN, "
 					       "DONT-FRAGMENT or dual family", who);
-	if (tok && (ep || stun_msg_attr(m, STUN_A_REQUESTED_ADDRESS_FAMILY)))
+	if (tok && (ep || stun_msg_attr(m, STUN_A_REQUESTED_ADDRESS_FAMILY) ||
+		    stun_msg_attr(m, STUN_A_ADDITIONAL_ADDRESS_FAMILY) ||
+		    stun_msg_attr(m, STUN_A_ADDITIONAL_ADDRESS_FAMILY_DRAFT)))
 		return server_error(s, m, 400, "Bad Request: RESERVATION-TOKEN with EVEN-PORT or family", who);
 	fam = families(m, req->src->sa_family);
 	if (fam < 0)
@@ -83,7 +87,7 @@ size_t turn_allocate(struct server *s, const struct request *req, const struct s
 	want_fam = fam;
 	if (fam == 3 && !s->conf->has_relay[1])
 		fam = 1; /* dual asked, IPv6 not offered: IPv4 plus ADDRESS-ERROR-CODE */
-	if (!(fam & 1 ? s->conf->has_relay[0] : 1) || !(fam & 2 ? s->conf->has_relay[1] : 1))
+	if (!tok && (!(fam & 1 ? s->conf->has_relay[0] : 1) || !(fam & 2 ? s->conf->has_relay[1] : 1)))
 		return server_error(s, m, 440, "Address Family not Supported", who);
 
 	if ((rc = quota_take(&s->mconf->quota, who->user)))
@@ -124,6 +128,7 @@ size_t turn_allocate(struct server *s, const struct request *req, const struct s
 		uint8_t v[4 + 28] = {0x02, 0, 4, 40};
 		memcpy(v + 4, "Address Family not Supported", 28);
 		stun_put_attr(&w, STUN_A_ADDRESS_ERROR_CODE, v, sizeof v);
+		stun_put_attr(&w, STUN_A_ADDRESS_ERROR_CODE_DRAFT, v, sizeof v);
 	}
 	stun_put_u32(&w, STUN_A_LIFETIME, life);
 	if (token_out)
