@@ -11,12 +11,8 @@
 
 #include "listener.h"
 #include "log.h"
+#include "stream.h"
 #include "tcprelay.h"
-
-struct wreq {
-	uv_write_t req;
-	uint8_t data[];
-};
 
 static int is_wildcard(const struct sockaddr *sa)
 {
@@ -102,35 +98,10 @@ void conn_close(struct conn *c)
 	uv_close((uv_handle_t *)&c->tcp, conn_closed);
 }
 
-static void write_done(uv_write_t *req, int status) { free(req->data); }
-
-/* Write raw bytes: at once if the socket takes them, else queue a copy. */
 static void conn_write_raw(struct conn *c, const uint8_t *data, size_t len)
 {
-	uv_buf_t b = uv_buf_init((char *)data, (unsigned)len);
-	int n = uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
-	struct wreq *w;
-
-	if (n == (int)len || c->closing)
-		return;
-	if (n < 0 && n != UV_EAGAIN) {
+	if (!c->closing && stream_write((uv_stream_t *)&c->tcp, data, len))
 		conn_close(c);
-		return;
-	}
-	if (n < 0)
-		n = 0;
-	w = malloc(sizeof *w + len - (size_t)n);
-	if (!w) {
-		conn_close(c);
-		return;
-	}
-	memcpy(w->data, data + n, len - (size_t)n);
-	w->req.data = w;
-	b = uv_buf_init((char *)w->data, (unsigned)(len - (size_t)n));
-	if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, write_done)) {
-		free(w);
-		conn_close(c);
-	}
 }
 
 /* Move whatever TLS produced to the socket. */

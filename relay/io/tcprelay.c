@@ -14,6 +14,7 @@
 #include "listener.h"
 #include "log.h"
 #include "relay.h"
+#include "stream.h"
 #include "tcprelay.h"
 
 #define BIND_TIMEOUT_MS 30000
@@ -42,11 +43,6 @@ struct tcp_relay {
 	struct sockaddr_storage addr; /* bound relayed address */
 	struct peer_conn *conns;
 	int port;
-};
-
-struct wreq {
-	uv_write_t req;
-	uint8_t data[];
 };
 
 static struct peer_conn *by_id(struct server *s, uint32_t id)
@@ -117,33 +113,10 @@ static struct peer_conn *pc_new(struct server *s, struct tcp_relay *tr)
 
 /* ---- splicing ---- */
 
-static void write_done(uv_write_t *req, int status) { free(req->data); }
-
 static void pc_write(struct peer_conn *pc, const uint8_t *data, size_t len)
 {
-	uv_buf_t b = uv_buf_init((char *)data, (unsigned)len);
-	int n = uv_try_write((uv_stream_t *)&pc->tcp, &b, 1);
-	struct wreq *w;
-
-	if (n == (int)len)
-		return;
-	if (n < 0 && n != UV_EAGAIN) {
+	if (stream_write((uv_stream_t *)&pc->tcp, data, len))
 		pc_close(pc);
-		return;
-	}
-	if (n < 0)
-		n = 0;
-	if (!(w = malloc(sizeof *w + len - (size_t)n))) {
-		pc_close(pc);
-		return;
-	}
-	memcpy(w->data, data + n, len - (size_t)n);
-	w->req.data = w;
-	b = uv_buf_init((char *)w->data, (unsigned)(len - (size_t)n));
-	if (uv_write(&w->req, (uv_stream_t *)&pc->tcp, &b, 1, write_done)) {
-		free(w);
-		pc_close(pc);
-	}
 }
 
 void tcprelay_from_client(struct peer_conn *pc, const uint8_t *data, size_t len)
