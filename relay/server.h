@@ -35,7 +35,9 @@ struct server {
 	 * per packet. rbuf leaves headroom for a ChannelData header. */
 	uint8_t obuf[2048];
 	uint8_t rbuf[65536 + 64];
-	uint8_t ibuf[65536 + 64];
+	/* Datagrams from clients: room for a batch of 16 (recvmmsg takes
+	 * 64 KiB slots), so one system call reads many. */
+	uint8_t ibuf[16 * 65536];
 };
 
 /* One message as it arrived: who sent it, on which listener/connection. */

@@ -340,7 +340,9 @@ int listener_start(uv_loop_t *loop, struct listener *l, const char **what)
 	if ((fd = make_socket(&spec, 1)) < 0)
 		return fd;
 	if (l->tp == TP_UDP) {
-		uv_udp_init(loop, &l->h.udp);
+		/* recvmmsg: under load a listener reads many datagrams per
+		 * system call (libuv falls back to recvmsg without it). */
+		uv_udp_init_ex(loop, &l->h.udp, AF_UNSPEC | UV_UDP_RECVMMSG);
 		l->open = 1;
 		l->h.udp.data = l;
 		if ((err = uv_udp_open(&l->h.udp, fd))) {

@@ -84,6 +84,7 @@ wait_for 10 listening '10.99.0.3:3480' ||
 
 # ---- STUN ----
 out=$(nsx timeout -k 2 10 turnutils_stunclient -L 10.99.0.4 10.99.0.1 2>&1)
+echo "$out" | sed "s/^/    /" | head -4
 check "stunclient (IPv4): mapped address is the client's own" \
 	grep -qE 'UDP reflexive addr: 10\.99\.0\.4:[0-9]+' <<<"$out"
 out=$(nsx timeout -k 2 10 turnutils_stunclient -L 2001:db8:99::3 2001:db8:99::1 2>&1)
