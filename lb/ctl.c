@@ -90,12 +90,13 @@ static void cmd_stats(struct engine *e, struct out *o)
 	struct nat_stats *st = &e->nat.st;
 
 	put(o, "ok\n");
-	put(o, "engine rx %llu tx %llu tx_errors %llu xlate %llu passed %llu dropped %llu bad %llu icmp %llu frags %llu\n",
+	put(o, "engine rx %llu tx %llu tx_errors %llu xlate %llu passed %llu dropped %llu bad %llu icmp %llu frags %llu io %s wakeups %llu rounds %llu\n",
 	    (unsigned long long)e->rx, (unsigned long long)e->tx,
 	    (unsigned long long)e->tx_err, (unsigned long long)st->xlate,
 	    (unsigned long long)st->passed, (unsigned long long)st->dropped,
 	    (unsigned long long)st->bad, (unsigned long long)st->icmp,
-	    (unsigned long long)st->frags);
+	    (unsigned long long)st->frags, engine_io_name(e),
+	    (unsigned long long)e->wakeups, (unsigned long long)e->rounds);
 	put(o, "conntrack flows %u size %u full %llu affinity %u\n",
 	    e->nat.ct.count, e->nat.ct.cap,
 	    (unsigned long long)(e->nat.ct.full + st->table_full),

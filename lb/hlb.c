@@ -134,8 +134,8 @@ int main(int argc, char **argv)
 	uv_signal_init(loop, &sig_term);
 	uv_signal_start(&sig_int, on_signal, SIGINT);
 	uv_signal_start(&sig_term, on_signal, SIGTERM);
-	fprintf(stderr, "hlb: %d service(s), tun %s, control %s", cfg.nsvc,
-		cfg.tun, cfg.socket);
+	fprintf(stderr, "hlb: %d service(s), tun %s (%s), control %s", cfg.nsvc,
+		cfg.tun, engine_io_name(&eng), cfg.socket);
 	for (unsigned b = 1; b; b <<= 1)
 		if (cfg.faults & b)
 			fprintf(stderr, ", fault %s", fault_name(b));

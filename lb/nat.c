@@ -40,6 +40,7 @@ int nat_init(struct nat *n, struct lb_config *cfg, uint32_t seed)
 	n->ct.on_remove = on_remove;
 	n->ct.ctx = n;
 	n->port_next = seed;
+	n->nlocal = -1;
 	return 0;
 }
 
@@ -296,42 +297,52 @@ static void count(struct nat *n, struct ct_flow *f, int dir, size_t len)
 	}
 }
 
+void nat_set_local(struct nat *n, const struct lb_addr *a, int count)
+{
+	if (count > NAT_LOCAL_MAX)
+		count = NAT_LOCAL_MAX;
+	memcpy(n->local, a, sizeof(*a) * (size_t)count);
+	n->nlocal = count;
+}
+
+static void load_local(struct nat *n)
+{
+	struct ifaddrs *ifa, *i;
+
+	n->nlocal = 0;
+	if (getifaddrs(&ifa) < 0)
+		return;
+	for (i = ifa; i && n->nlocal < NAT_LOCAL_MAX; i = i->ifa_next) {
+		struct lb_addr *a = &n->local[n->nlocal];
+
+		if (!i->ifa_addr)
+			continue;
+		memset(a, 0, sizeof(*a));
+		if (i->ifa_addr->sa_family == AF_INET) {
+			a->family = 4;
+			memcpy(a->a, &((struct sockaddr_in *)i->ifa_addr)->sin_addr, 4);
+		} else if (i->ifa_addr->sa_family == AF_INET6) {
+			a->family = 6;
+			memcpy(a->a, &((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr, 16);
+		} else {
+			continue;
+		}
+		n->nlocal++;
+	}
+	freeifaddrs(ifa);
+}
+
 /* Is the packet addressed to the HLB itself (one of its namespace's
  * addresses)? M3 rewrites what the reals send on, not what they send to
  * the HLB: the monitors' own connections must keep working under it. The
  * addresses are read once, on the first packet that asks (getifaddrs
  * allocates; it happens once, and only under the fault). */
-static int dst_is_local(const struct pkt *p)
+static int dst_is_local(struct nat *n, const struct pkt *p)
 {
-	static struct lb_addr local[64];
-	static int nlocal = -1;
-
-	if (nlocal < 0) {
-		struct ifaddrs *ifa, *i;
-
-		nlocal = 0;
-		if (getifaddrs(&ifa) == 0) {
-			for (i = ifa; i && nlocal < 64; i = i->ifa_next) {
-				struct lb_addr *a = &local[nlocal];
-
-				if (!i->ifa_addr)
-					continue;
-				if (i->ifa_addr->sa_family == AF_INET) {
-					a->family = 4;
-					memcpy(a->a, &((struct sockaddr_in *)i->ifa_addr)->sin_addr, 4);
-				} else if (i->ifa_addr->sa_family == AF_INET6) {
-					a->family = 6;
-					memcpy(a->a, &((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr, 16);
-				} else {
-					continue;
-				}
-				nlocal++;
-			}
-			freeifaddrs(ifa);
-		}
-	}
-	for (int i = 0; i < nlocal; i++)
-		if (addr_is(&local[i], p->dst, p->family))
+	if (n->nlocal < 0)
+		load_local(n);
+	for (int i = 0; i < n->nlocal; i++)
+		if (addr_is(&n->local[i], p->dst, p->family))
 			return 1;
 	return 0;
 }
@@ -364,7 +375,7 @@ static int process(struct nat *n, struct pkt *p, uint32_t now)
 		else if ((s = find_real(n, p, 1, &ri)) != NULL)
 			f = new_outbound(n, s, ri, &k, 0, now);
 		else if ((n->cfg->faults & LB_FAULT_SNAT_ALL_OUTBOUND) &&
-			 (s = find_real(n, p, 0, &ri)) != NULL && !dst_is_local(p))
+			 (s = find_real(n, p, 0, &ri)) != NULL && !dst_is_local(n, p))
 			f = new_outbound(n, s, ri, &k, 1, now);
 		if (!f)
 			return verdict;

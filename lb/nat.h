@@ -37,8 +37,14 @@ struct nat_stats {
 	uint64_t flows, no_real, table_full, icmp, frags;
 };
 
+#define NAT_LOCAL_MAX 64
+
 struct nat {
 	struct lb_config *cfg;
+	/* The namespace's own addresses (M3 leaves traffic to them alone):
+	 * read on first use, or set by nat_set_local(); -1 until then. */
+	struct lb_addr local[NAT_LOCAL_MAX];
+	int nlocal;
 	struct ct_table ct;
 	struct aff_table aff;
 	struct nat_frag frag[NAT_FRAG_SLOTS];
@@ -53,6 +59,9 @@ void nat_free(struct nat *n);
 int nat_process(struct nat *n, uint8_t *buf, size_t len, uint32_t now);
 /* Periodic housekeeping: expire some flows and affinities. */
 void nat_tick(struct nat *n, uint32_t now);
+/* Say which addresses are the HLB's own (instead of reading them from
+ * the namespace on first use): for the tests. count <= NAT_LOCAL_MAX. */
+void nat_set_local(struct nat *n, const struct lb_addr *a, int count);
 /* Remove every flow of one real (disable), or of a whole service (-1). */
 uint32_t nat_flush_real(struct nat *n, int svc, int real);
 

@@ -11,6 +11,7 @@
 #include <netlink/route/route.h>
 #include <netlink/route/rule.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -41,20 +42,7 @@ static struct nl_addr *host_addr(const struct lb_addr *a)
 	return n;
 }
 
-struct sel {
-	int family;
-	uint32_t prio;
-	uint32_t table;
-	uint8_t action;
-	uint32_t goto_prio;
-	const char *iif;
-	const struct lb_addr *src, *dst;
-	uint8_t proto;
-	uint16_t sport;
-	uint16_t dport_lo, dport_hi;
-};
-
-static int rule_do(struct nl_sock *sk, const struct sel *s, int add)
+static int rule_do(struct nl_sock *sk, const struct route_sel *s, int add)
 {
 	struct rtnl_rule *r = rtnl_rule_alloc();
 	struct nl_addr *a;
@@ -93,84 +81,118 @@ static int rule_do(struct nl_sock *sk, const struct sel *s, int add)
 	return rc;
 }
 
-static int steer(struct nl_sock *sk, const struct lb_config *cfg,
-		 struct sel s)
+static void steer_err(const struct route_sel *s, int rc)
 {
-	int rc;
+	char a[64] = "", b[64] = "";
 
-	s.prio = cfg->pref + 1;
-	s.table = cfg->table;
-	s.action = FR_ACT_TO_TBL;
-	rc = rule_do(sk, &s, 1);
-	if (rc < 0) {
-		char a[64] = "", b[64] = "";
-
-		if (s.src)
-			lb_addr_str(s.src, a, sizeof(a));
-		if (s.dst)
-			lb_addr_str(s.dst, b, sizeof(b));
-		fprintf(stderr, "hlb: rule from %s to %s proto %u sport %u dport %u: %s\n",
-			a, b, s.proto, s.sport, s.dport_lo, nl_geterror(rc));
-	}
-	return rc;
+	if (s->src)
+		lb_addr_str(s->src, a, sizeof(a));
+	if (s->dst)
+		lb_addr_str(s->dst, b, sizeof(b));
+	fprintf(stderr, "hlb: rule from %s to %s proto %u sport %u dport %u: %s\n",
+		a, b, s->proto, s->sport, s->dport_lo, nl_geterror(rc));
 }
 
-static int service_rules(struct nl_sock *sk, const struct lb_config *cfg,
-			 const struct lb_service *v)
+/* Collects rules: counts all, stores what fits. */
+struct rules {
+	struct route_sel *out;
+	int max, n;
+	const struct lb_config *cfg;
+};
+
+/* A steering rule: P+1 into table T unless s says otherwise. */
+static void steer(struct rules *rs, struct route_sel s)
 {
-	struct sel s = { .family = v->vip.family, .proto = v->proto };
-	int rc = 0, fam = v->vip.family;
+	if (!s.prio)
+		s.prio = rs->cfg->pref + 1;
+	if (!s.table)
+		s.table = rs->cfg->table;
+	s.action = FR_ACT_TO_TBL;
+	if (rs->n < rs->max)
+		rs->out[rs->n] = s;
+	rs->n++;
+}
+
+static void service_rules(struct rules *rs, const struct lb_service *v)
+{
+	const struct lb_config *cfg = rs->cfg;
+	struct route_sel s = { .family = v->vip.family, .proto = v->proto };
+	int fam = v->vip.family;
 
 	s.dst = &v->vip;
-	rc |= steer(sk, cfg, s);
+	steer(rs, s);
 	if (v->mode == LB_SNAT && !lb_addr_eq(&v->snat_src, &v->vip)) {
 		s.dst = &v->snat_src;
 		s.dport_lo = cfg->snat_lo;
 		s.dport_hi = cfg->snat_hi;
-		rc |= steer(sk, cfg, s);
+		steer(rs, s);
 	}
 	for (int i = 0; i < v->nreals; i++) {
 		const struct lb_real *r = &v->reals[i];
-		struct sel t = { .family = fam, .proto = v->proto, .src = &r->addr };
+		struct route_sel t = { .family = fam, .proto = v->proto, .src = &r->addr };
 
 		if (v->mode == LB_DNAT) {
 			t.sport = r->port;
-			rc |= steer(sk, cfg, t);
+			steer(rs, t);
 			t.sport = 0;
 		}
 		for (int j = 0; j < v->noutbound; j++) {
 			t.dport_lo = t.dport_hi = v->outbound[j];
-			rc |= steer(sk, cfg, t);
+			steer(rs, t);
 		}
 		if (v->intercept) {
-			struct sel u = { .family = fam, .proto = v->proto,
-					 .dst = &r->addr, .dport_lo = v->port,
-					 .dport_hi = v->port };
-			rc |= steer(sk, cfg, u);
+			struct route_sel u = { .family = fam, .proto = v->proto,
+					       .dst = &r->addr, .dport_lo = v->port,
+					       .dport_hi = v->port };
+			steer(rs, u);
 		}
 		if (fam == 4) {
-			/* ICMPv6 is left alone: neighbour discovery must
-			 * never be steered. */
-			struct sel w = { .family = 4, .proto = IPPROTO_ICMP,
-					 .src = &r->addr };
-			rc |= steer(sk, cfg, w);
+			struct route_sel w = { .family = 4, .proto = IPPROTO_ICMP,
+					       .src = &r->addr };
+			steer(rs, w);
+		} else {
+			/* ICMPv6 errors a real sends about dnat flows go to
+			 * the clients. A rule cannot match the ICMPv6 type,
+			 * and neighbour discovery must never be steered (it
+			 * would arrive from the TUN, on the wrong link), so:
+			 * what the real sends to this namespace (neighbour
+			 * discovery, MLD, answers to hlb's own probes: the
+			 * local table has a route for each, multicast
+			 * included) is delivered at P+1; the rest, addressed
+			 * elsewhere, is steered at P+2. */
+			struct route_sel w = { .family = 6, .proto = IPPROTO_ICMPV6,
+					       .src = &r->addr, .table = LOCAL_TABLE };
+			steer(rs, w);
+			w.table = 0;
+			w.prio = cfg->pref + 2;
+			steer(rs, w);
 		}
 		if (cfg->faults & LB_FAULT_SNAT_ALL_OUTBOUND) { /* M3: all of it */
 			/* TCP and UDP: an all-protocol rule would take the
 			 * real's neighbour discovery (ICMPv6) into the TUN
 			 * too, and IPv6 to the real would stop altogether. */
-			struct sel w = { .family = fam, .src = &r->addr,
-					 .proto = IPPROTO_TCP };
-			rc |= steer(sk, cfg, w);
+			struct route_sel w = { .family = fam, .src = &r->addr,
+					       .proto = IPPROTO_TCP };
+			steer(rs, w);
 			w.proto = IPPROTO_UDP;
-			rc |= steer(sk, cfg, w);
+			steer(rs, w);
 		}
 	}
 	if (fam == 4) {
-		struct sel w = { .family = 4, .proto = IPPROTO_ICMP, .dst = &v->vip };
-		rc |= steer(sk, cfg, w);
+		struct route_sel w = { .family = 4, .proto = IPPROTO_ICMP, .dst = &v->vip };
+		steer(rs, w);
 	}
-	return rc ? -EIO : 0;
+}
+
+int route_steer_rules(const struct lb_config *cfg, int family,
+		      struct route_sel *out, int max)
+{
+	struct rules rs = { out, max, 0, cfg };
+
+	for (int i = 0; i < cfg->nsvc; i++)
+		if (cfg->svc[i].vip.family == family)
+			service_rules(&rs, &cfg->svc[i]);
+	return rs.n;
 }
 
 static int table_route(struct nl_sock *sk, const struct lb_config *cfg,
@@ -248,8 +270,8 @@ static int family_used(const struct lb_config *cfg, int family)
 static int setup_family(struct nl_sock *sk, const struct lb_config *cfg,
 			int family, int ifindex)
 {
-	struct sel s = { .family = family };
-	int rc, local0;
+	struct route_sel s = { .family = family }, *rules;
+	int rc, local0, n;
 
 	local0 = sweep(sk, cfg, family);
 	if (local0 < 0)
@@ -284,14 +306,21 @@ static int setup_family(struct nl_sock *sk, const struct lb_config *cfg,
 			nl_geterror(rc));
 		return rc;
 	}
-	for (int i = 0; i < cfg->nsvc; i++) {
-		if (cfg->svc[i].vip.family != family)
-			continue;
-		rc = service_rules(sk, cfg, &cfg->svc[i]);
-		if (rc < 0)
-			return rc;
+	n = route_steer_rules(cfg, family, NULL, 0);
+	rules = calloc((size_t)n + 1, sizeof(*rules));
+	if (!rules)
+		return -ENOMEM;
+	route_steer_rules(cfg, family, rules, n);
+	for (int i = 0; i < n; i++) {
+		int r = rule_do(sk, &rules[i], 1);
+
+		if (r < 0) {
+			steer_err(&rules[i], r);
+			rc = -EIO; /* go on: name every rule that fails */
+		}
 	}
-	return 0;
+	free(rules);
+	return rc;
 }
 
 int route_setup(const struct lb_config *cfg)
@@ -343,7 +372,7 @@ void route_teardown(const struct lb_config *cfg)
 		return;
 	}
 	for (int fam = 4; fam <= 6; fam += 2) {
-		struct sel s = { .family = fam, .prio = 0,
+		struct route_sel s = { .family = fam, .prio = 0,
 				 .action = FR_ACT_TO_TBL, .table = LOCAL_TABLE };
 
 		if (!family_used(cfg, fam))

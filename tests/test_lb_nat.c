@@ -318,6 +318,145 @@ START_TEST(test_fault_snat_all_outbound)
 }
 END_TEST
 
+static struct lb_addr addr_of(const char *text)
+{
+	struct lb_addr a;
+
+	ck_assert_int_eq(lb_addr_parse(&a, text), 0);
+	return a;
+}
+
+/* M3's fix: with snat-all-outbound, what a real sends to the HLB's own
+ * addresses (its monitors' connections, pings to it) is not rewritten;
+ * what it sends on still leaves from the VIP. */
+START_TEST(test_fault_snat_all_outbound_spares_hlb_addresses)
+{
+	struct lb_addr local[2];
+	uint16_t port;
+
+	teardown();
+	setup_faults(LB_FAULT_SNAT_ALL_OUTBOUND);
+	local[0] = addr_of("203.0.113.1");
+	local[1] = addr_of("2001:db8:3::10");
+	nat_set_local(&nat, local, 2);
+	/* The answer to the tcp monitor's SYN, real -> HLB address. */
+	mk(4, 6, "203.0.113.21", 5061, "203.0.113.1", 40000, 0x12);
+	ck_assert_int_eq(nat_process(&nat, buf, len, 10), NAT_PASS);
+	expect("203.0.113.21", 5061, "203.0.113.1", 40000);
+	/* The stun monitor's answer, on an A/V real. */
+	mk(4, 17, "203.0.113.23", 3478, "203.0.113.1", 50000, 0);
+	ck_assert_int_eq(nat_process(&nat, buf, len, 10), NAT_PASS);
+	expect("203.0.113.23", 3478, "203.0.113.1", 50000);
+	mk(6, 17, "2001:db8:3::23", 3478, "2001:db8:3::10", 50000, 0);
+	ck_assert_int_eq(nat_process(&nat, buf, len, 10), NAT_PASS);
+	expect("2001:db8:3::23", 3478, "2001:db8:3::10", 50000);
+	ck_assert_uint_eq(nat.ct.count, 0);
+	ck_assert_uint_eq(cfg.svc[1].c.flows, 0);
+	/* The same real calling out elsewhere is still rewritten (M3). */
+	mk(4, 6, "203.0.113.21", 45000, "198.51.100.20", 80, PKT_TCP_SYN);
+	ck_assert_int_eq(nat_process(&nat, buf, len, 10), NAT_XLATE);
+	port = cur_sport();
+	expect("203.0.113.10", port, "198.51.100.20", 80);
+	mk(6, 17, "2001:db8:3::23", 3478, "2001:db8:5::10", 40000, 0);
+	ck_assert_int_eq(nat_process(&nat, buf, len, 10), NAT_XLATE);
+	expect("2001:db8:3::12", 3478, "2001:db8:5::10", 40000);
+	ck_assert_uint_eq(nat.ct.count, 2);
+}
+END_TEST
+
+/* Without the fault, a real's traffic to anywhere but its snat
+ * outbound ports is nobody's business. */
+START_TEST(test_no_fault_no_catch_all)
+{
+	struct lb_addr local = addr_of("203.0.113.1");
+
+	nat_set_local(&nat, &local, 1);
+	mk(4, 6, "203.0.113.21", 45000, "198.51.100.20", 80, PKT_TCP_SYN);
+	ck_assert_int_eq(nat_process(&nat, buf, len, 10), NAT_PASS);
+	expect("203.0.113.21", 45000, "198.51.100.20", 80);
+	ck_assert_uint_eq(nat.ct.count, 0);
+}
+END_TEST
+
+/* An ICMPv6 error (type, code) from src to dst quoting the packet now in
+ * buf; into icmp, returns its length. */
+static size_t icmp6_error(uint8_t *icmp, uint8_t type, uint8_t code,
+			  const char *src, const char *dst)
+{
+	size_t n = 40 + 8 + len;
+	struct pkt p;
+
+	memset(icmp, 0, n);
+	icmp[0] = 0x60;
+	icmp[4] = (uint8_t)((n - 40) >> 8);
+	icmp[5] = (uint8_t)(n - 40);
+	icmp[6] = 58;
+	icmp[7] = 64;
+	inet_pton(AF_INET6, src, icmp + 8);
+	inet_pton(AF_INET6, dst, icmp + 24);
+	icmp[40] = type;
+	icmp[41] = code;
+	memcpy(icmp + 48, buf, len);
+	ck_assert_int_eq(pkt_parse(&p, icmp, n), 0);
+	pkt_csum_recompute(&p);
+	return n;
+}
+
+START_TEST(test_icmp6_error_translated)
+{
+	uint8_t icmp[256];
+	struct pkt p;
+	char a[64];
+	size_t n;
+
+	/* A dnat flow, then edge1 answers "port unreachable" to the client
+	 * (dnat: it saw the client's own address), quoting what it got. */
+	mk(6, 17, "2001:db8:5::10", 40000, "2001:db8:3::12", 3478, 0);
+	ck_assert_int_eq(nat_process(&nat, buf, len, 10), NAT_XLATE);
+	n = icmp6_error(icmp, 1, 4, "2001:db8:3::23", "2001:db8:5::10");
+	ck_assert_int_eq(nat_process(&nat, icmp, n, 11), NAT_XLATE);
+	/* Outer: from the VIP to the client; quote: client -> VIP. */
+	ck_assert_str_eq(inet_ntop(AF_INET6, icmp + 8, a, sizeof(a)), "2001:db8:3::12");
+	ck_assert_str_eq(inet_ntop(AF_INET6, icmp + 24, a, sizeof(a)), "2001:db8:5::10");
+	ck_assert_str_eq(inet_ntop(AF_INET6, icmp + 48 + 8, a, sizeof(a)), "2001:db8:5::10");
+	ck_assert_str_eq(inet_ntop(AF_INET6, icmp + 48 + 24, a, sizeof(a)), "2001:db8:3::12");
+	ck_assert_uint_eq((unsigned)(icmp[48 + 40] << 8 | icmp[48 + 41]), 40000);
+	ck_assert_uint_eq((unsigned)(icmp[48 + 42] << 8 | icmp[48 + 43]), 3478);
+	ck_assert_int_eq(pkt_parse(&p, icmp, n), 0);
+	ck_assert_uint_eq(csum_l4(6, p.src, p.dst, 58, p.l4, p.l4len), 0);
+	/* The quoted UDP header's checksum matches the quoted addresses. */
+	ck_assert_uint_eq(csum_l4(6, icmp + 48 + 8, icmp + 48 + 24, 17,
+				  icmp + 48 + 40, len - 40), 0);
+	ck_assert_uint_eq(nat.st.icmp, 1);
+}
+END_TEST
+
+/* Neighbour discovery and echo are not errors: never rewritten, even
+ * when they match a flow's addresses. */
+START_TEST(test_icmp6_non_errors_pass)
+{
+	uint8_t icmp[256], before[256];
+	size_t n;
+
+	mk(6, 17, "2001:db8:5::10", 40000, "2001:db8:3::12", 3478, 0);
+	nat_process(&nat, buf, len, 10);
+	for (unsigned t = 128; t <= 137; t++) {
+		if (t == 130 || t == 131 || t == 132)
+			continue; /* MLD */
+		n = icmp6_error(icmp, (uint8_t)t, 0, "2001:db8:3::23", "2001:db8:5::10");
+		memcpy(before, icmp, n);
+		ck_assert_int_eq(nat_process(&nat, icmp, n, 11), NAT_PASS);
+		ck_assert_mem_eq(icmp, before, n);
+	}
+	/* An error about a flow hlb does not know is passed too. */
+	mk(6, 17, "2001:db8:5::99", 40000, "2001:db8:3::23", 3478, 0);
+	n = icmp6_error(icmp, 1, 4, "2001:db8:3::23", "2001:db8:5::99");
+	memcpy(before, icmp, n);
+	ck_assert_int_eq(nat_process(&nat, icmp, n, 11), NAT_PASS);
+	ck_assert_mem_eq(icmp, before, n);
+}
+END_TEST
+
 START_TEST(test_fault_snat_av)
 {
 	teardown();
@@ -360,6 +499,10 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_fault_port_translate);
 	tcase_add_test(tc, test_fault_dsr_av);
 	tcase_add_test(tc, test_fault_snat_all_outbound);
+	tcase_add_test(tc, test_fault_snat_all_outbound_spares_hlb_addresses);
+	tcase_add_test(tc, test_no_fault_no_catch_all);
+	tcase_add_test(tc, test_icmp6_error_translated);
+	tcase_add_test(tc, test_icmp6_non_errors_pass);
 	tcase_add_test(tc, test_fault_snat_av);
 	tcase_add_test(tc, test_tcp_port_reuse_after_close);
 	suite_add_tcase(s, tc);

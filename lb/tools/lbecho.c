@@ -7,12 +7,22 @@
  *   lbecho ask udp|tcp HOST PORT [TIMEOUT_MS] [SRCPORT] [SRCADDR]
  *       send one request, print "from IP PORT: ANSWER"; exit 1 on
  *       timeout.
+ *   lbecho refused udp HOST PORT [TIMEOUT_MS]
+ *       send one datagram from a connected socket and expect an ICMP
+ *       error about it (port unreachable): print "refused" and exit 0
+ *       when it comes (the kernel matched the error's quote to this
+ *       socket), else say what came and exit 1.
  *   lbecho flood udp HOST PORT SECONDS [FLOWS]
  *       send 64-byte datagrams as fast as possible from FLOWS source
  *       ports for SECONDS; print "sent N".
  *   lbecho sink udp ADDR PORT SECONDS
  *       count datagrams for SECONDS after the first; print "pps N".
- * flood and sink are the benchmark's packet source and counter. */
+ *   lbecho rtt udp HOST PORT COUNT
+ *       COUNT requests one after another, each waiting for its answer
+ *       (from `serve`); print "rtt n N lost L p50 X p90 Y p99 Z" in
+ *       microseconds.
+ * flood, sink and rtt are the benchmark's packet source, counter and
+ * latency probe. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -162,6 +172,43 @@ static int ask(int tcp, const char *host, int port, int timeout_ms,
 	return 0;
 }
 
+static int refused(const char *host, int port, int timeout_ms)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	struct pollfd pfd;
+	char buf[512];
+	ssize_t n;
+	int fd;
+
+	if (addr_of(host, port, &ss, &sl) < 0)
+		return 2;
+	fd = socket(ss.ss_family, SOCK_DGRAM, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&ss, sl) < 0 ||
+	    send(fd, "?", 1, 0) < 0) {
+		printf("send failed: %s\n", strerror(errno));
+		return 2;
+	}
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	if (poll(&pfd, 1, timeout_ms) <= 0) {
+		printf("timeout: no ICMP error came back\n");
+		return 1;
+	}
+	n = recv(fd, buf, sizeof(buf) - 1, 0);
+	if (n < 0 && errno == ECONNREFUSED) {
+		printf("refused\n");
+		return 0;
+	}
+	if (n < 0) {
+		printf("error: %s\n", strerror(errno));
+		return 1;
+	}
+	buf[n] = 0;
+	printf("answered: %s", buf);
+	return 1;
+}
+
 static double now_s(void)
 {
 	struct timespec ts;
@@ -245,13 +292,78 @@ static int sink(const char *host, int port, double secs)
 	return 0;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int rtt(const char *host, int port, int count)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	double *t;
+	int fd, n = 0, lost = 0, run = 0;
+	char buf[512];
+
+	if (addr_of(host, port, &ss, &sl) < 0 || count < 1)
+		return 2;
+	t = calloc((size_t)count, sizeof(*t));
+	fd = socket(ss.ss_family, SOCK_DGRAM, 0);
+	if (!t || fd < 0 || connect(fd, (struct sockaddr *)&ss, sl) < 0)
+		return 2;
+	for (int i = 0; i < count; i++) {
+		struct pollfd pfd = { fd, POLLIN, 0 };
+		double t0 = now_s(), t1;
+
+		snprintf(buf, sizeof(buf), "rtt %d", i);
+		if (send(fd, buf, strlen(buf), 0) < 0) {
+			lost++;
+			continue;
+		}
+		/* An answer to an earlier, late request is not this one's:
+		 * the server's answers carry no sequence, so wait out the
+		 * timeout once and drop what is queued. */
+		if (poll(&pfd, 1, 200) <= 0) {
+			lost++;
+			while (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
+				;
+			if (++run == 10)
+				break; /* the path is down: say so, do not hang */
+			continue;
+		}
+		run = 0;
+		if (recv(fd, buf, sizeof(buf), 0) <= 0) {
+			lost++;
+			continue;
+		}
+		t1 = now_s();
+		t[n++] = (t1 - t0) * 1e6;
+	}
+	if (!n) {
+		printf("rtt n 0 lost %d\n", lost);
+		return 1;
+	}
+	qsort(t, (size_t)n, sizeof(*t), cmp_double);
+	printf("rtt n %d lost %d p50 %.1f p90 %.1f p99 %.1f\n", n, lost,
+	       t[n / 2], t[(size_t)n * 9 / 10], t[(size_t)n * 99 / 100]);
+	free(t);
+	close(fd);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	int tcp;
 
 	if (argc < 5 || (strcmp(argv[2], "udp") && strcmp(argv[2], "tcp"))) {
 		fprintf(stderr, "usage: lbecho serve udp|tcp ADDR PORT [NAME]\n"
-				"       lbecho ask udp|tcp HOST PORT [TIMEOUT_MS] [SRCPORT] [SRCADDR]\n");
+				"       lbecho ask udp|tcp HOST PORT [TIMEOUT_MS] [SRCPORT] [SRCADDR]\n"
+				"       lbecho refused udp HOST PORT [TIMEOUT_MS]\n"
+				"       lbecho flood udp HOST PORT SECONDS [FLOWS]\n"
+				"       lbecho sink udp ADDR PORT SECONDS\n"
+				"       lbecho rtt udp HOST PORT COUNT\n");
 		return 2;
 	}
 	tcp = strcmp(argv[2], "tcp") == 0;
@@ -260,6 +372,10 @@ int main(int argc, char **argv)
 	if (strcmp(argv[1], "flood") == 0 && argc > 5)
 		return flood(argv[3], atoi(argv[4]), atof(argv[5]),
 			     argc > 6 ? atoi(argv[6]) : 8);
+	if (strcmp(argv[1], "refused") == 0)
+		return refused(argv[3], atoi(argv[4]), argc > 5 ? atoi(argv[5]) : 2000);
+	if (strcmp(argv[1], "rtt") == 0 && argc > 5)
+		return rtt(argv[3], atoi(argv[4]), atoi(argv[5]));
 	if (strcmp(argv[1], "sink") == 0 && argc > 5)
 		return sink(argv[3], atoi(argv[4]), atof(argv[5]));
 	if (strcmp(argv[1], "ask") == 0)

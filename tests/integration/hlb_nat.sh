@@ -4,7 +4,11 @@
 # srv holds the "edges" .21/.31 (access) and .23/.33 (A/V), gateway .10.
 # Checks R21 (dnat keeps the client's address, answer from the VIP; snat
 # shows the HLB's; direct traffic untouched), R22 affinity, R25 outbound
-# from the VIP, R26 ctl disable/enable/drain, R23 a TCP monitor.
+# from the VIP, R26 ctl disable/enable/drain, R23 a TCP monitor, ICMP and
+# ICMPv6 errors from a real translated back to the client, neighbour
+# discovery never steered; then hlb again under M3 (snat-all-outbound):
+# the fault acts, the monitors' own connections are spared, IPv6 to a
+# real still works.
 # Exit 0 pass, 77 skip, other fail.
 set -uo pipefail
 
@@ -118,6 +122,12 @@ service av6-tcp [2001:db8:3::12]:443/tcp
 	role av
 	mode dnat
 	real edge1 2001:db8:3::23
+service av-closed 203.0.113.12:3479/udp
+	mode dnat
+	real edge1 203.0.113.23
+service av6-closed [2001:db8:3::12]:3479/udp
+	mode dnat
+	real edge1 2001:db8:3::23
 service access-sip 203.0.113.10:5061/tcp
 	mode snat
 	scheduler rr
@@ -126,11 +136,15 @@ service access-sip 203.0.113.10:5061/tcp
 	real edge2 203.0.113.31
 	monitor tcp interval 0.3 timeout 0.2 rise 2 fall 2
 CONF
-	in_ns $LB "$BIN/hlb" --config "$TMP/hlb.conf" ${HLB_FAULT:+--fault $HLB_FAULT} \
-		2>"$TMP/hlb.log" & disown
-	wait_for 50 "$BIN/hlb" ctl --socket "$SOCK" list || { cat "$TMP/hlb.log"; return 1; }
+	start_hlb ${HLB_FAULT:-} || return 1
 	wait_for 50 in_ns $CLI "$BIN/lbecho" ask udp 203.0.113.23 3478 200 &&
 		wait_for 50 in_ns $CLI "$BIN/lbecho" ask udp 2001:db8:3::23 3478 200
+}
+
+start_hlb() { # [fault]
+	in_ns $LB "$BIN/hlb" --config "$TMP/hlb.conf" ${1:+--fault $1} \
+		2>>"$TMP/hlb.log" & disown
+	wait_for 50 "$BIN/hlb" ctl --socket "$SOCK" list || { cat "$TMP/hlb.log"; return 1; }
 }
 
 ask() { in_ns $CLI "$BIN/lbecho" ask "$@"; }
@@ -244,6 +258,21 @@ t_stats() {
 		ctl stats | grep -q 'real edge1 health up admin enabled'
 }
 
+# A real's "port unreachable" about a dnat'd datagram reaches the client
+# as an error about its own datagram to the VIP: only then does the
+# client's connected socket see "Connection refused".
+t_icmp_error() { # host
+	local out
+	out=$(in_ns $CLI "$BIN/lbecho" refused udp "$1" 3479 2000) || { echo "    $out"; return 1; }
+}
+
+t_nd_not_steered() { # fresh neighbour discovery both ways, under hlb's rules
+	in_ns $LB ip -6 neigh flush all
+	in_ns $SRV ip -6 neigh flush all
+	expect_answer udp 2001:db8:3::23 3478 2001:db8:3::23 3478 2001:db8:5::10 &&
+		expect_answer udp 2001:db8:3::12 3478 2001:db8:3::12 3478 2001:db8:5::10
+}
+
 t_clean_exit() {
 	local pid
 	pid=$(ip netns pids $LB | head -1)
@@ -256,6 +285,30 @@ t_clean_exit() {
 	r6=$(in_ns $LB ip -6 rule)
 	! grep -q 'lookup 200' <<<"$r4" && grep -q '^0:.*lookup local' <<<"$r4" &&
 		! grep -q 'lookup 200' <<<"$r6" && grep -q '^0:.*lookup local' <<<"$r6"
+}
+
+# ---- hlb again, under M3 ----
+
+t_m3_direct_from_vip() { # the fault acts: a direct answer leaves from the VIP
+	expect_answer udp 203.0.113.33 3478 203.0.113.12 3478 198.51.100.10
+}
+
+t_m3_monitors_spared() { # the tcp monitor's answers, to the HLB, not rewritten
+	local out
+	local log
+	sleep 1.5 # five intervals, fall is 2
+	out=$(ctl list)
+	log=$(tail -n +"$((M3_FROM + 1))" "$TMP/hlb.log")
+	grep -q 'real edge1 203.0.113.21 .*health up' <<<"$out" &&
+		grep -q 'real edge2 203.0.113.31 .*health up' <<<"$out" &&
+		! grep -q 'down by tcp monitor' <<<"$log" ||
+		{ echo "    $out"; echo "$log"; return 1; }
+}
+
+t_m3_ipv6_direct() { # only TCP and UDP caught: neighbour discovery still works
+	in_ns $LB ip -6 neigh flush all
+	in_ns $SRV ip -6 neigh flush all
+	expect_answer udp 2001:db8:3::23 3478 2001:db8:3::12 3478 2001:db8:5::10
 }
 
 main() {
@@ -277,7 +330,19 @@ main() {
 	check "ctl drain: existing flow stays, new flows move"    t_drain_keeps_flow
 	check "tcp monitor: dead real down, back after rise"      t_monitor_down_up
 	check "ctl stats counts"                                   t_stats
+	check "ICMP error from a real translated (port unreachable)" t_icmp_error 203.0.113.12
+	check "ICMPv6 error from a real translated"               t_icmp_error 2001:db8:3::12
+	check "IPv6 neighbour discovery not steered (fresh ND)"   t_nd_not_steered
 	check "SIGTERM: rules removed, local rule back at 0"      t_clean_exit
+	M3_FROM=$(wc -l <"$TMP/hlb.log")
+	if start_hlb snat-all-outbound; then
+		check "M3: a direct answer leaves from the VIP"       t_m3_direct_from_vip
+		check "M3: monitors' connections to the HLB spared"   t_m3_monitors_spared
+		check "M3: IPv6 to a real's own address still works"  t_m3_ipv6_direct
+		check "M3: SIGTERM: rules removed"                     t_clean_exit
+	else
+		check "M3: hlb starts with snat-all-outbound" false
+	fi
 	[ $fails -eq 0 ] || { echo "hlb log:"; sed 's/^/    /' "$TMP/hlb.log"; exit 1; }
 }
 main
