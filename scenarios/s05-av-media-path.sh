@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# S5: Media path: an external and an internal client relay to each other through the real addresses
+# seed: "Once established, client to A/V Edge service communication is to the real server, not the HLB"
+# seed: "STUN/MSTURN/UDP/3478 Any -> Edge Server Internal VIP interface: Preferred path for A/V media transfer between internal and external users"
+# rows: row_extvip_07, row_intvip_04
+# segments: inet dmzext edgeext edgeint dmzint lan1
+# asserts: the external client allocates through the A/V VIP, the internal client through the internal VIP; both relayed addresses are real nodes' public A/V addresses (R13); each permits the other and data flows both ways with no loss; no packet to or from a relayed address crosses the HLB (none on dmzext, and on edgeext only between edges)
+# catches: M4 (VIP as relayed address), M1 (SNAT)
+. "$(dirname "$0")/lib.sh"
+sc_init S5
+
+A=$(sc_hostport "$VIP_AV" 3478)
+B=$(sc_hostport "$VIP_INT" 3478)
+REALS="203.0.113.23 203.0.113.33"
+
+# edgeprobe relay runs both clients in one process; the internal one must
+# open its socket in inclient's namespace.
+relay_netns_flag() {
+	"$BIN/edgeprobe" relay --help 2>&1 | grep -o -- '--b-netns' | head -1
+}
+
+RELAY=''
+run_relay() {
+	[ -n "$RELAY" ] && return 0
+	local flag
+	flag=$(relay_netns_flag)
+	[ -n "$flag" ] || return 2
+	sc_next_port
+	sc_in client "$BIN/edgeprobe" relay --a "$A" --a-bind "$(sc_addr client):$SC_PORT" \
+		--b "$B" --b-bind 10.10.1.50:$SC_PORT --b-netns "$SC_PREFIX-inclient" \
+		--user "$LAB_USER" --pass "$LAB_PASSWORD" --count 20 --json \
+		--timeout "$((SC_TIMEOUT * 2))" >"$SC_OUT/relay.json" 2>"$SC_OUT/relay.err"
+	RELAY_RC=$?
+	RELAY=$(cat "$SC_OUT/relay.json")
+}
+
+check_relayed_addresses() {
+	local side r
+	run_relay || { sc_skip "edgeprobe relay has no --b-netns yet (the internal client needs inclient's namespace)"; return; }
+	sc_flow client "$A" udp
+	sc_flow inclient "$B" udp
+	for side in a b; do
+		r=$(sc_json ${side}_relayed "$RELAY")
+		[ -n "$r" ] || { sc_fail "client ${side^^} got no relayed address ($(sc_json error "$RELAY")$(tail -n1 "$SC_OUT/relay.err"))"; return 1; }
+		sc_assert_in "$(sc_host "$r")" "$REALS" \
+			"client ${side^^}'s relayed address is $r, expected a real node's own public A/V address ($REALS)" || return 1
+	done
+}
+
+check_media_both_ways() {
+	local dir sent got ra rb
+	run_relay || { sc_skip "edgeprobe relay has no --b-netns yet"; return; }
+	ra=$(sc_json a_relayed "$RELAY")
+	rb=$(sc_json b_relayed "$RELAY")
+	sc_flow "$(sc_node_of "$(sc_host "$ra")")" "$rb" udp "$(sc_node_of "$(sc_host "$rb")")"
+	for dir in a_to_b b_to_a; do
+		sent=$(sc_json ${dir}_sent "$RELAY")
+		got=$(sc_json ${dir}_received "$RELAY")
+		sc_assert_eq "${got:-0}" "${sent:-?}" \
+			"media ${dir//_/ } through relays $ra and $rb: ${got:-0} of ${sent:-?} messages arrived ($(sc_json error "$RELAY"))" || return 1
+	done
+}
+
+# None of the media crosses the HLB: the relayed ports never appear on
+# dmzext, and on edgeext only between the two edges' own MACs.
+check_media_not_through_hlb() {
+	local ra rb p line src dst sn dn
+	run_relay || { sc_skip "edgeprobe relay has no --b-netns yet"; return; }
+	[ ${#SC_CAPS[@]} -gt 0 ] || { sc_skip "no capture"; return; }
+	sc_capture_settle
+	ra=$(sc_json a_relayed "$RELAY")
+	rb=$(sc_json b_relayed "$RELAY")
+	for p in "$(sc_port_of "$ra")" "$(sc_port_of "$rb")"; do
+		line=$(sc_seen edgeext "udp port $p" | awk '$3 == "hlbext" || $4 == "hlbext"' | head -n1)
+		if [ -n "$line" ]; then
+			read -r src dst sn dn <<<"$line"
+			sc_fail "media between relays $ra and $rb went through the HLB: $src -> $dst from $sn to $dn on edgeext"
+			return 1
+		fi
+	done
+}
+
+sc_main check_relayed_addresses check_media_both_ways check_media_not_through_hlb

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# S6: TURN over TLS 443, through the VIP and direct, and TCP relay allocations (RFC 6062)
+# seed: "A/V/STUN,MSTURN/TCP/443 Any -> Edge Server A/V Edge service public VIP address: STUN/TURN negotiation of candidates over TCP/443"
+# seed: "A/V/RTP/TCP/50,000-59,999 Edge Server A/V Edge service IP address -> Any: Required for federating with partners"
+# rows: row_extvip_08, row_ext_10, row_ext_04
+# segments: inet dmzext edgeext
+# asserts: TURN over TLS through VIP:443 allocates a relayed address on a real node; the same directly on each node's 443; data through a TLS-carried allocation reaches an outside peer and comes back; a TCP relay allocation (REQUESTED-TRANSPORT TCP) connects to an outside peer
+# catches: M1 (SNAT on A/V TCP), M4, M8
+. "$(dirname "$0")/lib.sh"
+sc_init S6
+
+VIP=$(sc_hostport "$VIP_AV" 443)
+REALS="203.0.113.23 203.0.113.33"
+PEER=$(sc_hostport 198.51.100.20 50010)
+
+# tls_allocate TARGET NODE-EXPECTED|any
+tls_allocate() {
+	local t=$1 want=$2 r
+	sc_flow client "$t" tcp
+	sc_turn client allocate "$t" --tls ||
+		{ sc_fail "TURN Allocate over TLS to $t failed ($(sc_alloc_why tcp "$t"))"; return 1; }
+	r=$(sc_json relayed)
+	sc_flow_answered "$(sc_node_of "$(sc_host "$r")")"
+	sc_assert_in "$(sc_host "$r")" "$REALS" \
+		"relayed address of a TLS Allocate to $t is $r, expected a real node's own A/V address ($REALS)" || return 1
+	[ "$want" = any ] || sc_assert_eq "$(sc_host "$r")" "$want" \
+		"relayed address of a TLS Allocate to $t is $r, expected that node's own $want" || return 1
+	sc_assert_eq "$(sc_json xor_mapped)" "$SC_SRC" \
+		"XOR-MAPPED-ADDRESS over TLS to $t is $(sc_json xor_mapped), expected the client's own $SC_SRC: $(sc_mapped_why "$(sc_json xor_mapped)" "$SC_SRC")"
+}
+
+check_tls_through_vip() { tls_allocate "$VIP" any; }
+check_tls_direct_edge1() { tls_allocate 203.0.113.23:443 203.0.113.23; }
+check_tls_direct_edge2() { tls_allocate 203.0.113.33:443 203.0.113.33; }
+
+# UDP relaying for a client that reaches the relay over TLS.
+check_tls_data_to_peer() {
+	local r
+	sc_bg partner "$SC_OUT/echo.log" "$BIN/edgeprobe" echo "$PEER" --seconds 20
+	sc_wait 3 sc_in partner ss -Hlun "sport = :50010" ||
+		{ sc_fail "edgeprobe echo did not start in partner"; return 1; }
+	sc_flow client "$VIP" tcp
+	sc_turn client turn "$VIP" --tls --peer "$PEER" --permit --send s06-ping --expect-echo ||
+		{ sc_fail "data over a TLS-carried allocation through $VIP to the echo $PEER did not come back ($(sc_probe_error))"; return 1; }
+	r=$(sc_json relayed)
+	sc_flow_answered "$(sc_node_of "$(sc_host "$r")")"
+	sc_flow "$(sc_node_of "$(sc_host "$r")")" "$PEER" udp partner
+}
+
+# RFC 6062: a TCP allocation, Connect to a TCP peer outside.
+check_tcp_relay_allocation() {
+	local help
+	help=$("$BIN/edgeprobe" --help 2>&1; "$BIN/edgeprobe" allocate --help 2>&1)
+	grep -qiE 'rfc ?6062|--relay-tcp|tcp-relay|--connect' <<<"$help" ||
+		{ sc_skip "edgeprobe cannot make TCP relay allocations yet (RFC 6062: REQUESTED-TRANSPORT TCP, Connect, ConnectionBind)"; return; }
+	sc_skip "edgeprobe's RFC 6062 options are not wired into S6 yet"
+}
+
+sc_main check_tls_through_vip check_tls_direct_edge1 check_tls_direct_edge2 check_tls_data_to_peer check_tcp_relay_allocation

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# S8: Failover: one node's relay dies; new allocations through the VIP land on the other node within the monitor's fall time
+# seed: "Hardware load balancers have specific requirements when deployed to provide availability and load balancing for Lync Server"
+# spec: R23 health monitors (STUN Binding over UDP) with interval, rise and fall; a failed node takes no new flows
+# rows: row_extvip_07, row_ext_05, row_ext_07
+# lab: own (it kills a relay)
+# segments: inet dmzext edgeext
+# asserts: the client's node X is found through the VIP; a media session on the other node Y runs throughout; X's avedge is killed; within the monitor's fall time (interval x (fall + 1), plus 4 s of slack for a busy machine) an Allocate through the VIP lands on Y; Y's session loses nothing
+# catches: M9 (health monitor off)
+. "$(dirname "$0")/lib.sh"
+sc_init S8
+
+VIP=$(sc_hostport "$VIP_AV" 3478)
+BOUND=12   # seconds: the longest any monitor may take here
+SLACK=4000 # ms on top of the monitor's nominal fall time: our polling, and a
+           # balancer's work to take the node out, on a busy 2-core machine
+
+# The monitor's fall time for the A/V UDP service, interval x (fall + 1),
+# plus SLACK, from the balancer's list; BOUND when it cannot say.
+fall_time_ms() {
+	local l
+	l=$(sc_hlb ext list 2>/dev/null | awk -v v="$VIP/udp" '$1 == "service" && $3 == v {
+		for (i = 1; i < NF; i++) { if ($i == "interval") iv = $(i + 1); if ($i == "fall") f = $(i + 1) }
+		sub(/ms$/, "", iv); if (iv && f) print iv * (f + 1) + s }' s="$SLACK")
+	echo "${l:-$((BOUND * 1000))}"
+}
+
+node_of_relayed() { sc_node_of "$(sc_host "$(sc_json relayed)")"; }
+
+avedge_pid() { # NODE -> avedge's pid, if its start time still matches
+	local name node pid start
+	while read -r name node pid start; do
+		[ "$name" = "avedge-$1" ] || continue
+		[ "$(awk '{ print $22 }' "/proc/$pid/stat" 2>/dev/null)" = "$start" ] && echo "$pid"
+	done <"$SC_STATE/pids"
+}
+
+check_failover() {
+	local x y pid t0 t1 limit landed='' load_pid peer
+	sc_flow client "$VIP" udp
+	sc_turn client allocate "$VIP" ||
+		{ sc_fail "no Allocate through VIP $VIP before the failure ($(sc_probe_error))"; return 1; }
+	x=$(node_of_relayed)
+	case $x in edge1) y=edge2 ;; edge2) y=edge1 ;; *) sc_fail "the Allocate through the VIP was relayed at $(sc_json relayed), not on an edge"; return 1 ;; esac
+	sc_flow_answered "$x"
+	# A media session on Y, directly at its own address, runs across the
+	# failure: 40 packets a second for 4 s, echoed by the client's peer.
+	peer=$(sc_hostport "$(sc_addr client)" 50020)
+	sc_flow client "$(sc_addr "$y"):3478" udp "$y"
+	sc_bg client "$SC_OUT/load-$y.json" "$BIN/edgeprobe" load "$(sc_addr "$y"):3478" --allocations 2 \
+		--rate 40 --seconds 4 --drain 2000 --peer "$peer" --user "$LAB_USER" --pass "$LAB_PASSWORD" --json
+	load_pid=$SC_BG_PID
+	pid=$(avedge_pid "$x")
+	[ -n "$pid" ] || { sc_fail "cannot find avedge's pid on $x in $SC_STATE/pids"; return 1; }
+	kill -KILL "$pid"
+	t0=$(sc_now_ms)
+	limit=$(fall_time_ms)
+	sc_note "avedge on $x (pid $pid) killed; the monitor's fall time is at most $limit ms"
+	while [ $(($(sc_now_ms) - t0)) -lt $((BOUND * 1000)) ]; do
+		SC_RETRY=0 SC_TIMEOUT=300 sc_turn client allocate "$VIP" --timeout 300 && landed=$(node_of_relayed)
+		[ "$landed" = "$y" ] && break
+		sleep 0.2
+	done
+	t1=$(sc_now_ms)
+	sc_flow client "$VIP" udp "$landed"
+	if [ "$landed" != "$y" ]; then
+		sc_fail "$BOUND s after avedge on $x died, Allocates through VIP $VIP still get ${landed:+an answer from $landed}${landed:-no answer} ($(sc_probe_error)): the HLB keeps sending new flows to the dead node (no health monitor?)"
+		return 1
+	fi
+	sc_note "new allocations through the VIP land on $y after $((t1 - t0)) ms"
+	sc_assert_ge "$limit" "$((t1 - t0))" \
+		"new allocations through VIP $VIP reached $y only $((t1 - t0)) ms after $x died, later than the monitor's fall time ($limit ms)" || return 1
+	# Y's session carried on untouched.
+	sc_wait $BOUND sh -c "! kill -0 $load_pid 2>/dev/null"
+	wait "$load_pid" 2>/dev/null
+	local j loss
+	j=$(grep '^{' "$SC_OUT/load-$y.json" | tail -n 1)
+	loss=$(sc_json loss_pct "$j")
+	if [ -z "$loss" ]; then
+		local e
+		e=$(sc_json error "$j")
+		[ -n "$e" ] || e=$(grep -v '^{' "$SC_OUT/load-$y.json" | tail -n 1)
+		sc_fail "the media session on $y (directly at $(sc_addr "$y"):3478) failed while $x failed over: $e"
+		return 1
+	fi
+	# Untouched: a disruption (flows flushed, the node taken out too)
+	# loses most of it; a busy machine may lose an echo or two.
+	[ "$loss" = 0.000 ] || sc_remark "the media session on $y lost $loss% while $x failed over"
+	awk -v l="$loss" 'BEGIN { exit !(l <= 5) }' ||
+		sc_fail "the media session on $y lost $loss% of its packets while $x failed over ($(sc_json received "$j") of $(sc_json sent "$j") echoed): the other node's sessions must carry on untouched"
+}
+
+sc_main check_failover

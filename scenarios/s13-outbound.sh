@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# S13: Outbound: federation SIP leaves from the Access Edge VIP; A/V 3478 leaves from the node's own address
+# seed: "Access/SIP(MTLS)/TCP/5061 Access Edge service public VIP address -> Federated partner: SIP signaling, federated and public IM connectivity using SIP"
+# seed: "A/V/STUN,MSTURN/UDP/3478 Edge Server A/V Edge service public IP address -> Any: 3478 outbound is used to determine the version of Edge Server ... media traffic from Edge Server-to-Edge Server"
+# spec: R25 outbound flows of a snat service leave from the VIP; A/V outbound leaves from the node's own address
+# rows: row_extvip_05, row_ext_08
+# segments: inet dmzext edgeext
+# asserts: each edge's TLS connection to the partner's 5061 arrives from the Access VIP; each edge's UDP 3478 datagram to the partner arrives from that edge's own A/V address
+# catches: M3 (all outbound rewritten to a VIP), M2
+. "$(dirname "$0")/lib.sh"
+sc_init S13
+
+PARTNER=198.51.100.20
+
+# last_seen_from SEG FILTER: the source of the latest such packet on SEG.
+last_seen_from() {
+	sc_capture_settle
+	sc_seen "$1" "$2" | tail -n 1 | cut -d' ' -f1
+}
+
+federation() {
+	local node=$1 from=$2 seen
+	sc_flow "$node" "$PARTNER:5061" tcp partner
+	if ! sc_lprobe "$node" tls "$PARTNER" 5061 --from "$from"; then
+		seen=$(last_seen_from dmzext "tcp and dst host $PARTNER and dst port 5061")
+		[ -n "$seen" ] && seen="; it left the HLB from $seen, and fwext admits only the Access Edge VIP $VIP_ACCESS (row_extvip_05)"
+		sc_fail "$node's federation connection to the partner $PARTNER:5061 got no answer ($SC_E)$seen"
+		return 1
+	fi
+	sc_assert_eq "$(sc_host "$R_CLIENT")" "$VIP_ACCESS" \
+		"$node's federation connection to the partner $PARTNER:5061 arrived from $R_CLIENT, expected the Access Edge VIP $VIP_ACCESS (R25)"
+}
+
+av_out() {
+	local node=$1 own=$2 seen
+	sc_flow "$node" "$PARTNER:3478" udp partner
+	if ! sc_lprobe "$node" udp "$PARTNER" 3478 --from "$own"; then
+		seen=$(last_seen_from dmzext "udp and dst host $PARTNER and dst port 3478")
+		[ -n "$seen" ] && seen="; it left the HLB from $seen, expected $node's own A/V address $own (R25), and fwext admits 3478 out only from the A/V addresses (row_ext_08)"
+		sc_fail "$node's A/V datagram to the partner $PARTNER:3478 got no answer ($SC_E)$seen"
+		return 1
+	fi
+	sc_assert_eq "$(sc_host "$R_CLIENT")" "$own" \
+		"$node's A/V datagram to the partner $PARTNER:3478 arrived from $R_CLIENT, expected $node's own A/V address $own (R25: A/V outbound is not NATed)"
+}
+
+start_partner_av() {
+	[ -n "${AV_UP:-}" ] && return 0
+	sc_responder partner av "av=$PARTNER:3478/udp"
+	sc_responders_ready && AV_UP=1
+}
+
+check_federation_edge1() { federation edge1 203.0.113.21; }
+check_federation_edge2() { federation edge2 203.0.113.31; }
+check_av_outbound_edge1() { start_partner_av || return 1; av_out edge1 203.0.113.23; }
+check_av_outbound_edge2() { start_partner_av || return 1; av_out edge2 203.0.113.33; }
+
+sc_main check_federation_edge1 check_federation_edge2 check_av_outbound_edge1 check_av_outbound_edge2
