@@ -19,7 +19,7 @@ ip netns add "$NS" && ip -n "$NS" link set lo up &&
 	for a in 10.99.0.1 10.99.0.2 10.99.0.3; do ip -n "$NS" addr add $a/32 dev lo; done || exit 1
 in_ns() { ip netns exec "$NS" "$@"; }
 
-spawn in_ns turnutils_peer -L 10.99.0.3 -p 3480
+spawn ip netns exec "$NS" turnutils_peer -L 10.99.0.3 -p 3480 # exec: $! is the peer itself
 PEER_PID=${T_PIDS[-1]}
 
 # run LABEL UCLIENT-ARGS...: one avedge under valgrind, one uclient run.
