@@ -4,7 +4,7 @@
 # seed: "STUN/MSTURN/UDP/3478 Any -> Edge Server Internal VIP interface: Preferred path for A/V media transfer between internal and external users"
 # rows: row_extvip_07, row_intvip_04
 # segments: inet dmzext edgeext edgeint dmzint lan1
-# asserts: the external client allocates through the A/V VIP, the internal client through the internal VIP; both relayed addresses are real nodes' public A/V addresses (R13); each permits the other and data flows both ways with no loss; no packet to or from a relayed address crosses the HLB (none on dmzext, and on edgeext only between edges)
+# asserts: the external client allocates through the A/V VIP, the internal client through the internal VIP; each mapped address is the client's own (no SNAT); both relayed addresses are real nodes' public A/V addresses (R13); each permits the other and data flows both ways with no loss; no packet to or from a relayed address crosses the HLB (none on dmzext, and on edgeext only between edges)
 # catches: M4 (VIP as relayed address), M1 (SNAT)
 . "$(dirname "$0")/lib.sh"
 sc_init S5
@@ -13,18 +13,11 @@ A=$(sc_hostport "$VIP_AV" 3478)
 B=$(sc_hostport "$VIP_INT" 3478)
 REALS="203.0.113.23 203.0.113.33"
 
-# edgeprobe relay runs both clients in one process; the internal one must
-# open its socket in inclient's namespace.
-relay_netns_flag() {
-	"$BIN/edgeprobe" relay --help 2>&1 | grep -o -- '--b-netns' | head -1
-}
-
+# edgeprobe relay runs both clients in one process (run in client's
+# namespace); client B opens its socket in inclient's namespace.
 RELAY=''
 run_relay() {
 	[ -n "$RELAY" ] && return 0
-	local flag
-	flag=$(relay_netns_flag)
-	[ -n "$flag" ] || return 2
 	sc_next_port
 	sc_in client "$BIN/edgeprobe" relay --a "$A" --a-bind "$(sc_addr client):$SC_PORT" \
 		--b "$B" --b-bind 10.10.1.50:$SC_PORT --b-netns "$SC_PREFIX-inclient" \
@@ -34,22 +27,45 @@ run_relay() {
 	RELAY=$(cat "$SC_OUT/relay.json")
 }
 
+# Why the relay run failed: its own error field, else its last stderr line.
+relay_why() {
+	local e
+	e=$(sc_json error "$RELAY")
+	echo "${e:-$(tail -n1 "$SC_OUT/relay.err")}"
+}
+
 check_relayed_addresses() {
 	local side r
-	run_relay || { sc_skip "edgeprobe relay has no --b-netns yet (the internal client needs inclient's namespace)"; return; }
+	run_relay
 	sc_flow client "$A" udp
 	sc_flow inclient "$B" udp
 	for side in a b; do
 		r=$(sc_json ${side}_relayed "$RELAY")
-		[ -n "$r" ] || { sc_fail "client ${side^^} got no relayed address ($(sc_json error "$RELAY")$(tail -n1 "$SC_OUT/relay.err"))"; return 1; }
+		[ -n "$r" ] || { sc_fail "client ${side^^} got no relayed address ($(relay_why))"; return 1; }
 		sc_assert_in "$(sc_host "$r")" "$REALS" \
 			"client ${side^^}'s relayed address is $r, expected a real node's own public A/V address ($REALS)" || return 1
 	done
 }
 
+# ICE hands each side's mapped address to the other, so it must be the
+# client's own: each request kept its source through the HLB (no SNAT).
+check_mapped_addresses() {
+	local side node m want
+	run_relay
+	for side in a b; do
+		node=client
+		[ $side = b ] && node=inclient
+		m=$(sc_json ${side}_mapped "$RELAY")
+		want=$(sc_addr $node):$SC_PORT
+		[ -n "$m" ] || { sc_fail "client ${side^^} got no mapped address ($(relay_why))"; return 1; }
+		sc_assert_eq "$m" "$want" \
+			"client ${side^^}'s XOR-MAPPED-ADDRESS is $m, expected its own $want: $(sc_mapped_why "$m" "$want")" || return 1
+	done
+}
+
 check_media_both_ways() {
 	local dir sent got ra rb
-	run_relay || { sc_skip "edgeprobe relay has no --b-netns yet"; return; }
+	run_relay
 	ra=$(sc_json a_relayed "$RELAY")
 	rb=$(sc_json b_relayed "$RELAY")
 	sc_flow "$(sc_node_of "$(sc_host "$ra")")" "$rb" udp "$(sc_node_of "$(sc_host "$rb")")"
@@ -57,7 +73,7 @@ check_media_both_ways() {
 		sent=$(sc_json ${dir}_sent "$RELAY")
 		got=$(sc_json ${dir}_received "$RELAY")
 		sc_assert_eq "${got:-0}" "${sent:-?}" \
-			"media ${dir//_/ } through relays $ra and $rb: ${got:-0} of ${sent:-?} messages arrived ($(sc_json error "$RELAY"))" || return 1
+			"media ${dir//_/ } through relays $ra and $rb: ${got:-0} of ${sent:-?} messages arrived ($(relay_why))" || return 1
 	done
 }
 
@@ -65,7 +81,7 @@ check_media_both_ways() {
 # dmzext, and on edgeext only between the two edges' own MACs.
 check_media_not_through_hlb() {
 	local ra rb p line src dst sn dn
-	run_relay || { sc_skip "edgeprobe relay has no --b-netns yet"; return; }
+	run_relay
 	[ ${#SC_CAPS[@]} -gt 0 ] || { sc_skip "no capture"; return; }
 	sc_capture_settle
 	ra=$(sc_json a_relayed "$RELAY")
@@ -80,4 +96,4 @@ check_media_not_through_hlb() {
 	done
 }
 
-sc_main check_relayed_addresses check_media_both_ways check_media_not_through_hlb
+sc_main check_relayed_addresses check_mapped_addresses check_media_both_ways check_media_not_through_hlb

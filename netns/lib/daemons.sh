@@ -41,6 +41,7 @@ lab_avedge_features() {
 		grep -q -- '--listen' <<<"$help" && echo listen
 		grep -q -- '--listen.*tls' <<<"$help" && echo tls
 		grep -q -- '--relay-ip' <<<"$help" && echo relay-ip
+		grep -q -- '--external-ip' <<<"$help" && echo external-ip
 		grep -q -- '--realm' <<<"$help" && echo realm
 		grep -q -- '--user' <<<"$help" && echo user
 		grep -q -- '--auth-secret' <<<"$help" && echo auth-secret
@@ -64,8 +65,17 @@ lab_avedge_args() { # AV_ADDR INT_ADDR
 		lab_v6_set "$a"
 		lab_has ipv6 && args+=(--listen "[$LAB_V6]:3478/udp" --listen "[$LAB_V6]:443/$t")
 	done
-	if lab_has relay-ip; then
-		# M4 (a relay fault): advertise the A/V VIP instead.
+	if grep -qx M4 "$LAB_STATE/faults" && lab_has external-ip; then
+		# M4, the relay fault: relay from the node's own address but
+		# advertise the A/V VIP, as a relay told the VIP is its public
+		# address would (the static-NAT setting misapplied).
+		args+=(--external-ip "203.0.113.12/$av")
+		lab_v6_set 203.0.113.12
+		relay=$LAB_V6
+		lab_v6_set "$av"
+		lab_has ipv6 && args+=(--external-ip "$relay/$LAB_V6")
+	elif lab_has relay-ip; then
+		# Without --external-ip, M4 can only ask to relay at the VIP.
 		grep -qx M4 "$LAB_STATE/faults" && relay=203.0.113.12 || relay=$av
 		args+=(--relay-ip "$relay")
 		lab_v6_set "$relay"

@@ -4,9 +4,13 @@
  * --send-indication); A sends N messages to B's relayed address, then B to
  * A's. Reports counts, loss, and the peer each side saw the data come from,
  * which must be the other side's relayed address. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "out.h"
 #include "turnc.h"
@@ -16,13 +20,15 @@ static const char usage[] =
 	"       edgeprobe relay HOST:PORT [--b HOST:PORT] [options]   (A's server first)\n"
 	"  --a, --b HOST:PORT   the servers clients A and B allocate on (B defaults to A's)\n"
 	"  --a-bind (or --bind), --b-bind ADDR[:PORT]  their source addresses\n"
+	"  --a-netns, --b-netns NAME  open that client's socket in network namespace\n"
+	"                       NAME (ip netns), so A and B can sit on either side of an edge\n"
 	"  --count N            messages each way (default 10)\n"
 	"  --size BYTES         message size (default 100, at least 16)\n"
 	"  --send-indication    Send/Data indications instead of channels\n"
 	"  --max-loss PCT       loss tolerated each way before failing (default 0)\n"
 	TURN_COMMON_HELP;
 
-enum { RO_A = 1, RO_B, RO_ABIND, RO_BBIND, RO_COUNT, RO_SIZE, RO_SENDIND, RO_MAXLOSS, RO_HELP };
+enum { RO_A = 1, RO_B, RO_ABIND, RO_BBIND, RO_ANETNS, RO_BNETNS, RO_COUNT, RO_SIZE, RO_SENDIND, RO_MAXLOSS, RO_HELP };
 
 #define CH_A 0x4001
 #define CH_B 0x4002
@@ -131,9 +137,43 @@ static void report_dir(struct out *o, const char *pfx, const struct dir_result *
 	}
 }
 
-static int setup(struct turn_sess *s, const struct turn_cfg *c, const char *srv, const char *bind)
+/* Open the session's socket inside namespace ns (NULL: where we are). A
+ * socket keeps the namespace it was made in, so we step in, open, and step
+ * straight back; the rest of the run needs no privilege. */
+static int open_in(struct turn_sess *s, const struct turn_cfg *c, const char *srv,
+		   const char *bind, const char *ns)
 {
-	return turn_open(s, c, srv, bind) || turn_allocate(s) ? -1 : 0;
+	char path[300];
+	int home, there, rc;
+
+	if (!ns)
+		return turn_open(s, c, srv, bind);
+	snprintf(path, sizeof path, "/run/netns/%s", ns);
+	home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	there = open(path, O_RDONLY | O_CLOEXEC);
+	if (home < 0 || there < 0 || setns(there, CLONE_NEWNET)) {
+		snprintf(s->err, sizeof s->err, "cannot enter network namespace %s: %s", ns,
+			 strerror(errno));
+		rc = -1;
+	} else {
+		rc = turn_open(s, c, srv, bind);
+		if (setns(home, CLONE_NEWNET)) {
+			snprintf(s->err, sizeof s->err, "cannot return from network namespace %s: %s",
+				 ns, strerror(errno));
+			rc = -1;
+		}
+	}
+	if (home >= 0)
+		close(home);
+	if (there >= 0)
+		close(there);
+	return rc;
+}
+
+static int setup(struct turn_sess *s, const struct turn_cfg *c, const char *srv, const char *bind,
+		 const char *ns)
+{
+	return open_in(s, c, srv, bind, ns) || turn_allocate(s) ? -1 : 0;
 }
 
 int probe_relay_main(int argc, char **argv)
@@ -145,6 +185,8 @@ int probe_relay_main(int argc, char **argv)
 		{"a-bind", required_argument, NULL, RO_ABIND},
 		{"bind", required_argument, NULL, RO_ABIND},
 		{"b-bind", required_argument, NULL, RO_BBIND},
+		{"a-netns", required_argument, NULL, RO_ANETNS},
+		{"b-netns", required_argument, NULL, RO_BNETNS},
 		{"count", required_argument, NULL, RO_COUNT},
 		{"size", required_argument, NULL, RO_SIZE},
 		{"send-indication", no_argument, NULL, RO_SENDIND},
@@ -152,7 +194,7 @@ int probe_relay_main(int argc, char **argv)
 		{"help", no_argument, NULL, RO_HELP},
 		{0, 0, 0, 0},
 	};
-	const char *sa = NULL, *sb = NULL, *abind = NULL, *bbind = NULL;
+	const char *sa = NULL, *sb = NULL, *abind = NULL, *bbind = NULL, *ans = NULL, *bns = NULL;
 	long count = 10, size = 100;
 	double max_loss = 0;
 	int chan = 1, ch, rc = 1;
@@ -176,6 +218,8 @@ int probe_relay_main(int argc, char **argv)
 		case RO_B: sb = optarg; break;
 		case RO_ABIND: abind = optarg; break;
 		case RO_BBIND: bbind = optarg; break;
+		case RO_ANETNS: ans = optarg; break;
+		case RO_BNETNS: bns = optarg; break;
 		case RO_COUNT: count = strtol(optarg, NULL, 10); break;
 		case RO_SIZE: size = strtol(optarg, NULL, 10); break;
 		case RO_SENDIND: chan = 0; break;
@@ -203,12 +247,12 @@ int probe_relay_main(int argc, char **argv)
 	out_begin(&o, c.json, "relay", NULL, transport_name(c.tp));
 	out_str(&o, "a", sa);
 	out_str(&o, "b", sb);
-	if (setup(&a, &c, sa, abind)) {
+	if (setup(&a, &c, sa, abind, ans)) {
 		snprintf(what + strlen(what), sizeof what - strlen(what), ": client A");
 		out_fail(&o, what, a.code, a.err);
 		goto out;
 	}
-	if (setup(&b, &c, sb, bbind)) {
+	if (setup(&b, &c, sb, bbind, bns)) {
 		snprintf(what + strlen(what), sizeof what - strlen(what), ": client B");
 		out_fail(&o, what, b.code, b.err);
 		goto out;
