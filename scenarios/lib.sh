@@ -707,18 +707,20 @@ sc_capture_settle() {
 	done
 }
 
-# MAC address -> lab node, for "who sent this frame to whom".
+# MAC address -> lab node, for "who sent this frame to whom". Read from
+# the lab once per scenario into SC_OUT/macs: sc_seen mostly runs in a
+# $(...), whose variables die with it.
 declare -A SC_MACS=()
-sc_mac_owner() {
-	local mac=$1 ns line
-	if [ ${#SC_MACS[@]} -eq 0 ]; then
+sc_macs_load() {
+	local ns mac f=$SC_OUT/macs
+	[ ${#SC_MACS[@]} -eq 0 ] || return 0
+	if [ ! -s "$f" ]; then
 		for ns in client partner fwext hlbext edge1 edge2 hlbint fwint fe inclient; do
-			while read -r line; do
-				SC_MACS[$line]=$ns
-			done < <(ip -n "$SC_PREFIX-$ns" -o link 2>/dev/null | grep -o 'link/ether [0-9a-f:]*' | cut -d' ' -f2)
-		done
+			ip -n "$SC_PREFIX-$ns" -o link 2>/dev/null |
+				grep -o 'link/ether [0-9a-f:]*' | sed "s/^link.ether //; s/\$/ $ns/"
+		done >"$f"
 	fi
-	echo "${SC_MACS[$mac]:-device $mac}"
+	while read -r mac ns; do SC_MACS[$mac]=$ns; done <"$f"
 }
 
 # sc_seen SEGMENT FILTER: the packets of the capture matching the tcpdump
@@ -729,8 +731,9 @@ sc_seen() {
 	shift
 	[ -s "$f" ] || return 0
 	local smac dmac src dst
+	sc_macs_load
 	while read -r smac dmac src dst; do
-		echo "$src $dst $(sc_mac_owner "$smac") $(sc_mac_owner "$dmac")"
+		echo "$src $dst ${SC_MACS[$smac]:-device $smac} ${SC_MACS[$dmac]:-device $dmac}"
 	done < <(tcpdump -r "$f" -n -e "$@" 2>/dev/null | awk '{
 		smac = $2; dmac = $4; sub(/,$/, "", dmac)
 		for (i = 1; i <= NF; i++) if ($i == ">" && i > 4) { src = $(i - 1); dst = $(i + 1); break }

@@ -1,5 +1,6 @@
 /* echo.c: `edgeprobe echo ADDR:PORT`: a UDP echo peer for TURN tests; every
- * datagram goes back to its sender unchanged. Bounded by --seconds. */
+ * datagram goes back to its sender unchanged. Bounded by --seconds. With
+ * --tcp, a TCP echo peer instead (echotcp.c). */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -82,14 +83,18 @@ static void on_signal(int sig)
 }
 
 static const char usage[] =
-	"usage: edgeprobe echo ADDR:PORT [--seconds S] [--json]\n"
+	"usage: edgeprobe echo [--tcp] ADDR:PORT [--seconds S] [--json]\n"
 	"  a UDP echo peer: each datagram goes back to its sender; runs S seconds\n"
-	"  (default 60) or until SIGINT/SIGTERM, then reports how many it echoed\n";
+	"  (default 60) or until SIGINT/SIGTERM, then reports how many it echoed\n"
+	"  --tcp   a TCP echo peer instead (for RFC 6062 TCP relaying): accepts up\n"
+	"          to 64 connections at once and writes back what each sends; reports\n"
+	"          the connections accepted and the bytes echoed\n";
 
 int probe_echo_main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"seconds", required_argument, NULL, 's'},
+		{"tcp", no_argument, NULL, 't'},
 		{"json", no_argument, NULL, 'j'},
 		{"help", no_argument, NULL, 'h'},
 		{0, 0, 0, 0},
@@ -99,7 +104,7 @@ int probe_echo_main(int argc, char **argv)
 	struct out o;
 	double end;
 	long secs = 60, total = 0;
-	int c, fd, json = 0;
+	int c, fd, json = 0, tcp = 0;
 	char err[256], what[128];
 
 	optind = 1;
@@ -108,6 +113,7 @@ int probe_echo_main(int argc, char **argv)
 		switch (c) {
 		case 's': secs = strtol(optarg, NULL, 10); break;
 		case 'j': json = 1; break;
+		case 't': tcp = 1; break;
 		case 'h': fputs(usage, stdout); return 0;
 		default:
 			fprintf(stderr, "edgeprobe echo: unknown or incomplete option '%s'\n",
@@ -122,7 +128,17 @@ int probe_echo_main(int argc, char **argv)
 	if (turn_parse_peer("address", argv[optind], &addr))
 		return 2;
 	snprintf(what, sizeof what, "echo %s", argv[optind]);
-	out_begin(&o, json, "echo", argv[optind], "udp");
+	out_begin(&o, json, "echo", argv[optind], tcp ? "tcp" : "udp");
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	end = probe_now_ms() + (double)secs * 1000;
+	if (tcp) {
+		int rc = echo_tcp_serve((struct sockaddr *)&addr, end, &stop, &o, err, sizeof err);
+		if (rc)
+			out_fail(&o, what, 0, err);
+		out_end(&o);
+		return rc ? 1 : 0;
+	}
 	fd = echo_socket((struct sockaddr *)&addr, 0, err, sizeof err);
 	b = malloc(sizeof *b);
 	if (fd < 0 || !b) {
@@ -131,9 +147,6 @@ int probe_echo_main(int argc, char **argv)
 		free(b);
 		return 1;
 	}
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	end = probe_now_ms() + (double)secs * 1000;
 	while (!stop && probe_now_ms() < end) {
 		struct pollfd p = {fd, POLLIN, 0};
 		if (poll(&p, 1, 100) > 0)

@@ -1,8 +1,10 @@
 /* echo.h: the UDP echo peer, batched (recvmmsg/sendmmsg), shared by
- * `edgeprobe echo` and the load generator's built-in peer. */
+ * `edgeprobe echo` and the load generator's built-in peer; and the TCP
+ * echo peer of `edgeprobe echo --tcp` (echotcp.c). */
 #ifndef EDGELAB_PROBE_ECHO_H
 #define EDGELAB_PROBE_ECHO_H
 
+#include <signal.h>
 #include <sys/socket.h>
 
 #define ECHO_BATCH 64
@@ -21,5 +23,12 @@ struct echo_bufs {
 int echo_socket(const struct sockaddr *addr, int reuseport, char *err, size_t errlen);
 /* Echo what is queued on fd (up to a few batches); returns datagrams echoed. */
 long echo_pump(int fd, struct echo_bufs *b);
+
+/* Serve TCP echo on addr until end (probe_now_ms() clock) or *stop, then
+ * report the connections accepted and bytes echoed in o. 0, or -1 with a
+ * reason in err (cannot listen). */
+struct out;
+int echo_tcp_serve(const struct sockaddr *addr, double end, volatile sig_atomic_t *stop,
+		   struct out *o, char *err, size_t errlen);
 
 #endif

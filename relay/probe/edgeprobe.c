@@ -12,13 +12,14 @@ static const struct {
 } commands[] = {
 	{"binding", probe_binding_main, "one STUN Binding: where the answer came from"},
 	{"allocate", probe_allocate_main, "one TURN allocation: relayed, mapped, lifetime"},
-	{"turn", probe_turn_main, "allocate, then permit/channel/send/echo in one session"},
+	{"turn", probe_turn_main, "allocate, then permit/channel/send/echo in one session;\n"
+		"             --relay-tcp: a TCP allocation, Connect, ConnectionBind (RFC 6062)"},
 	{"permit", probe_permit_main, "allocate + CreatePermission (turn --permit)"},
 	{"channel", probe_channel_main, "allocate + ChannelBind (turn --channel)"},
 	{"send", probe_send_main, "allocate + send to a peer (turn --send)"},
 	{"relay", probe_relay_main, "two clients exchange data through their relays"},
 	{"load", probe_load_main, "load generator: pps, loss, latency percentiles"},
-	{"echo", probe_echo_main, "a UDP echo peer"},
+	{"echo", probe_echo_main, "a UDP echo peer, or with --tcp a TCP one"},
 };
 
 static void usage(FILE *f)

@@ -56,6 +56,12 @@ int probe_send(struct probe_sock *ps, const void *buf, size_t len, char *err, si
 int probe_recv(struct probe_sock *ps, struct probe_frame *f, double deadline,
 	       char *err, size_t errlen);
 
+/* Raw bytes from a stream (an RFC 6062 data connection after its
+ * ConnectionBind): what probe_recv left buffered first, then the socket.
+ * >0 bytes, 0 deadline passed, -1 closed or failed with a reason. */
+long probe_recv_raw(struct probe_sock *ps, void *buf, size_t cap, double deadline,
+		    char *err, size_t errlen);
+
 /* Send a request and wait for the answer with the same transaction id,
  * skipping anything else. UDP retransmits (RFC 8489 §6.2.1: RTO doubling
  * from 250 ms) until the deadline. *m points into ps; from is where the

@@ -290,6 +290,41 @@ static int stream_recv(struct probe_sock *ps, struct probe_frame *f, double dead
 	}
 }
 
+long probe_recv_raw(struct probe_sock *ps, void *buf, size_t cap, double deadline,
+		    char *err, size_t errlen)
+{
+	ssize_t n;
+
+	/* What the framed reader already took off the socket comes first. */
+	if (ps->rlen) {
+		n = (ssize_t)(ps->rlen < cap ? ps->rlen : cap);
+		memcpy(buf, ps->rbuf, (size_t)n);
+		memmove(ps->rbuf, ps->rbuf + n, ps->rlen - (size_t)n);
+		ps->rlen -= (size_t)n;
+		return n;
+	}
+	for (;;) {
+		if (!wait_readable(ps, deadline))
+			return 0;
+		if (ps->ssl) {
+			int r = SSL_read(ps->ssl, buf, cap > 65536 ? 65536 : (int)cap);
+			int e = r > 0 ? SSL_ERROR_NONE : SSL_get_error(ps->ssl, r);
+
+			if (e == SSL_ERROR_WANT_READ)
+				continue;
+			n = r > 0 ? r : e == SSL_ERROR_ZERO_RETURN ? 0 : -1;
+		} else {
+			n = recv(ps->fd, buf, cap, 0);
+			if (n < 0 && errno == EINTR)
+				continue;
+		}
+		if (n > 0)
+			return n;
+		snprintf(err, errlen, n == 0 ? "connection closed by the server" : "connection error");
+		return -1;
+	}
+}
+
 int probe_recv(struct probe_sock *ps, struct probe_frame *f, double deadline,
 	       char *err, size_t errlen)
 {

@@ -2,7 +2,10 @@
  * that allocates and then permits, binds a channel, sends and waits for the
  * echo, in that order, reporting each step. One process, because an
  * allocation belongs to its client 5-tuple (UDP) or connection (TCP).
- * `permit`, `channel` and `send` are this command with that step implied. */
+ * `permit`, `channel` and `send` are this command with that step implied.
+ * With --relay-tcp the allocation is RFC 6062's: the steps are Connect, a
+ * data connection and ConnectionBind, then raw bytes (tcprelay.c). */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,12 +21,22 @@ static const char usage_fmt[] =
 	"  --send TEXT          send TEXT to the peer: ChannelData if a channel is bound,\n"
 	"                       else a Send indication (after a CreatePermission)\n"
 	"  --expect-echo        wait for the peer to send TEXT back (a UDP echo peer)\n"
+	"  --relay-tcp          RFC 6062 TCP relaying: Allocate with REQUESTED-TRANSPORT TCP\n"
+	"                       (needs --tcp or --tls), CreatePermission and Connect to the\n"
+	"                       peer, then a second connection to the server (TLS if --tls)\n"
+	"                       bound with ConnectionBind carries --send TEXT raw to the peer,\n"
+	"                       and --expect-echo wants the same bytes back (echo --tcp)\n"
+	"  --connection-id ID   with --relay-tcp: ConnectionBind ID instead of the one the\n"
+	"                       Connect gave (to test the server)\n"
 	"  --refresh            a Refresh after the Allocate\n"
 	"  --keep               no delete (Refresh LIFETIME 0) at exit\n"
 	"  --bind ADDR[:PORT]   client source address\n"
 	"%s";
 
-enum { TU_PEER = 1, TU_PERMIT, TU_CHANNEL, TU_SEND, TU_ECHO, TU_REFRESH, TU_KEEP, TU_BIND, TU_HELP };
+enum {
+	TU_PEER = 1, TU_PERMIT, TU_CHANNEL, TU_SEND, TU_ECHO, TU_REFRESH, TU_KEEP, TU_BIND, TU_HELP,
+	TU_RELAY_TCP, TU_CONN_ID,
+};
 
 struct steps {
 	struct sockaddr_storage peer;
@@ -31,6 +44,9 @@ struct steps {
 	long channel;
 	const char *send;
 	const char *bind;
+	const char *target;
+	int relay_tcp, have_conn_id;
+	uint32_t conn_id; /* --connection-id */
 };
 
 /* Report a step: "ok" or its error line; returns 0 if it succeeded. */
@@ -38,6 +54,95 @@ static int step(struct out *o, const char *what, struct turn_sess *s, int failed
 {
 	out_str(o, what, failed ? s->err : "ok");
 	return failed;
+}
+
+/* A data session's failure becomes the session's (the one reported). */
+static int data_failed(struct out *o, const char *what, struct turn_sess *s,
+		       const struct turn_sess *d)
+{
+	s->code = d->code;
+	memcpy(s->err, d->err, sizeof s->err);
+	return step(o, what, s, 1);
+}
+
+/* Read back exactly what was sent, within the timeout, a chunk at a time
+ * (compared as it comes: nothing is kept). */
+static int data_echo(struct out *o, struct turn_sess *d, const char *sent)
+{
+	size_t len = strlen(sent), got = 0;
+	double end = probe_now_ms() + d->cfg->timeout_ms;
+	uint8_t buf[4096];
+	int rc = 0;
+
+	while (!rc && got < len) {
+		long n = turn_data_recv(d, buf, sizeof buf, end);
+
+		if (n < 0) {
+			rc = -1;
+		} else if (n == 0) {
+			snprintf(d->err, sizeof d->err, "echo: %zu of %zu bytes came back within %d ms",
+				 got, len, d->cfg->timeout_ms);
+			rc = -1;
+		} else if ((size_t)n > len - got || memcmp(buf, sent + got, (size_t)n)) {
+			size_t i = 0;
+
+			while (i < (size_t)n && got + i < len && buf[i] == (uint8_t)sent[got + i])
+				i++;
+			got += i;
+			snprintf(d->err, sizeof d->err, "echo: what came back differs from what was sent "
+				 "at byte %zu (of %zu sent)", got, len);
+			rc = -1;
+		} else {
+			got += (size_t)n;
+		}
+	}
+	out_int(o, "echoed", (long long)got);
+	if (!rc)
+		out_str(o, "echo", "ok");
+	return rc;
+}
+
+/* RFC 6062 after the permission: Connect, the data connection and its
+ * ConnectionBind, then TEXT raw to the peer and maybe its echo. */
+static int run_tcp_steps(struct out *o, struct turn_sess *s, struct steps *st)
+{
+	struct turn_sess d;
+	uint32_t id;
+	char a[NETADDR_STRLEN];
+	int rc = -1;
+
+	if (step(o, "connect", s, turn_connect(s, (const struct sockaddr *)&st->peer, &id)))
+		return -1;
+	out_int(o, "connection_id", id);
+	if (st->have_conn_id) {
+		id = st->conn_id;
+		out_int(o, "bind_connection_id", id);
+	}
+	if (turn_data_open(&d, s, st->target)) {
+		data_failed(o, "data_connection", s, &d);
+		goto out;
+	}
+	out_str(o, "data_local", netaddr_str((struct sockaddr *)&d.ps->local, a, sizeof a));
+	if (turn_connection_bind(&d, id)) {
+		data_failed(o, "connection_bind", s, &d);
+		goto out;
+	}
+	out_str(o, "connection_bind", "ok");
+	if (st->send) {
+		if (turn_data_send(&d, st->send, strlen(st->send))) {
+			data_failed(o, "send", s, &d);
+			goto out;
+		}
+		out_int(o, "sent", (long long)strlen(st->send));
+	}
+	if (st->echo && data_echo(o, &d, st->send)) {
+		data_failed(o, "echo", s, &d);
+		goto out;
+	}
+	rc = 0;
+out:
+	turn_close(&d);
+	return rc;
 }
 
 static int run_steps(struct out *o, struct turn_sess *s, struct steps *st)
@@ -49,6 +154,8 @@ static int run_steps(struct out *o, struct turn_sess *s, struct steps *st)
 		return -1;
 	if (st->permit && step(o, "permit", s, turn_permit(s, peer)))
 		return -1;
+	if (st->relay_tcp)
+		return st->have_peer ? run_tcp_steps(o, s, st) : 0;
 	if (st->channel) {
 		if (step(o, "channel", s, turn_channel_bind(s, (uint16_t)st->channel, peer)))
 			return -1;
@@ -101,6 +208,8 @@ static int turn_cmd(int argc, char **argv, const char *name, const char *implied
 		{"refresh", no_argument, NULL, TU_REFRESH},
 		{"keep", no_argument, NULL, TU_KEEP},
 		{"bind", required_argument, NULL, TU_BIND},
+		{"relay-tcp", no_argument, NULL, TU_RELAY_TCP},
+		{"connection-id", required_argument, NULL, TU_CONN_ID},
 		{"help", no_argument, NULL, TU_HELP},
 		{0, 0, 0, 0},
 	};
@@ -140,6 +249,22 @@ static int turn_cmd(int argc, char **argv, const char *name, const char *implied
 		case TU_REFRESH: st.refresh = 1; break;
 		case TU_KEEP: st.keep = 1; break;
 		case TU_BIND: st.bind = optarg; break;
+		case TU_RELAY_TCP: st.relay_tcp = c.relay_tcp = 1; break;
+		case TU_CONN_ID: {
+			char *end;
+			unsigned long long v;
+
+			errno = 0;
+			v = strtoull(optarg, &end, 0);
+			if (errno || end == optarg || *end || *optarg == '-' || v > 0xffffffffULL) {
+				fprintf(stderr, "edgeprobe %s: bad --connection-id '%s': want 0..4294967295\n",
+					name, optarg);
+				return 2;
+			}
+			st.conn_id = (uint32_t)v;
+			st.have_conn_id = 1;
+			break;
+		}
 		case TU_HELP: printf(usage_fmt, name, TURN_COMMON_HELP); return 0;
 		default:
 			fprintf(stderr, "edgeprobe %s: unknown or incomplete option '%s'\n", name,
@@ -166,6 +291,25 @@ static int turn_cmd(int argc, char **argv, const char *name, const char *implied
 		fprintf(stderr, "edgeprobe %s: --peer ADDR:PORT is needed\n", name);
 		return 2;
 	}
+	if (st.relay_tcp && c.tp == TP_UDP) {
+		fprintf(stderr, "edgeprobe %s: --relay-tcp (RFC 6062) needs --tcp or --tls: a TCP "
+				"allocation is asked for, and its data connections made, over TCP or TLS\n",
+			name);
+		return 2;
+	}
+	if (st.relay_tcp && st.channel) {
+		fprintf(stderr, "edgeprobe %s: --channel does not go with --relay-tcp: a TCP allocation's "
+				"data takes its own connection, not a channel\n", name);
+		return 2;
+	}
+	if (st.have_conn_id && !(st.relay_tcp && st.have_peer)) {
+		fprintf(stderr, "edgeprobe %s: --connection-id needs --relay-tcp and --peer\n", name);
+		return 2;
+	}
+	/* RFC 6062: a Connect needs the peer's permission, as data does. */
+	if (st.relay_tcp && st.have_peer)
+		st.permit = 1;
+	st.target = argv[optind];
 	snprintf(what, sizeof what, "%s %s/%s", name, argv[optind], transport_name(c.tp));
 	out_begin(&o, c.json, name, argv[optind], transport_name(c.tp));
 	if (turn_open(&s, &c, argv[optind], st.bind)) {
@@ -177,6 +321,8 @@ static int turn_cmd(int argc, char **argv, const char *name, const char *implied
 		char a[NETADDR_STRLEN];
 		out_str(&o, "peer", netaddr_str((struct sockaddr *)&st.peer, a, sizeof a));
 	}
+	if (st.relay_tcp)
+		out_str(&o, "relay_transport", "tcp");
 	if (turn_allocate(&s)) {
 		out_str(&o, "allocate", s.err);
 		out_fail(&o, what, s.code, s.err);

@@ -1,5 +1,5 @@
 /* turnc.c: the blocking TURN client session (turnc.h). Every request goes
- * through request(), which does the long-term credential dance once
+ * through turn_request(), which does the long-term credential dance once
  * (401 → REALM/NONCE → signed retry) and again on 438 (stale nonce). */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -119,8 +119,6 @@ static void sign(struct turn_sess *s, struct stun_writer *w)
 	}
 }
 
-typedef void (*put_fn)(struct stun_writer *w, const void *arg);
-
 static int error_of(struct turn_sess *s, const struct stun_msg *m, const char *method)
 {
 	const struct stun_attr *ea = stun_msg_attr(m, STUN_A_ERROR_CODE);
@@ -139,10 +137,8 @@ static int error_of(struct turn_sess *s, const struct stun_msg *m, const char *m
 	return set_err(s, code, "%s", line);
 }
 
-/* Send method with the attributes put() adds; 0 on success with *m the
- * answer (pointing into s->ps), -1 with s->code/s->err. */
-static int request(struct turn_sess *s, uint16_t method, put_fn put, const void *arg,
-		   struct stun_msg *m)
+int turn_request(struct turn_sess *s, uint16_t method, turn_put_fn put, const void *arg,
+		 struct stun_msg *m)
 {
 	static _Thread_local uint8_t req[4096];
 	const char *name = stun_method_name(method);
@@ -184,8 +180,10 @@ static int request(struct turn_sess *s, uint16_t method, put_fn put, const void 
 			size_t rl;
 			stun_attr_error(ea, &code, &r, &rl);
 		}
-		/* 401 before we signed, or 438 any time: (re)take the challenge. */
-		if ((code == 401 && !s->authed) || code == 438) {
+		/* 401 before we signed, or 438 any time: (re)take the challenge.
+		 * A session that signs with another's nonce (an RFC 6062 data
+		 * connection) takes one fresh challenge if the server wants it. */
+		if ((code == 401 && (!s->authed || s->reused)) || code == 438) {
 			if (!s->user[0] || !s->pass[0]) {
 				error_of(s, m, name);
 				snprintf(s->err + strlen(s->err), sizeof s->err - strlen(s->err),
@@ -194,6 +192,7 @@ static int request(struct turn_sess *s, uint16_t method, put_fn put, const void 
 			}
 			if (take_challenge(s, m))
 				return -1;
+			s->reused = 0;
 			continue;
 		}
 		return error_of(s, m, name);
@@ -213,7 +212,8 @@ static void put_allocate(struct stun_writer *w, const void *arg)
 {
 	const struct turn_cfg *c = arg;
 
-	stun_put_u32(w, STUN_A_REQUESTED_TRANSPORT, 17u << 24); /* UDP */
+	/* UDP, or TCP for an RFC 6062 allocation */
+	stun_put_u32(w, STUN_A_REQUESTED_TRANSPORT, (c->relay_tcp ? 6u : 17u) << 24);
 	if (c->lifetime >= 0)
 		stun_put_u32(w, STUN_A_LIFETIME, (uint32_t)c->lifetime);
 	if (c->family)
@@ -234,7 +234,7 @@ int turn_allocate(struct turn_sess *s)
 {
 	struct stun_msg m;
 
-	if (request(s, TURN_ALLOCATE, put_allocate, s->cfg, &m))
+	if (turn_request(s, TURN_ALLOCATE, put_allocate, s->cfg, &m))
 		return -1;
 	s->nrelayed = 0;
 	s->addr_err = 0;
@@ -267,7 +267,7 @@ int turn_refresh(struct turn_sess *s, long lifetime)
 	struct stun_msg m;
 	uint32_t lt = (uint32_t)lifetime;
 
-	if (request(s, TURN_REFRESH, put_lifetime, &lt, &m))
+	if (turn_request(s, TURN_REFRESH, put_lifetime, &lt, &m))
 		return -1;
 	read_lifetime(s, &m);
 	if (lifetime == 0)
@@ -286,7 +286,7 @@ int turn_permit(struct turn_sess *s, const struct sockaddr *peer)
 {
 	struct stun_msg m;
 
-	return request(s, TURN_CREATE_PERMISSION, put_peer, peer, &m);
+	return turn_request(s, TURN_CREATE_PERMISSION, put_peer, peer, &m);
 }
 
 struct chan_arg {
@@ -307,7 +307,7 @@ int turn_channel_bind(struct turn_sess *s, uint16_t ch, const struct sockaddr *p
 	struct chan_arg a = {ch, peer};
 	struct stun_msg m;
 
-	if (request(s, TURN_CHANNEL_BIND, put_channel, &a, &m))
+	if (turn_request(s, TURN_CHANNEL_BIND, put_channel, &a, &m))
 		return -1;
 	if (s->nch < TURN_MAX_CHANNELS) {
 		s->ch[s->nch] = ch;

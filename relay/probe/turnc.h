@@ -52,6 +52,7 @@ struct turn_cfg {
 	int family; /* 0: do not ask; 4 or 6 */
 	int dual;
 	long lifetime; /* -1: do not send LIFETIME */
+	int relay_tcp; /* REQUESTED-TRANSPORT TCP (RFC 6062) instead of UDP */
 	int timeout_ms;
 	int json;
 };
@@ -76,6 +77,7 @@ struct turn_sess {
 	uint8_t key[32];
 	int keylen;
 	int authed;
+	int reused; /* signs with another session's nonce (turn_data_open) */
 	int sha256; /* both asked for and offered */
 	int allocated;
 	/* What the last Allocate answered. */
@@ -98,6 +100,14 @@ struct turn_sess {
 int turn_open(struct turn_sess *s, const struct turn_cfg *c, const char *target, const char *bind);
 void turn_close(struct turn_sess *s);
 
+/* One request with the attributes put() adds, signed once the session
+ * has a challenge; 0 on success with *m the answer (pointing into s->ps,
+ * valid until the next receive), -1 with s->code and s->err ("Method:
+ * CODE Reason" for an error response). */
+typedef void (*turn_put_fn)(struct stun_writer *w, const void *arg);
+int turn_request(struct turn_sess *s, uint16_t method, turn_put_fn put, const void *arg,
+		 struct stun_msg *m);
+
 /* Each: 0 success, -1 failure with s->code and s->err. */
 int turn_allocate(struct turn_sess *s);
 int turn_refresh(struct turn_sess *s, long lifetime);
@@ -111,6 +121,21 @@ int turn_send_channel(struct turn_sess *s, uint16_t ch, const void *data, size_t
  * deadline passed, -1 error. */
 int turn_recv_data(struct turn_sess *s, double deadline, struct sockaddr_storage *peer,
 		   const uint8_t **data, size_t *len, const char **via);
+
+/* ---- RFC 6062, TCP relaying (tcprelay.c) ---- */
+
+/* Connect to peer over the control session (a TCP allocation): 0 with
+ * *id the CONNECTION-ID, or -1 with s->err naming the step. */
+int turn_connect(struct turn_sess *s, const struct sockaddr *peer, uint32_t *id);
+/* Open a data connection d to the control session's server, with the same
+ * transport, credentials, realm and nonce (RFC 6062 §4.3), from the
+ * control connection's address; then ConnectionBind id on it. After 0, d
+ * carries the peer's bytes raw (turn_data_send, turn_data_recv). */
+int turn_data_open(struct turn_sess *d, const struct turn_sess *ctl, const char *target);
+int turn_connection_bind(struct turn_sess *d, uint32_t id);
+int turn_data_send(struct turn_sess *d, const void *buf, size_t len);
+/* Bytes from the peer: >0 how many, 0 deadline passed, -1 closed/error. */
+long turn_data_recv(struct turn_sess *d, void *buf, size_t cap, double deadline);
 
 /* The allocation's fields in a report (allocate.c; turn.c looks the same). */
 struct out;
