@@ -275,7 +275,7 @@ sc_cleanup() {
 		fi
 	fi
 	# Pcaps are kept for a failed scenario only.
-	if [ -f "$SC_OUT/result" ] && [ "$(cat "$SC_OUT/result")" != fail ]; then
+	if [ -f "$SC_OUT/result" ] && [ "$(<"$SC_OUT/result")" != fail ]; then
 		rm -rf "$SC_OUT/pcap"
 	fi
 	exit $rc
@@ -676,12 +676,15 @@ sc_capture_start() {
 			-w "$SC_OUT/pcap/$seg.pcap" 2>"$SC_OUT/pcap/$seg.err" &
 		SC_CAPS+=($!)
 	done
+	local i err
 	for seg in $SC_SEGMENTS; do
-		for _ in $(seq 150); do # bounded: 3 s
-			grep -q 'listening on' "$SC_OUT/pcap/$seg.err" && continue 2
+		for ((i = 0; i < 150; i++)); do # bounded: 3 s
+			err=''
+			read -r -d '' err <"$SC_OUT/pcap/$seg.err"
+			[[ $err == *"listening on"* ]] && continue 2
 			sleep 0.02
 		done
-		echo "# capture of $seg did not start: $(cat "$SC_OUT/pcap/$seg.err")"
+		echo "# capture of $seg did not start: $err"
 	done
 }
 
@@ -700,9 +703,9 @@ sc_capture_settle() {
 	local a b
 	[ ${#SC_CAPS[@]} -gt 0 ] || return 0
 	for _ in 1 2 3 4 5 6 7 8 9 10; do
-		a=$(cat "$SC_OUT"/pcap/*.pcap 2>/dev/null | wc -c)
+		a=$(stat -c %s "$SC_OUT"/pcap/*.pcap 2>/dev/null)
 		sleep 0.1
-		b=$(cat "$SC_OUT"/pcap/*.pcap 2>/dev/null | wc -c)
+		b=$(stat -c %s "$SC_OUT"/pcap/*.pcap 2>/dev/null)
 		[ "$a" = "$b" ] && return 0
 	done
 }

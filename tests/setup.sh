@@ -36,10 +36,15 @@ setup_need_root() {
 }
 
 setup_packages() {
-	local missing=() p
+	local missing=() p s
+	declare -A have=()
+	# One dpkg-query for all of them: this runs before every suite.
+	# shellcheck disable=SC2086 # one package per word
+	while read -r p _ _ s; do
+		[ "$s" = installed ] && have[$p]=1
+	done < <(dpkg-query -W -f='${Package} ${Status}\n' $EDGELAB_PACKAGES 2>/dev/null)
 	for p in $EDGELAB_PACKAGES; do
-		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
-			missing+=("$p")
+		[ -n "${have[$p]:-}" ] || missing+=("$p")
 	done
 	[ ${#missing[@]} -eq 0 ] && return 0
 	echo "setup: installing ${missing[*]}"

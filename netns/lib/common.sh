@@ -62,8 +62,14 @@ lab_ns_existing() {
 }
 
 lab_state_get() { # KEY -> value from the state's env file, or empty
+	local k v
 	[ -f "$LAB_STATE/env" ] || return 0
-	sed -n "s/^$1=//p" "$LAB_STATE/env" | tr -d "'"
+	while IFS='=' read -r k v; do
+		[ "$k" = "$1" ] || continue
+		v=${v#\'}
+		echo "${v%\'}"
+		return 0
+	done <"$LAB_STATE/env"
 }
 
 # IPv6 mirror of an IPv4 address or prefix: the same mapping as lib/v6.awk

@@ -5,7 +5,6 @@
 LAB_REALM=edge.lab
 LAB_USER=alice
 LAB_PASSWORD=secret
-LAB_AVEDGE_FEATURES=
 
 lab_bin() { # NAME -> path of an executable built binary, or fail
 	[ -x "$LAB_BIN/$1" ] && echo "$LAB_BIN/$1"
@@ -25,70 +24,51 @@ lab_daemon_start() {
 	echo "$name $node $pid $(lab_pid_start "$pid")" >>"$LAB_STATE/pids"
 }
 
+# The lab's certificate (CN and SANs the realm; the probes do not verify
+# it). Made once and shared by every lab on the machine while it is less
+# than 20 days old: a key per lab would cost each `up` an openssl run.
+# Made under a temporary name and renamed, so parallel `up`s never read a
+# half-written one.
 lab_cert_make() {
-	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-		-days 30 -subj "/CN=$LAB_REALM" -addext "subjectAltName=DNS:$LAB_REALM,DNS:*.$LAB_REALM" \
-		-keyout "$LAB_STATE/key.pem" -out "$LAB_STATE/cert.pem" >/dev/null 2>&1 ||
-		lab_die "openssl could not make the lab's certificate"
+	local dir=$LAB_RUN/.cert tmp
+	if [ -z "$(find "$dir/cert.pem" -mtime -20 2>/dev/null)" ] || [ ! -s "$dir/key.pem" ]; then
+		mkdir -p "$dir"
+		tmp=$(mktemp -d "$dir/new.XXXXXX")
+		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+			-days 30 -subj "/CN=$LAB_REALM" -addext "subjectAltName=DNS:$LAB_REALM,DNS:*.$LAB_REALM" \
+			-keyout "$tmp/key.pem" -out "$tmp/cert.pem" >/dev/null 2>&1 ||
+			{ rm -rf "$tmp"; lab_die "openssl could not make the lab's certificate"; }
+		mv -f "$tmp/key.pem" "$dir/key.pem.$$" && mv -f "$tmp/cert.pem" "$dir/cert.pem.$$" &&
+			mv -f "$dir/key.pem.$$" "$dir/key.pem" && mv -f "$dir/cert.pem.$$" "$dir/cert.pem"
+		rm -rf "$tmp"
+	fi
+	cp "$dir/cert.pem" "$dir/key.pem" "$LAB_STATE/" || lab_die "cannot copy the lab's certificate from $dir"
 }
 
-# What this avedge accepts, read from its --help (the relay grows flags
-# over time; the lab uses what is there). Cached in the state dir.
-lab_avedge_features() {
-	local help
-	help=$("$1" --help 2>&1 || true)
-	{
-		grep -q -- '--listen' <<<"$help" && echo listen
-		grep -q -- '--listen.*tls' <<<"$help" && echo tls
-		grep -q -- '--relay-ip' <<<"$help" && echo relay-ip
-		grep -q -- '--external-ip' <<<"$help" && echo external-ip
-		grep -q -- '--realm' <<<"$help" && echo realm
-		grep -q -- '--user' <<<"$help" && echo user
-		grep -q -- '--auth-secret' <<<"$help" && echo auth-secret
-		grep -q -- '--cert' <<<"$help" && echo cert
-		grep -qi 'ipv6\|\[addr\]\|\[::' <<<"$help" && echo ipv6
-		grep -q -- '--grace' <<<"$help" && echo grace
-	} >"$LAB_STATE/avedge.features"
-	LAB_AVEDGE_FEATURES=$(tr '\n' ' ' <"$LAB_STATE/avedge.features")
-}
-
-lab_has() { [[ " $LAB_AVEDGE_FEATURES " == *" $1 "* ]]; }
-
-# avedge on EDGE: UDP 3478 and 443 (TLS once the relay has it, plain TCP
-# until then) on the external A/V address and the internal address (R10),
-# relaying at the node's own A/V address (R11) unless M4 asks for the VIP.
-lab_avedge_args() { # AV_ADDR INT_ADDR
-	local av=$1 int=$2 t=tcp a relay args=()
-	lab_has tls && t=tls
+# avedge on EDGE: UDP 3478 and TLS 443 on the external A/V address and the
+# internal address (R10), IPv4 and IPv6, relaying at the node's own A/V
+# address (R11). M4, the relay fault, keeps relaying there but advertises
+# the A/V VIP, as a relay whose static-NAT setting names the VIP would.
+lab_avedge_args() { # AV_ADDR INT_ADDR -> LAB_AVEDGE_ARGS
+	local av=$1 int=$2 a av6 args=()
 	for a in "$av" "$int"; do
-		args+=(--listen "$a:3478/udp" --listen "$a:443/$t")
 		lab_v6_set "$a"
-		lab_has ipv6 && args+=(--listen "[$LAB_V6]:3478/udp" --listen "[$LAB_V6]:443/$t")
+		args+=(--listen "$a:3478/udp" --listen "$a:443/tls")
+		args+=(--listen "[$LAB_V6]:3478/udp" --listen "[$LAB_V6]:443/tls")
 	done
-	if grep -qx M4 "$LAB_STATE/faults" && lab_has external-ip; then
-		# M4, the relay fault: relay from the node's own address but
-		# advertise the A/V VIP, as a relay told the VIP is its public
-		# address would (the static-NAT setting misapplied).
-		args+=(--external-ip "203.0.113.12/$av")
+	lab_v6_set "$av"
+	av6=$LAB_V6
+	if [[ $'\n'$(<"$LAB_STATE/faults")$'\n' == *$'\nM4\n'* ]]; then
 		lab_v6_set 203.0.113.12
-		relay=$LAB_V6
-		lab_v6_set "$av"
-		lab_has ipv6 && args+=(--external-ip "$relay/$LAB_V6")
-	elif lab_has relay-ip; then
-		# Without --external-ip, M4 can only ask to relay at the VIP.
-		grep -qx M4 "$LAB_STATE/faults" && relay=203.0.113.12 || relay=$av
-		args+=(--relay-ip "$relay")
-		lab_v6_set "$relay"
-		lab_has ipv6 && args+=(--relay-ip "$LAB_V6")
+		args+=(--external-ip "203.0.113.12/$av" --external-ip "$LAB_V6/$av6")
+	else
+		args+=(--relay-ip "$av" --relay-ip "$av6")
 	fi
 	# down gives a daemon 3 s after SIGTERM; the relay's own drain must
 	# fit in that.
-	lab_has grace && args+=(--grace 1)
-	lab_has realm && args+=(--realm "$LAB_REALM")
-	lab_has user && args+=(--user "$LAB_USER:$LAB_PASSWORD")
-	lab_has auth-secret && args+=(--auth-secret "$(lab_state_get LAB_REST_SECRET)")
-	lab_has cert && args+=(--cert "$LAB_STATE/cert.pem" --key "$LAB_STATE/key.pem")
-	printf '%s\n' "${args[@]}"
+	args+=(--grace 1 --realm "$LAB_REALM" --user "$LAB_USER:$LAB_PASSWORD")
+	args+=(--auth-secret "$LAB_REST_SECRET" --cert "$LAB_STATE/cert.pem" --key "$LAB_STATE/key.pem")
+	LAB_AVEDGE_ARGS=("${args[@]}")
 }
 
 # One --listen per service address, IPv4 and its IPv6 mirror.
@@ -119,20 +99,20 @@ lab_daemons_start() {
 	: >"$LAB_STATE/pids"
 	mkdir -p "$LAB_STATE/logs"
 	lab_cert_make
-	r=$(lab_bin lab-responder) || {
-		echo "lab: warning: $LAB_BIN/lab-responder not built; no service responders" >&2
+	r=$LAB_BIN/lab-responder a=$LAB_BIN/avedge
+	[ -x "$r" ] || {
+		echo "lab: warning: $r not built; no service responders" >&2
 		r=
 	}
-	a=$(lab_bin avedge) || {
-		echo "lab: warning: $LAB_BIN/avedge not built; no relay on the edges" >&2
+	[ -x "$a" ] || {
+		echo "lab: warning: $a not built; no relay on the edges" >&2
 		a=
 	}
-	[ -n "$a" ] && lab_avedge_features "$a"
 	for n in 1 2; do
 		x=$((n * 10 + 11)) # edge1: .21 .22 .23, edge2: .31 .32 .33
 		if [ -n "$a" ]; then
-			mapfile -t args < <(lab_avedge_args "203.0.113.$((x + 2))" "10.20.0.$x")
-			lab_daemon_start "avedge-edge$n" "edge$n" "$a" "${args[@]}"
+			lab_avedge_args "203.0.113.$((x + 2))" "10.20.0.$x"
+			lab_daemon_start "avedge-edge$n" "edge$n" "$a" "${LAB_AVEDGE_ARGS[@]}"
 		fi
 		if [ -n "$r" ]; then
 			# shellcheck disable=SC2046 # word lists by design
@@ -156,22 +136,29 @@ lab_daemons_start() {
 }
 
 # Ready means every daemon still runs and has its sockets: the responder
-# says "ready" once all are bound; avedge is ready when 3478 is bound; hlb
-# once its control socket exists (after its rules and TUN); the nft
-# controller says "ready" once it runs (its ruleset was loaded before).
+# logs "ready" once all are bound, avedge its worker count once every
+# worker has its listeners, the nft controller "ready" once it runs (its
+# ruleset was loaded before); hlb is ready once its control socket exists
+# (after its rules and TUN). Logs are read without a process per look.
+lab_log_has() { # NAME GLOB: does logs/NAME.log have a line starting with GLOB
+	local log=''
+	read -r -d '' log <"$LAB_STATE/logs/$1.log"
+	# shellcheck disable=SC2053 # $2 is a pattern
+	[[ $'\n'$log == *$'\n'$2* ]]
+}
+
 lab_daemons_wait_ready() {
-	local name node pid start missing
-	for _ in $(seq 100); do # bounded: 5 s
+	local name node pid start missing i
+	for ((i = 0; i < 100; i++)); do # bounded: 5 s
 		missing=
 		while read -r name node pid start; do
 			if ! lab_pids_alive "$pid"; then
 				lab_die "$name exited at start: $(tail -n 3 "$LAB_STATE/logs/$name.log" | tr '\n' ' ')"
 			fi
 			case $name in
-			responder-* | lbnft-*) grep -q '^ready' "$LAB_STATE/logs/$name.log" || missing+=" $name" ;;
+			responder-* | lbnft-*) lab_log_has "$name" ready || missing+=" $name" ;;
 			hlb-*) [ -S "$LAB_STATE/$name.sock" ] || missing+=" $name" ;;
-			avedge-*) ip netns exec "$LAB_PREFIX-$node" ss -Hlun 'sport = :3478' | grep -q . ||
-				missing+=" $name" ;;
+			avedge-*) lab_log_has "$name" 'avedge: info: [0-9]* worker thread' || missing+=" $name" ;;
 			esac
 		done <"$LAB_STATE/pids"
 		[ -z "$missing" ] && return 0
@@ -183,14 +170,14 @@ lab_daemons_wait_ready() {
 # Stops exactly the recorded pids (a pid whose start time changed is some
 # other process by now and is left alone): TERM, then KILL after 3 s.
 lab_daemons_stop() {
-	local name node pid start live=()
+	local name node pid start i live=()
 	[ -f "$LAB_STATE/pids" ] || return 0
 	while read -r name node pid start; do
 		[ "$(lab_pid_start "$pid" 2>/dev/null)" = "$start" ] || continue
 		kill -TERM "$pid" 2>/dev/null && live+=("$pid")
 	done <"$LAB_STATE/pids"
 	[ ${#live[@]} -gt 0 ] || return 0
-	for _ in $(seq 30); do # bounded: 3 s for a graceful exit
+	for ((i = 0; i < 30; i++)); do # bounded: 3 s for a graceful exit
 		lab_pids_alive "${live[@]}" || return 0
 		sleep 0.1
 	done
