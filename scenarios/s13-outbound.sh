@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# S13: Outbound: federation SIP leaves from the Access Edge VIP; A/V 3478 leaves from the node's own address
+# S13: Outbound: federation SIP and XMPP leave from the Access Edge VIP; A/V 3478 leaves from the node's own address
 # seed: "Access/SIP(MTLS)/TCP/5061 Access Edge service public VIP address -> Federated partner: SIP signaling, federated and public IM connectivity using SIP"
+# seed: "XMPP/TCP/5269 XMPP Proxy service (shares IP address with Access Edge service) -> Any: XMPP Proxy service sends traffic to XMPP contacts in defined XMPP federations"
 # seed: "A/V/STUN,MSTURN/UDP/3478 Edge Server A/V Edge service public IP address -> Any: 3478 outbound is used to determine the version of Edge Server ... media traffic from Edge Server-to-Edge Server"
 # spec: R25 outbound flows of a snat service leave from the VIP; A/V outbound leaves from the node's own address
-# rows: row_extvip_05, row_ext_08
+# rows: row_extvip_05, row_extvip_02, row_ext_08
 # segments: inet dmzext edgeext
-# asserts: each edge's TLS connection to the partner's 5061 arrives from the Access VIP; each edge's UDP 3478 datagram to the partner arrives from that edge's own A/V address
+# asserts: each edge's TLS connection to the partner's 5061 and TCP connection to its XMPP 5269 arrive from the Access VIP; each edge's UDP 3478 datagram to the partner arrives from that edge's own A/V address
 # catches: M3 (all outbound rewritten to a VIP), M2
 . "$(dirname "$0")/lib.sh"
 sc_init S13
@@ -18,17 +19,19 @@ last_seen_from() {
 	sc_seen "$1" "$2" | tail -n 1 | cut -d' ' -f1
 }
 
-federation() {
-	local node=$1 from=$2 seen
-	sc_flow "$node" "$PARTNER:5061" tcp partner
-	if ! sc_lprobe "$node" tls "$PARTNER" 5061 --from "$from"; then
-		seen=$(last_seen_from dmzext "tcp and dst host $PARTNER and dst port 5061")
-		[ -n "$seen" ] && seen="; it left the HLB from $seen, and fwext admits only the Access Edge VIP $VIP_ACCESS (row_extvip_05)"
-		sc_fail "$node's federation connection to the partner $PARTNER:5061 got no answer ($SC_E)$seen"
+# vip_out NODE FROM PROTO PORT ROW: NODE's connection to the partner's
+# PORT, from its Access Edge address FROM, must arrive from the Access VIP.
+vip_out() {
+	local node=$1 from=$2 proto=$3 port=$4 row=$5 seen
+	sc_flow "$node" "$PARTNER:$port" tcp partner
+	if ! sc_lprobe "$node" "$proto" "$PARTNER" "$port" --from "$from"; then
+		seen=$(last_seen_from dmzext "tcp and dst host $PARTNER and dst port $port")
+		[ -n "$seen" ] && seen="; it left the HLB from $seen, and fwext admits only the Access Edge VIP $VIP_ACCESS ($row)"
+		sc_fail "$node's connection to the partner $PARTNER:$port got no answer ($SC_E)$seen"
 		return 1
 	fi
 	sc_assert_eq "$(sc_host "$R_CLIENT")" "$VIP_ACCESS" \
-		"$node's federation connection to the partner $PARTNER:5061 arrived from $R_CLIENT, expected the Access Edge VIP $VIP_ACCESS (R25)"
+		"$node's connection to the partner $PARTNER:$port arrived from $R_CLIENT, expected the Access Edge VIP $VIP_ACCESS (R25, $row)"
 }
 
 av_out() {
@@ -50,9 +53,17 @@ start_partner_av() {
 	sc_responders_ready && AV_UP=1
 }
 
-check_federation_edge1() { federation edge1 203.0.113.21; }
-check_federation_edge2() { federation edge2 203.0.113.31; }
+start_partner_xmpp() {
+	[ -n "${XMPP_UP:-}" ] && return 0
+	sc_responder partner xmpp "xmpp=$PARTNER:5269/tcp"
+	sc_responders_ready && XMPP_UP=1
+}
+
+check_federation_edge1() { vip_out edge1 203.0.113.21 tls 5061 row_extvip_05; }
+check_federation_edge2() { vip_out edge2 203.0.113.31 tls 5061 row_extvip_05; }
+check_xmpp_outbound_edge1() { start_partner_xmpp || return 1; vip_out edge1 203.0.113.21 tcp 5269 row_extvip_02; }
+check_xmpp_outbound_edge2() { start_partner_xmpp || return 1; vip_out edge2 203.0.113.31 tcp 5269 row_extvip_02; }
 check_av_outbound_edge1() { start_partner_av || return 1; av_out edge1 203.0.113.23; }
 check_av_outbound_edge2() { start_partner_av || return 1; av_out edge2 203.0.113.33; }
 
-sc_main check_federation_edge1 check_federation_edge2 check_av_outbound_edge1 check_av_outbound_edge2
+sc_main check_federation_edge1 check_federation_edge2 check_xmpp_outbound_edge1 check_xmpp_outbound_edge2 check_av_outbound_edge1 check_av_outbound_edge2
