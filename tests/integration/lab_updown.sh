@@ -35,7 +35,6 @@ t_ok "bad prefix (too long)" one_line_error "$LAB" up --prefix abcdefghi
 t_ok "unknown command" one_line_error "$LAB" frobnicate
 t_ok "unknown fault" one_line_error "$LAB" up --prefix "$T_PREFIX" --fault M99
 t_ok "unknown --lb" one_line_error "$LAB" up --prefix "$T_PREFIX" --lb bogus
-t_ok "--lb external not built yet" one_line_error "$LAB" up --prefix "$T_PREFIX" --lb external
 t_ok "hlb of a lab that is not up" one_line_error "$LAB" hlb --prefix "$T_PREFIX" ext list
 t_ok "status of a lab that is not up" one_line_error "$LAB" status --prefix "$T_PREFIX"
 if command -v setpriv >/dev/null; then
@@ -60,6 +59,16 @@ t_eq "...and touched nothing" "$before" "$(ls /run/netns | grep "^$T_PREFIX-" | 
 t_ok "down" "$LAB" down --prefix "$T_PREFIX"
 t_ok "nothing left after down" nothing_left
 t_ok "down again is harmless" "$LAB" down --prefix "$T_PREFIX"
+
+# --lb external: the lab without a balancer of ours, waiting for a device.
+status_says_external() { [[ $("$LAB" status --prefix "$T_PREFIX") == *"lb external"* ]]; }
+ctl_names_external() { [[ $("$LAB" hlb --prefix "$T_PREFIX" ext list 2>&1) == *"external load balancer"* ]]; }
+t_ok "up --lb external" "$LAB" up --prefix "$T_PREFIX" --lb external --daemons none
+t_ok "...status says lb external" status_says_external
+t_ok "...hlb control refused in one line" one_line_error "$LAB" hlb --prefix "$T_PREFIX" ext list
+t_ok "...naming the external balancer" ctl_names_external
+t_ok "...down" "$LAB" down --prefix "$T_PREFIX"
+t_ok "...leaves nothing" nothing_left
 
 # A daemon that dies at start fails `up`, which then removes what it made.
 fake=$(mktemp -d)
