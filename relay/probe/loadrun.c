@@ -157,6 +157,11 @@ void *load_run(void *arg)
 
 		if (now >= stop)
 			break;
+		/* Every answer in: the drain has nothing left to wait for. Not
+		 * when threads share an echo peer of ours: this one still echoes
+		 * for the others. */
+		if (!sending && t->rcvd >= t->sent && (t->echo_fd < 0 || lc->threads == 1))
+			break;
 		if (sending && rate) {
 			/* Paced: as many as are due by now, round robin, batched. */
 			double due = rate * (now - t0) / 1000.0;
