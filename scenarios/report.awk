@@ -1,6 +1,7 @@
 # report.awk: the records of scenarios/report -> one HTML page.
 # Records (tab separated): META, SCEN, META_seed/spec/rows/asserts/catches,
-# FAIL, SKIP, FLOW (id from dest/proto verdict by), PCAP, LOG, MUT, MUTDONE.
+# FAIL, SKIP, FLOW (id from dest/proto verdict by), PCAP, LOG, MUT (fault id
+# message log), MUTPCAP (fault id pcap), MUTDONE.
 
 function esc(s) {
 	gsub(/&/, "\\&amp;", s); gsub(/</, "\\&lt;", s); gsub(/>/, "\\&gt;", s); gsub(/"/, "\\&quot;", s)
@@ -213,7 +214,8 @@ $1 == "FLOW" {
 }
 $1 == "PCAP" { PC[$2] = PC[$2] (PC[$2] == "" ? "" : "\n") $3; next }
 $1 == "LOG" { LG[$2] = $3; next }
-$1 == "MUT" { MC[$2] = MC[$2] (MC[$2] == "" ? "" : "\n") $3 "\t" $4; next }
+$1 == "MUT" { MC[$2] = MC[$2] (MC[$2] == "" ? "" : "\n") $3 "\t" $4 "\t" $5; next }
+$1 == "MUTPCAP" { MP[$2, $3] = MP[$2, $3] (MP[$2, $3] == "" ? "" : "\n") $4; next }
 $1 == "MUTDONE" { MF[++NMF] = $2; next }
 
 # ---------------------------------------------------------------- output
@@ -257,14 +259,15 @@ END {
 	print "</table></section>"
 	# mutations
 	if (NMF) {
-		print "<section><h2>Mutations: which scenario caught each misconfiguration</h2><table><tr><th>fault</th><th>caught by</th><th>message</th></tr>"
+		print "<section><h2>Mutations: which scenario caught each misconfiguration</h2><table><tr><th>fault</th><th>caught by</th><th>message</th><th>evidence</th></tr>"
 		for (i = 1; i <= NMF; i++) {
 			f = MF[i]
-			if (MC[f] == "") { printf "<tr><td>%s</td><td><span class=\"b fail\">NOT caught</span></td><td></td></tr>\n", f; continue }
+			if (MC[f] == "") { printf "<tr><td>%s</td><td><span class=\"b fail\">NOT caught</span></td><td></td><td></td></tr>\n", f; continue }
 			n = split(MC[f], rows, "\n")
 			for (j = 1; j <= n; j++) {
 				split(rows[j], p, "\t")
-				printf "<tr><td>%s</td><td>%s</td><td class=\"msg\">%s</td></tr>\n", j == 1 ? f : "", p[1], esc(p[2])
+				printf "<tr><td>%s</td><td>%s</td><td class=\"msg\">%s</td><td>%s</td></tr>\n", j == 1 ? f : "", p[1], esc(p[2]), \
+					file_links(p[3], MP[f, p[1]])
 			}
 		}
 		print "</table></section>"
@@ -288,10 +291,13 @@ END {
 	print "</main></body></html>"
 }
 
-function links(id,   s, n, p, j, name) {
-	s = "<a href=\"" esc(LG[id]) "\">log</a>"
-	if (PC[id] != "") {
-		n = split(PC[id], p, "\n")
+function links(id) { return file_links(LG[id], PC[id]) }
+
+# A log's link and one per pcap (newline-separated paths), by file name.
+function file_links(lg, pcaps,   s, n, p, j, name) {
+	s = "<a href=\"" esc(lg) "\">log</a>"
+	if (pcaps != "") {
+		n = split(pcaps, p, "\n")
 		for (j = 1; j <= n; j++) { name = p[j]; sub(/^.*\//, "", name); s = s " &middot; <a href=\"" esc(p[j]) "\">" esc(name) "</a>" }
 	}
 	return s
