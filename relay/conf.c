@@ -80,6 +80,17 @@ struct owned {
 };
 static struct owned *owned;
 
+/* Free what was kept after mark (a reload's strings, once its auth table,
+ * which copies what it needs, is built). */
+static void release_since(struct owned *mark)
+{
+	while (owned && owned != mark) {
+		struct owned *o = owned;
+		owned = o->next;
+		free(o);
+	}
+}
+
 static const char *keep(const char *s)
 {
 	size_t n = strlen(s) + 1;
@@ -418,6 +429,7 @@ int conf_build(struct relay_conf *c, char *err, size_t errlen)
 int conf_reload(struct relay_conf *c, char *err, size_t errlen)
 {
 	struct relay_conf *fresh = calloc(1, sizeof *fresh);
+	struct owned *mark = owned; /* the strings of this reading go after it */
 	struct auth *a, *old;
 
 	if (!fresh)
@@ -425,6 +437,7 @@ int conf_reload(struct relay_conf *c, char *err, size_t errlen)
 	defaults(fresh);
 	fresh->in_file = 1;
 	if (c->config && config_load(c->config, conf_apply, fresh, err, errlen)) {
+		release_since(mark);
 		free(fresh);
 		return -1;
 	}
@@ -436,7 +449,9 @@ int conf_reload(struct relay_conf *c, char *err, size_t errlen)
 	if (!fresh->userfile)
 		fresh->userfile = c->userfile;
 	fresh->realm = c->realm; /* the realm is part of every key: not reloadable */
-	if (!(a = auth_build(fresh, nonce_key, err, errlen))) {
+	a = auth_build(fresh, nonce_key, err, errlen);
+	release_since(mark); /* fresh is read no more: only numbers go on */
+	if (!a) {
 		free(fresh);
 		return -1;
 	}
@@ -463,9 +478,5 @@ void conf_free(struct relay_conf *c)
 		quota_destroy(&c->quota);
 		pthread_rwlock_destroy(&c->reload);
 	}
-	while (owned) {
-		struct owned *o = owned;
-		owned = o->next;
-		free(o);
-	}
+	release_since(NULL);
 }
