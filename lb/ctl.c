@@ -113,6 +113,12 @@ static void cmd_stats(struct engine *e, struct out *o)
 			put(o, "  real %s health %s admin %s flows %u", r->name,
 			    r->up ? "up" : "down", admin_name(r->admin), r->active);
 			counters(o, &r->c);
+			if (s->mon.type)
+				put(o, " mon_ok %llu mon_fail %llu mon_retx %llu mon_late %llu",
+				    (unsigned long long)r->mc.ok,
+				    (unsigned long long)r->mc.fail,
+				    (unsigned long long)r->mc.retx,
+				    (unsigned long long)r->mc.late);
 			put(o, "\n");
 		}
 	}

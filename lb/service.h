@@ -38,6 +38,14 @@ struct lb_counters {
 	uint64_t pkts_out, bytes_out; /* real -> client direction */
 };
 
+/* What a real's monitor did (hlb ctl stats). */
+struct lb_mon_counters {
+	uint64_t ok, fail;      /* probe results */
+	uint64_t retx;          /* stun requests sent again within a probe */
+	uint64_t late;          /* answers already there when the timer fired:
+	                         * the loop was busy, not the server slow */
+};
+
 struct lb_real {
 	char name[LB_NAME_MAX];
 	struct lb_addr addr;
@@ -49,6 +57,7 @@ struct lb_real {
 	uint32_t active;        /* flows in the table now */
 	uint32_t ok_run, fail_run; /* monitor: consecutive results */
 	struct lb_counters c;
+	struct lb_mon_counters mc;
 };
 
 struct lb_service {
