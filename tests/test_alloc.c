@@ -65,6 +65,21 @@ static struct alloc *lone(struct alloc_table *t)
 	return a;
 }
 
+/* The permission and channel tests' fixture: lone()'s allocation in a
+ * table freed after each test. */
+static struct alloc_table lone_table;
+static struct alloc *lone_alloc;
+
+static void lone_setup(void)
+{
+	lone_alloc = lone(&lone_table);
+}
+
+static void lone_teardown(void)
+{
+	alloc_table_free(&lone_table);
+}
+
 /* Expiry callback: count and remove, as the server's must. */
 struct reaped {
 	struct alloc_table *t;
@@ -342,8 +357,7 @@ END_TEST
 
 START_TEST(perm_lifetime_and_refresh)
 {
-	struct alloc_table t;
-	struct alloc *a = lone(&t);
+	struct alloc *a = lone_alloc;
 	struct peer p = peer("192.0.2.7", 5000);
 	const uint64_t t0 = 5000;
 
@@ -365,14 +379,12 @@ START_TEST(perm_lifetime_and_refresh)
 	ck_assert_int_eq(alloc_perm_add(a, &p, t0 + 10000000), 0);
 	ck_assert(alloc_perm_has(a, &p, t0 + 10000000));
 	ck_assert_uint_eq(a->nperms, 1);
-	alloc_table_free(&t);
 }
 END_TEST
 
 START_TEST(perm_per_ip_not_port)
 {
-	struct alloc_table t;
-	struct alloc *a = lone(&t);
+	struct alloc *a = lone_alloc;
 	struct peer p = peer("192.0.2.7", 5000), other_port = peer("192.0.2.7", 6001);
 	struct peer other_ip = peer("192.0.2.8", 5000);
 
@@ -383,14 +395,12 @@ START_TEST(perm_per_ip_not_port)
 	ck_assert_int_eq(alloc_perm_add(a, &other_port, 100000), 0);
 	ck_assert_uint_eq(a->nperms, 1);
 	ck_assert(alloc_perm_has(a, &p, TURN_PERM_LIFETIME_MS + 1));
-	alloc_table_free(&t);
 }
 END_TEST
 
 START_TEST(perm_v4_v6_distinct)
 {
-	struct alloc_table t;
-	struct alloc *a = lone(&t);
+	struct alloc *a = lone_alloc;
 	struct peer v4 = peer("10.99.0.3", 1), mapped = peer("::ffff:10.99.0.3", 1);
 	struct peer compat = peer("::10.99.0.3", 1), v6 = peer("2001:db8:99::3", 1);
 	struct peer v6b = peer("2001:db8:99::4", 1);
@@ -407,14 +417,12 @@ START_TEST(perm_v4_v6_distinct)
 	/* An IPv4 address whose bytes begin an IPv6 one is not that one. */
 	struct peer v6_like = peer("a63:3::", 1); /* 0a 63 00 03 ... */
 	ck_assert(!alloc_perm_has(a, &v6_like, 0));
-	alloc_table_free(&t);
 }
 END_TEST
 
 START_TEST(perm_max)
 {
-	struct alloc_table t;
-	struct alloc *a = lone(&t);
+	struct alloc *a = lone_alloc;
 	struct peer p;
 	char ip[32];
 
@@ -435,7 +443,6 @@ START_TEST(perm_max)
 	ck_assert_int_eq(alloc_perm_add(a, &p, 1 + TURN_PERM_LIFETIME_MS), 0);
 	ck_assert(alloc_perm_has(a, &p, 1 + TURN_PERM_LIFETIME_MS));
 	ck_assert(alloc_perm_has(a, &first, 1 + TURN_PERM_LIFETIME_MS));
-	alloc_table_free(&t);
 }
 END_TEST
 
@@ -443,8 +450,7 @@ END_TEST
 
 START_TEST(chan_bind_lifetime_refresh)
 {
-	struct alloc_table t;
-	struct alloc *a = lone(&t);
+	struct alloc *a = lone_alloc;
 	struct peer p = peer("192.0.2.7", 5000);
 	const uint64_t t0 = 7;
 
@@ -471,14 +477,12 @@ START_TEST(chan_bind_lifetime_refresh)
 	ck_assert_int_eq(alloc_chan_bind(a, 0x4001, &other_port, t0), 0);
 	ck_assert_uint_eq(alloc_chan_by_peer(a, &other_port, t0)->num, 0x4001);
 	ck_assert_uint_eq(alloc_chan_by_peer(a, &p, t0)->num, 0x4000);
-	alloc_table_free(&t);
 }
 END_TEST
 
 START_TEST(chan_conflicts)
 {
-	struct alloc_table t;
-	struct alloc *a = lone(&t);
+	struct alloc *a = lone_alloc;
 	struct peer p = peer("192.0.2.7", 5000), q = peer("192.0.2.8", 5000);
 	struct peer p6 = peer("2001:db8::7", 5000);
 
@@ -499,7 +503,6 @@ START_TEST(chan_conflicts)
 	/* Now both directions conflict with an existing binding each. */
 	ck_assert_int_eq(alloc_chan_bind(a, 0x4000, &q, 2), -1);
 	ck_assert_int_eq(alloc_chan_bind(a, 0x4001, &p, 2), -1);
-	alloc_table_free(&t);
 }
 END_TEST
 
@@ -508,8 +511,7 @@ END_TEST
  * again. After the quarantine, both are free. */
 START_TEST(chan_quarantine)
 {
-	struct alloc_table t;
-	struct alloc *a = lone(&t);
+	struct alloc *a = lone_alloc;
 	struct peer p = peer("192.0.2.7", 5000), q = peer("192.0.2.8", 5000);
 	const uint64_t end = TURN_CHANNEL_LIFETIME_MS, qend = end + TURN_CHANNEL_QUARANTINE_MS;
 
@@ -527,14 +529,12 @@ START_TEST(chan_quarantine)
 	/* ...and the old peer may take another number. */
 	ck_assert_int_eq(alloc_chan_bind(a, 0x4001, &p, qend), 0);
 	ck_assert_uint_eq(a->nchans, 2);
-	alloc_table_free(&t);
 }
 END_TEST
 
 START_TEST(chan_same_pair_rebinds_in_quarantine)
 {
-	struct alloc_table t;
-	struct alloc *a = lone(&t);
+	struct alloc *a = lone_alloc;
 	struct peer p = peer("192.0.2.7", 5000), q = peer("192.0.2.8", 5000);
 	const uint64_t end = TURN_CHANNEL_LIFETIME_MS;
 
@@ -547,14 +547,12 @@ START_TEST(chan_same_pair_rebinds_in_quarantine)
 	ck_assert_ptr_null(alloc_chan_by_peer(a, &p, end + 1000 + TURN_CHANNEL_LIFETIME_MS));
 	/* Bound again, so the conflicts hold again. */
 	ck_assert_int_eq(alloc_chan_bind(a, 0x4000, &q, end + 2000), -1);
-	alloc_table_free(&t);
 }
 END_TEST
 
 START_TEST(chan_max)
 {
-	struct alloc_table t;
-	struct alloc *a = lone(&t);
+	struct alloc *a = lone_alloc;
 	struct peer p;
 
 	for (int i = 0; i < ALLOC_MAX_CHANNELS; i++) {
@@ -574,7 +572,6 @@ START_TEST(chan_max)
 	/* ...and free them after the quarantine (all but the refreshed one). */
 	ck_assert_int_eq(alloc_chan_bind(a, 0x4FFF, &p, qend), 0);
 	ck_assert_uint_eq(a->nchans, 2);
-	alloc_table_free(&t);
 }
 END_TEST
 
@@ -602,6 +599,8 @@ static Suite *suite(void)
 	tcase_add_test(chan, chan_quarantine);
 	tcase_add_test(chan, chan_same_pair_rebinds_in_quarantine);
 	tcase_add_test(chan, chan_max);
+	tcase_add_checked_fixture(perm, lone_setup, lone_teardown);
+	tcase_add_checked_fixture(chan, lone_setup, lone_teardown);
 	suite_add_tcase(s, tab);
 	suite_add_tcase(s, perm);
 	suite_add_tcase(s, chan);

@@ -7,6 +7,8 @@
 
 #include "quota.h"
 
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
 START_TEST(unlimited)
 {
 	struct quota q;
@@ -22,49 +24,65 @@ START_TEST(unlimited)
 }
 END_TEST
 
-START_TEST(per_user_486)
+/* A step of a script run against one quota: take a place for user (its
+ * answer must be want: 0, 486 or 508), give one back, or check that want
+ * places are in use. */
+struct step {
+	enum { TAKE, GIVE, IN_USE } op;
+	const char *user;
+	unsigned want;
+};
+
+static void run_script(unsigned per_user, unsigned total, const struct step *s, size_t n)
 {
 	struct quota q;
 
-	quota_init(&q, 2, 0);
-	ck_assert_int_eq(quota_take(&q, "alice"), 0);
-	ck_assert_int_eq(quota_take(&q, "alice"), 0);
-	ck_assert_int_eq(quota_take(&q, "alice"), 486);
-	ck_assert_int_eq(quota_take(&q, "alice"), 486);
-	/* Another user has a quota of its own. */
-	ck_assert_int_eq(quota_take(&q, "bob"), 0);
-	ck_assert_int_eq(quota_take(&q, "bob"), 0);
-	ck_assert_int_eq(quota_take(&q, "bob"), 486);
-	/* Names are exact: a prefix or a longer name is someone else. */
-	ck_assert_int_eq(quota_take(&q, "alic"), 0);
-	ck_assert_int_eq(quota_take(&q, "alice2"), 0);
-	/* REST usernames (expiry:name) are whole names too. */
-	ck_assert_int_eq(quota_take(&q, "1999999999:alice"), 0);
-	ck_assert_uint_eq(quota_in_use(&q), 7);
-	/* Refusals took nothing. Releasing one lets one more in. */
-	quota_give(&q, "alice");
-	ck_assert_uint_eq(quota_in_use(&q), 6);
-	ck_assert_int_eq(quota_take(&q, "alice"), 0);
-	ck_assert_int_eq(quota_take(&q, "alice"), 486);
+	quota_init(&q, per_user, total);
+	for (size_t i = 0; i < n; i++) {
+		switch (s[i].op) {
+		case TAKE:
+			ck_assert_msg(quota_take(&q, s[i].user) == (int)s[i].want,
+				      "step %zu: %s not answered %u", i, s[i].user, s[i].want);
+			break;
+		case GIVE:
+			quota_give(&q, s[i].user);
+			break;
+		case IN_USE:
+			ck_assert_msg(quota_in_use(&q) == s[i].want, "step %zu: %u in use, not %u",
+				      i, quota_in_use(&q), s[i].want);
+			break;
+		}
+	}
 	quota_destroy(&q);
+}
+
+START_TEST(per_user_486)
+{
+	static const struct step script[] = {
+		{TAKE, "alice", 0}, {TAKE, "alice", 0}, {TAKE, "alice", 486}, {TAKE, "alice", 486},
+		/* Another user has a quota of its own. */
+		{TAKE, "bob", 0}, {TAKE, "bob", 0}, {TAKE, "bob", 486},
+		/* Names are exact: a prefix or a longer name is someone else. */
+		{TAKE, "alic", 0}, {TAKE, "alice2", 0},
+		/* REST usernames (expiry:name) are whole names too. */
+		{TAKE, "1999999999:alice", 0}, {IN_USE, NULL, 7},
+		/* Refusals took nothing. Releasing one lets one more in. */
+		{GIVE, "alice", 0}, {IN_USE, NULL, 6}, {TAKE, "alice", 0}, {TAKE, "alice", 486},
+	};
+
+	run_script(2, 0, script, ARRAY_LEN(script));
 }
 END_TEST
 
 START_TEST(total_508)
 {
-	struct quota q;
+	static const struct step script[] = {
+		{TAKE, "a", 0}, {TAKE, "b", 0}, {TAKE, "c", 0},
+		{TAKE, "d", 508}, {TAKE, "a", 508}, {IN_USE, NULL, 3},
+		{GIVE, "b", 0}, {TAKE, "d", 0}, {TAKE, "b", 508},
+	};
 
-	quota_init(&q, 0, 3);
-	ck_assert_int_eq(quota_take(&q, "a"), 0);
-	ck_assert_int_eq(quota_take(&q, "b"), 0);
-	ck_assert_int_eq(quota_take(&q, "c"), 0);
-	ck_assert_int_eq(quota_take(&q, "d"), 508);
-	ck_assert_int_eq(quota_take(&q, "a"), 508);
-	ck_assert_uint_eq(quota_in_use(&q), 3);
-	quota_give(&q, "b");
-	ck_assert_int_eq(quota_take(&q, "d"), 0);
-	ck_assert_int_eq(quota_take(&q, "b"), 508);
-	quota_destroy(&q);
+	run_script(0, 3, script, ARRAY_LEN(script));
 }
 END_TEST
 
@@ -72,17 +90,12 @@ END_TEST
  * room; any user gets 508 when the server is full. */
 START_TEST(both_limits)
 {
-	struct quota q;
+	static const struct step script[] = {
+		{TAKE, "alice", 0}, {TAKE, "alice", 486}, {TAKE, "bob", 0}, {TAKE, "carol", 508},
+		{GIVE, "alice", 0}, {TAKE, "carol", 0}, {TAKE, "alice", 508},
+	};
 
-	quota_init(&q, 1, 2);
-	ck_assert_int_eq(quota_take(&q, "alice"), 0);
-	ck_assert_int_eq(quota_take(&q, "alice"), 486);
-	ck_assert_int_eq(quota_take(&q, "bob"), 0);
-	ck_assert_int_eq(quota_take(&q, "carol"), 508);
-	quota_give(&q, "alice");
-	ck_assert_int_eq(quota_take(&q, "carol"), 0);
-	ck_assert_int_eq(quota_take(&q, "alice"), 508);
-	quota_destroy(&q);
+	run_script(1, 2, script, ARRAY_LEN(script));
 }
 END_TEST
 
@@ -90,18 +103,13 @@ END_TEST
  * nothing: the count never wraps below zero. */
 START_TEST(release_unknown)
 {
-	struct quota q;
+	static const struct step script[] = {
+		{GIVE, "nobody", 0}, {IN_USE, NULL, 0},
+		{TAKE, "alice", 0}, {GIVE, "alice", 0}, {GIVE, "alice", 0}, {IN_USE, NULL, 0},
+		{TAKE, "bob", 0}, {TAKE, "alice", 508},
+	};
 
-	quota_init(&q, 1, 1);
-	quota_give(&q, "nobody");
-	ck_assert_uint_eq(quota_in_use(&q), 0);
-	ck_assert_int_eq(quota_take(&q, "alice"), 0);
-	quota_give(&q, "alice");
-	quota_give(&q, "alice");
-	ck_assert_uint_eq(quota_in_use(&q), 0);
-	ck_assert_int_eq(quota_take(&q, "bob"), 0);
-	ck_assert_int_eq(quota_take(&q, "alice"), 508);
-	quota_destroy(&q);
+	run_script(1, 1, script, ARRAY_LEN(script));
 }
 END_TEST
 

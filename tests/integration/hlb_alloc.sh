@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # hlb_alloc.sh: nothing is allocated per packet or per flow (issue 5).
 # hlb runs under valgrind twice, once passing N packets and once 10 N
-# (and ten times the flows), in three namespaces:
+# (and ten times the flows), in three namespaces (tests/lib/hlbtopo.sh):
 #   cli (198.51.100.10) -- lb (VIP 203.0.113.12) -- srv (203.0.113.23)
 # Traffic: UDP request/answer pairs through the dnat VIP (both
 # directions of one flow) and short TCP connections through it (a new
@@ -11,65 +11,16 @@
 # Exit 0 pass, 77 skip, other fail.
 set -uo pipefail
 
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-BIN=${BIN:-$ROOT/build/bin}
+. "$(dirname "$0")/../lib/hlbtopo.sh"
 N=${N:-300}      # request/answer pairs in the small run
 K=${K:-5}        # TCP connections in the small run
 SLACK=${SLACK:-8} # allocations the two runs may differ by
-[ "$(id -u)" -eq 0 ] || { echo "skip: needs root"; exit 77; }
-[ -c /dev/net/tun ] || { echo "skip: no /dev/net/tun"; exit 77; }
+topo_need hlb lbecho
 command -v valgrind >/dev/null || { echo "skip: no valgrind"; exit 77; }
-for b in hlb lbecho; do
-	[ -x "$BIN/$b" ] || { echo "FAIL: $BIN/$b not built"; exit 1; }
-done
-
-P=hlba$$-$RANDOM
-CLI=$P-cli LB=$P-lb SRV=$P-srv
-TMP=$(mktemp -d)
-SOCK=$TMP/hlb.sock
-fails=0
-
-cleanup() {
-	local ns pid
-	for ns in $CLI $LB $SRV; do
-		for pid in $(ip netns pids "$ns" 2>/dev/null); do kill "$pid" 2>/dev/null; done
-	done
-	for _ in $(seq 50); do
-		[ -z "$(ip netns pids "$LB" 2>/dev/null)" ] && break
-		sleep 0.1
-	done
-	for ns in $CLI $LB $SRV; do
-		for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null; done
-		ip netns del "$ns" 2>/dev/null
-	done
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-check() { # name, then the command; prints one aligned line
-	local name=$1; shift
-	if "$@"; then printf '  %-62s ok\n' "$name"
-	else printf '  %-62s FAIL\n' "$name"; fails=$((fails + 1)); fi
-}
-in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
-ctl() { "$BIN/hlb" ctl --socket "$SOCK" "$@"; }
+topo_init hlba
 
 setup() {
-	ip netns add $CLI && ip netns add $LB && ip netns add $SRV || return 1
-	ip link add c0 netns $CLI type veth peer name l0 netns $LB
-	ip link add s0 netns $SRV type veth peer name l1 netns $LB
-	in_ns $CLI ip addr add 198.51.100.10/24 dev c0
-	in_ns $CLI ip link set c0 up
-	in_ns $CLI ip route add default via 198.51.100.1
-	in_ns $LB ip addr add 198.51.100.1/24 dev l0
-	in_ns $LB ip addr add 203.0.113.10/24 dev l1
-	in_ns $LB ip addr add 203.0.113.12/32 dev l1
-	in_ns $LB ip link set l0 up
-	in_ns $LB ip link set l1 up
-	in_ns $SRV ip addr add 203.0.113.23/24 dev s0
-	in_ns $SRV ip link set s0 up
-	in_ns $SRV ip link set lo up
-	in_ns $SRV ip route add default via 203.0.113.10
+	topo_up 23 || return 1
 	in_ns $SRV "$BIN/lbecho" serve udp 203.0.113.23 3478 edge1 >/dev/null 2>&1 & disown
 	in_ns $SRV "$BIN/lbecho" serve tcp 203.0.113.23 443 edge1 >/dev/null 2>&1 & disown
 	cat >"$TMP/hlb.conf" <<CONF
@@ -95,8 +46,7 @@ run() {
 	ip netns exec $LB env "$@" valgrind --tool=memcheck --leak-check=full \
 		"$BIN/hlb" --config "$TMP/hlb.conf" >"$TMP/$name.vg" 2>&1 &
 	vg=$!
-	for _ in $(seq 200); do ctl list >/dev/null 2>&1 && break; sleep 0.1; done
-	ctl list >/dev/null 2>&1 || { echo "    hlb did not start"; cat "$TMP/$name.vg"; return 1; }
+	wait_for 200 ctl list || { echo "    hlb did not start"; cat "$TMP/$name.vg"; return 1; }
 	in_ns $CLI "$BIN/lbecho" rtt udp 203.0.113.12 3478 "$pairs" >"$TMP/$name.rtt" ||
 		{ echo "    udp: $(cat "$TMP/$name.rtt")"; }
 	for _ in $(seq "$conns"); do

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# hlb_nat.sh: hlb's TUN engine in its own three namespaces,
+# hlb_nat.sh: hlb's TUN engine in its own three namespaces
+# (tests/lib/hlbtopo.sh),
 #   cli (198.51.100.10) -- hlb (198.51.100.1 ; 203.0.113.10 + VIP .12) -- srv
 # srv holds the "edges" .21/.31 (access) and .23/.33 (A/V), gateway .10.
 # Checks R21 (dnat keeps the client's address, answer from the VIP; snat
@@ -12,82 +13,12 @@
 # Exit 0 pass, 77 skip, other fail.
 set -uo pipefail
 
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-BIN=${BIN:-$ROOT/build/bin}
-[ "$(id -u)" -eq 0 ] || { echo "skip: needs root"; exit 77; }
-[ -c /dev/net/tun ] || { echo "skip: no /dev/net/tun"; exit 77; }
-for b in hlb lbecho; do
-	[ -x "$BIN/$b" ] || { echo "FAIL: $BIN/$b not built"; exit 1; }
-done
-
-P=hlbt$$-$RANDOM
-CLI=$P-cli LB=$P-lb SRV=$P-srv
-TMP=$(mktemp -d)
-SOCK=$TMP/hlb.sock
-fails=0
-
-cleanup() {
-	local ns pid
-	for ns in $CLI $LB $SRV; do
-		for pid in $(ip netns pids "$ns" 2>/dev/null); do kill "$pid" 2>/dev/null; done
-	done
-	# hlb restores its rules on SIGTERM; give it a moment, bounded.
-	for _ in $(seq 20); do
-		[ -z "$(ip netns pids "$LB" 2>/dev/null)" ] && break
-		sleep 0.1
-	done
-	for ns in $CLI $LB $SRV; do
-		for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null; done
-		ip netns del "$ns" 2>/dev/null
-	done
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-check() { # name, then the command; prints one aligned line
-	local name=$1; shift
-	if "$@"; then printf '  %-58s ok\n' "$name"
-	else printf '  %-58s FAIL\n' "$name"; fails=$((fails + 1)); fi
-}
-
-wait_for() { # tries, then the command; 0.1 s between tries
-	local n=$1; shift
-	for _ in $(seq "$n"); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
-	return 1
-}
-
-in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
+. "$(dirname "$0")/../lib/hlbtopo.sh"
+topo_need hlb lbecho
+topo_init hlbt
 
 setup() {
-	ip netns add $CLI && ip netns add $LB && ip netns add $SRV || return 1
-	# No duplicate address detection: link-local addresses usable at once.
-	for ns in $CLI $LB $SRV; do
-		in_ns $ns sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
-	done
-	ip link add c0 netns $CLI type veth peer name l0 netns $LB
-	ip link add s0 netns $SRV type veth peer name l1 netns $LB
-	in_ns $CLI ip addr add 198.51.100.10/24 dev c0
-	in_ns $CLI ip link set c0 up
-	in_ns $CLI ip link set lo up
-	in_ns $CLI ip route add default via 198.51.100.1
-	in_ns $LB ip addr add 198.51.100.1/24 dev l0
-	in_ns $LB ip addr add 203.0.113.10/24 dev l1
-	in_ns $LB ip addr add 203.0.113.12/32 dev l1
-	in_ns $LB ip link set l0 up
-	in_ns $LB ip link set l1 up
-	in_ns $LB ip link set lo up
-	for a in 21 31 23 33; do in_ns $SRV ip addr add 203.0.113.$a/24 dev s0; done
-	in_ns $SRV ip link set s0 up
-	in_ns $SRV ip link set lo up
-	in_ns $SRV ip route add default via 203.0.113.10
-	# IPv6 mirrors it (R28); nodad so the addresses work at once.
-	in_ns $CLI ip addr add 2001:db8:5::10/64 dev c0 nodad
-	in_ns $CLI ip route add default via 2001:db8:5::1
-	in_ns $LB ip addr add 2001:db8:5::1/64 dev l0 nodad
-	in_ns $LB ip addr add 2001:db8:3::10/64 dev l1 nodad
-	in_ns $LB ip addr add 2001:db8:3::12/128 dev l1 nodad
-	in_ns $SRV ip addr add 2001:db8:3::23/64 dev s0 nodad
-	in_ns $SRV ip route add default via 2001:db8:3::10
+	topo_up -6 21 31 23 33 || return 1
 	ip netns exec $SRV "$BIN/lbecho" serve udp 2001:db8:3::23 3478 edge1 & disown
 	ip netns exec $SRV "$BIN/lbecho" serve tcp 2001:db8:3::23 443 edge1 & disown
 	# Servers: name each by address so answers tell who served them.
@@ -148,7 +79,6 @@ start_hlb() { # [fault]
 }
 
 ask() { in_ns $CLI "$BIN/lbecho" ask "$@"; }
-ctl() { "$BIN/hlb" ctl --socket "$SOCK" "$@"; }
 
 # "from A P: NAME seen B Q" -> fields
 expect_answer() { # proto host port from-addr from-port server-sees-addr [srcport]
