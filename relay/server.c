@@ -1,6 +1,7 @@
 /* server.c: one worker's request path: validate, answer retransmits from
  * the cache, authenticate, find the allocation, and hand each method to
  * the file that implements it. */
+#include <errno.h>
 #include <string.h>
 #include <time.h>
 
@@ -21,6 +22,8 @@ const char *const drop_reason_names[DROP_REASONS] = {
 uint64_t server_now(const struct server *s) { return uv_now(s->loop); }
 
 static void sweep(uv_timer_t *t);
+static void udp_flush_check(uv_check_t *c);
+static void udp_flush_prepare(uv_prepare_t *p);
 
 int server_init(struct server *s, struct relay_conf *conf, uv_loop_t *loop, int id)
 {
@@ -38,11 +41,123 @@ int server_init(struct server *s, struct relay_conf *conf, uv_loop_t *loop, int 
 	s->sweep.data = s;
 	uv_timer_start(&s->sweep, sweep, 1000, 1000);
 	uv_unref((uv_handle_t *)&s->sweep);
+	s->out.n = 0;
+	uv_check_init(loop, &s->out.check);
+	s->out.check.data = s;
+	uv_check_start(&s->out.check, udp_flush_check);
+	uv_unref((uv_handle_t *)&s->out.check);
+	uv_prepare_init(loop, &s->out.prepare);
+	s->out.prepare.data = s;
+	uv_prepare_start(&s->out.prepare, udp_flush_prepare);
+	uv_unref((uv_handle_t *)&s->out.prepare);
 	return 0;
+}
+
+/* ---- outgoing datagrams ---- */
+
+static void udp_sent(struct server *s, const struct udp_out *o, size_t len, int ok)
+{
+	if (!ok) {
+		s->st.drops[DROP_SEND_FAILED]++;
+		return;
+	}
+	if (!o->a)
+		return;
+	o->a->tx_pkts++;
+	o->a->tx_bytes += len;
+	s->st.pkts_to_peer++;
+	s->st.bytes_to_peer += len;
+}
+
+/* One socket's datagrams, in queue order. A datagram that fails is
+ * dropped and counted, as a single send would be; the rest still go. */
+static void udp_send_group(struct server *s, int fd, struct mmsghdr *v, const unsigned *idx,
+			   unsigned k)
+{
+	struct udp_batch *b = &s->out;
+	unsigned sent = 0;
+
+	while (sent < k) {
+		int r = sendmmsg(fd, v + sent, k - sent, MSG_DONTWAIT);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) { /* the first one failed: a full buffer, no route... */
+			udp_sent(s, &b->q[idx[sent]], b->iov[idx[sent]].iov_len, 0);
+			sent++;
+			continue;
+		}
+		for (unsigned i = sent; i < sent + (unsigned)r; i++)
+			udp_sent(s, &b->q[idx[i]], b->iov[idx[i]].iov_len, 1);
+		sent += (unsigned)r;
+	}
+}
+
+void server_udp_flush(struct server *s)
+{
+	struct udp_batch *b = &s->out;
+	struct mmsghdr v[UDP_BATCH];
+	unsigned idx[UDP_BATCH];
+	uint8_t done[UDP_BATCH];
+
+	if (!b->n)
+		return;
+	memset(done, 0, b->n);
+	/* Group by socket, keeping each socket's order: a few dozen entries,
+	 * so a plain scan. */
+	for (unsigned i = 0; i < b->n; i++) {
+		unsigned k = 0;
+		if (done[i])
+			continue;
+		for (unsigned j = i; j < b->n; j++) {
+			if (done[j] || b->q[j].fd != b->q[i].fd)
+				continue;
+			done[j] = 1;
+			memset(&v[k], 0, sizeof v[k]);
+			v[k].msg_hdr.msg_name = &b->q[j].to;
+			v[k].msg_hdr.msg_namelen = b->q[j].tolen;
+			v[k].msg_hdr.msg_iov = &b->iov[j];
+			v[k].msg_hdr.msg_iovlen = 1;
+			idx[k++] = j;
+		}
+		udp_send_group(s, b->q[i].fd, v, idx, k);
+	}
+	b->n = 0;
+}
+
+static void udp_flush_check(uv_check_t *c) { server_udp_flush(c->data); }
+static void udp_flush_prepare(uv_prepare_t *p) { server_udp_flush(p->data); }
+
+void server_udp_send(struct server *s, int fd, const struct sockaddr *to, const uint8_t *data,
+		     size_t len, struct alloc *a)
+{
+	struct udp_batch *b = &s->out;
+	struct udp_out *o;
+	socklen_t tolen = netaddr_len(to); /* IPv4 or IPv6: fits o->to */
+	int big = len > UDP_SLOT;
+
+	if (b->n == UDP_BATCH || big)
+		server_udp_flush(s);
+	o = &b->q[b->n];
+	o->fd = fd;
+	o->a = a;
+	o->tolen = tolen;
+	memcpy(&o->to, to, tolen);
+	if (big) { /* rare: sent at once from the caller's buffer */
+		b->iov[b->n].iov_base = (void *)data;
+		b->iov[b->n].iov_len = len;
+		b->n++;
+		server_udp_flush(s);
+		return;
+	}
+	memcpy(b->slot[b->n], data, len);
+	b->iov[b->n].iov_base = b->slot[b->n];
+	b->iov[b->n].iov_len = len;
+	b->n++;
 }
 
 void server_alloc_free(struct server *s, struct alloc *a)
 {
+	server_udp_flush(s); /* its sockets are about to close */
 	if (a->io)
 		relay_close(a->io);
 	if (a->user)
@@ -76,11 +191,16 @@ static void sweep(uv_timer_t *t)
 
 void server_close(struct server *s)
 {
+	server_udp_flush(s);
 	while (s->allocs.all)
 		server_alloc_free(s, s->allocs.all);
 	alloc_table_free(&s->allocs);
 	if (!uv_is_closing((uv_handle_t *)&s->sweep))
 		uv_close((uv_handle_t *)&s->sweep, NULL);
+	if (!uv_is_closing((uv_handle_t *)&s->out.check))
+		uv_close((uv_handle_t *)&s->out.check, NULL);
+	if (!uv_is_closing((uv_handle_t *)&s->out.prepare))
+		uv_close((uv_handle_t *)&s->out.prepare, NULL);
 }
 
 void server_send_client(struct server *s, struct listener *l, struct conn *c,
@@ -89,7 +209,7 @@ void server_send_client(struct server *s, struct listener *l, struct conn *c,
 	if (c)
 		conn_send(c, buf, len);
 	else if (listener_send_udp(l, client, buf, len) < 0)
-		s->st.drops[DROP_SEND_FAILED]++;
+		s->st.drops[DROP_SEND_FAILED]++; /* later failures count when flushed */
 }
 
 void server_begin(struct server *s, struct stun_writer *w, const struct stun_msg *m)

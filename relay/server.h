@@ -5,6 +5,7 @@
 #ifndef EDGELAB_SERVER_H
 #define EDGELAB_SERVER_H
 
+#include <netinet/in.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -21,6 +22,48 @@
 struct listener;
 struct conn;
 
+/* A loop iteration's outgoing datagrams. Sending is most of a relay's
+ * work, one system call per datagram; queued here instead, they leave
+ * with one sendmmsg per socket when the iteration's I/O is done (a
+ * uv_check), or earlier when the batch is full. Copies in fixed slots:
+ * nothing is allocated per datagram. Order per socket is kept. */
+#define UDP_BATCH 64
+#define UDP_SLOT 2048
+
+struct udp_out {
+	int fd;
+	socklen_t tolen;
+	struct alloc *a;     /* to a peer: the allocation it counts for once sent */
+	union {
+		struct sockaddr sa;
+		struct sockaddr_in in;
+		struct sockaddr_in6 in6;
+	} to;
+};
+
+/* Datagrams from peers: one recvmmsg reads up to RELAY_BATCH of a relayed
+ * socket's. Each slot leaves headroom for a ChannelData header. */
+#define RELAY_BATCH 8
+#define RELAY_HEADROOM 64
+
+struct relay_rx {
+	struct mmsghdr msg[RELAY_BATCH];
+	struct iovec iov[RELAY_BATCH];
+	struct sockaddr_storage from[RELAY_BATCH];
+	uint8_t buf[RELAY_BATCH][RELAY_HEADROOM + 65536];
+};
+
+struct udp_batch {
+	/* Flushed after each poll (check) and before the loop blocks
+	 * (prepare), so a datagram queued by a timer never waits for I/O. */
+	uv_check_t check;
+	uv_prepare_t prepare;
+	unsigned n;
+	struct udp_out q[UDP_BATCH];
+	struct iovec iov[UDP_BATCH];
+	uint8_t slot[UDP_BATCH][UDP_SLOT];
+};
+
 struct server {
 	const struct relay_conf *conf;
 	struct relay_conf *mconf;   /* the same, for the reload lock */
@@ -32,12 +75,13 @@ struct server {
 	struct stats st;
 	uv_timer_t sweep;
 	/* Scratch for answers and Data indications: reused, never freed
-	 * per packet. rbuf leaves headroom for a ChannelData header. */
+	 * per packet. */
 	uint8_t obuf[2048];
-	uint8_t rbuf[65536 + 64];
+	struct relay_rx rx;
 	/* Datagrams from clients: room for a batch of 16 (recvmmsg takes
 	 * 64 KiB slots), so one system call reads many. */
 	uint8_t ibuf[16 * 65536];
+	struct udp_batch out;
 };
 
 /* One message as it arrived: who sent it, on which listener/connection. */
@@ -66,6 +110,14 @@ void server_on_conn_closed(struct server *s, struct conn *c, const struct sockad
 void server_send_client(struct server *s, struct listener *l, struct conn *c,
 			const struct sockaddr *client, const uint8_t *buf, size_t len);
 uint64_t server_now(const struct server *s);
+
+/* Send a datagram from socket fd at the end of this loop iteration. With
+ * a, it goes to one of a's peers and counts for a once sent; without, a
+ * failed send counts as a drop (to a client). */
+void server_udp_send(struct server *s, int fd, const struct sockaddr *to, const uint8_t *data,
+		     size_t len, struct alloc *a);
+/* Send what is queued now: before a socket closes, and once per iteration. */
+void server_udp_flush(struct server *s);
 
 /* Handlers, one file each. Each returns the answer's length in s->obuf
  * (0: no answer). */

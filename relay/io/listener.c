@@ -62,9 +62,14 @@ static void udp_recv(uv_udp_t *h, ssize_t n, const uv_buf_t *buf,
 int listener_send_udp(struct listener *l, const struct sockaddr *to, const uint8_t *data,
 		      size_t len)
 {
-	uv_buf_t b = uv_buf_init((char *)data, (unsigned)len);
-	/* A full socket buffer drops the datagram, as the network would. */
-	return uv_udp_try_send(&l->h.udp, &b, 1, to);
+	uv_os_fd_t fd;
+
+	if (uv_fileno(&l->h.handle, &fd))
+		return UV_EBADF;
+	/* Batched till the end of the loop iteration; a full socket buffer
+	 * drops the datagram then, as the network would. */
+	server_udp_send(l->srv, fd, to, data, len, NULL);
+	return 0;
 }
 
 /* ---- streams ---- */
@@ -365,6 +370,7 @@ int listener_start(uv_loop_t *loop, struct listener *l, const char **what)
 
 void listener_close(struct listener *l)
 {
+	server_udp_flush(l->srv); /* what is queued on this socket goes first */
 	for (struct conn *c = l->conns; c; c = c->next)
 		conn_close(c);
 	if (l->open && !uv_is_closing(&l->h.handle))

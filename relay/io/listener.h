@@ -51,7 +51,8 @@ void listener_close(struct listener *l);
 /* Write to a stream (TLS-encrypted where the stream is TLS). */
 void conn_send(struct conn *c, const uint8_t *data, size_t len);
 void conn_close(struct conn *c);
-/* UDP: send to a client from the listener's socket. */
+/* UDP: send to a client from the listener's socket, at the end of the
+ * loop iteration (server_udp_send). 0, or a negative libuv error. */
 int listener_send_udp(struct listener *l, const struct sockaddr *to, const uint8_t *data,
 		      size_t len);
 

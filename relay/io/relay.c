@@ -1,7 +1,8 @@
 /* relay.c: relayed UDP sockets. Peer datagrams land in the worker's
- * buffer with headroom in front, so a ChannelData header is written in
- * place and the frame goes to the client without a copy or an allocation.
- * Data indications (no channel) are built in the worker's answer buffer. */
+ * buffers, several per recvmmsg, with headroom in front, so a ChannelData
+ * header is written in place and the frame goes to the client without an
+ * allocation. Data indications (no channel) are built in the worker's
+ * scratch. */
 #include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -16,7 +17,6 @@
 #include "relay.h"
 #include "tcprelay.h"
 
-#define HEADROOM 64
 #define RESERVE_MS 30000
 #define MAX_RESERVED 256
 
@@ -173,13 +173,6 @@ static int pick_port(const struct relay_conf *c, int fam, int type, int even, in
 	return -EADDRINUSE;
 }
 
-static void relay_alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *buf)
-{
-	struct relay_io *io = h->data;
-	buf->base = (char *)io->srv->rbuf + HEADROOM;
-	buf->len = sizeof io->srv->rbuf - HEADROOM;
-}
-
 int relay_bw_take(struct relay_io *io, size_t len, uint64_t now)
 {
 	uint64_t bps = io->srv->conf->max_bps;
@@ -203,26 +196,22 @@ int relay_stream_listener(const struct relay_conf *c, int fam, int *port)
 	return pick_port(c, fam, SOCK_STREAM, 0, 0, port, NULL);
 }
 
-/* Peer -> client. */
-static void relay_recv(uv_udp_t *h, ssize_t n, const uv_buf_t *buf,
-		       const struct sockaddr *src, unsigned flags)
+/* Peer -> client: one datagram at data, with RELAY_HEADROOM bytes of
+ * its slot in front. */
+static void relay_recv(struct relay_io *io, uint8_t *data, size_t n, const struct sockaddr *src)
 {
-	struct relay_io *io = h->data;
 	struct server *s = io->srv;
 	struct alloc *a = io->a;
 	uint64_t now = server_now(s);
 	const struct channel *ch;
 	struct peer p;
-	uint8_t *data = (uint8_t *)buf->base;
 
-	if (n < 0 || !src || (flags & UV_UDP_PARTIAL) || io->closing)
-		return;
 	peer_from_sockaddr(&p, src);
 	if (!alloc_perm_has(a, &p, now)) {
 		s->st.drops[DROP_NO_PERMISSION]++;
 		return;
 	}
-	if (!relay_bw_take(io, (size_t)n, now)) {
+	if (!relay_bw_take(io, n, now)) {
 		s->st.drops[DROP_BANDWIDTH]++;
 		return;
 	}
@@ -231,7 +220,8 @@ static void relay_recv(uv_udp_t *h, ssize_t n, const uv_buf_t *buf,
 	if ((ch = alloc_chan_by_peer(a, &p, now))) {
 		uint8_t *frame = data - TURN_CHDATA_HDR;
 		int stream = io->conn != NULL;
-		size_t room = sizeof s->rbuf - (size_t)(frame - s->rbuf);
+		/* the slot's end: payload room plus the padding a stream needs */
+		size_t room = TURN_CHDATA_HDR + sizeof s->rx.buf[0] - RELAY_HEADROOM;
 		int len = turn_chdata_wrap(frame, room, ch->num, (uint16_t)n, stream);
 		if (len > 0)
 			server_send_client(s, io->l, io->conn,
@@ -243,7 +233,7 @@ static void relay_recv(uv_udp_t *h, ssize_t n, const uv_buf_t *buf,
 		stun_tid_random(tid);
 		stun_writer_init(&w, s->ibuf, sizeof s->ibuf, TURN_DATA, STUN_INDICATION, tid);
 		stun_put_addr(&w, STUN_A_XOR_PEER_ADDRESS, src);
-		stun_put_attr(&w, STUN_A_DATA, data, (size_t)n);
+		stun_put_attr(&w, STUN_A_DATA, data, n);
 		if ((len = stun_writer_finish(&w)) > 0)
 			server_send_client(s, io->l, io->conn,
 					   (struct sockaddr *)&a->key.client, s->ibuf, (size_t)len);
@@ -252,21 +242,64 @@ static void relay_recv(uv_udp_t *h, ssize_t n, const uv_buf_t *buf,
 	s->st.bytes_to_client += (uint64_t)n;
 }
 
+/* A relayed socket is readable: one recvmmsg takes what is there, up to
+ * RELAY_BATCH. Fewer than that means the socket is drained, so no second
+ * call to learn EAGAIN; more waits for the next loop iteration (the poll
+ * is level-triggered), which keeps one busy peer from starving others. */
+static void relay_readable(uv_poll_t *h, int status, int events)
+{
+	struct relay_io *io = h->data;
+	struct relay_rx *rx = &io->srv->rx;
+	int fam = h == &io->poll[1], n;
+
+	if (io->closing)
+		return;
+	if (status < 0) {
+		/* libuv stops a poll on POLLERR: take the socket's error, which
+		 * a read would have returned and been ignored, and go on. */
+		int err;
+		socklen_t len = sizeof err;
+		getsockopt(io->fd[fam], SOL_SOCKET, SO_ERROR, &err, &len);
+		uv_poll_start(h, UV_READABLE, relay_readable);
+	}
+	for (int i = 0; i < RELAY_BATCH; i++) {
+		rx->iov[i].iov_base = rx->buf[i] + RELAY_HEADROOM;
+		rx->iov[i].iov_len = sizeof rx->buf[i] - RELAY_HEADROOM;
+		memset(&rx->msg[i].msg_hdr, 0, sizeof rx->msg[i].msg_hdr);
+		rx->msg[i].msg_hdr.msg_name = &rx->from[i];
+		rx->msg[i].msg_hdr.msg_namelen = sizeof rx->from[i];
+		rx->msg[i].msg_hdr.msg_iov = &rx->iov[i];
+		rx->msg[i].msg_hdr.msg_iovlen = 1;
+	}
+	do
+		n = recvmmsg(io->fd[fam], rx->msg, RELAY_BATCH, MSG_DONTWAIT, NULL);
+	while (n < 0 && errno == EINTR);
+	/* Each datagram may end the allocation (a stream client gone). */
+	for (int i = 0; i < n && !io->closing; i++) {
+		struct msghdr *m = &rx->msg[i].msg_hdr;
+		if (!m->msg_namelen || (m->msg_flags & MSG_TRUNC))
+			continue;
+		relay_recv(io, rx->iov[i].iov_base, rx->msg[i].msg_len, m->msg_name);
+	}
+}
+
 int relay_send(struct relay_io *io, const struct sockaddr *peer, const uint8_t *data,
 	       size_t len)
 {
 	int fam = peer->sa_family == AF_INET6;
-	uv_buf_t b = uv_buf_init((char *)data, (unsigned)len);
 
 	if (!(io->open_mask & (1 << fam)))
 		return -EAFNOSUPPORT;
-	return uv_udp_try_send(&io->udp[fam], &b, 1, peer);
+	if (io->closing)
+		return -EBADF;
+	server_udp_send(io->srv, io->fd[fam], peer, data, len, io->a);
+	return 0;
 }
 
 static void io_closed(uv_handle_t *h)
 {
 	struct relay_io *io = h->data;
-	int fam = h == (uv_handle_t *)&io->udp[1];
+	int fam = h == (uv_handle_t *)&io->poll[1];
 
 	io->open_mask &= (uint8_t)~(1 << fam);
 	if (!io->open_mask)
@@ -284,9 +317,15 @@ void relay_close(struct relay_io *io)
 		free(io);
 		return;
 	}
+	/* Closing a poll handle takes the fd out of epoll at once, so the
+	 * socket can close now (its port is free again right away). */
 	for (int fam = 0; fam < 2; fam++)
-		if (io->open_mask & (1 << fam))
-			uv_close((uv_handle_t *)&io->udp[fam], io_closed);
+		if (io->open_mask & (1 << fam)) {
+			uv_close((uv_handle_t *)&io->poll[fam], io_closed);
+			if (io->fd[fam] >= 0)
+				close(io->fd[fam]);
+			io->fd[fam] = -1;
+		}
 }
 
 int relay_open(struct server *s, struct alloc *a, int even, int reserve, uint64_t token_in,
@@ -300,6 +339,7 @@ int relay_open(struct server *s, struct alloc *a, int even, int reserve, uint64_
 		return 508;
 	io->srv = s;
 	io->a = a;
+	io->fd[0] = io->fd[1] = -1;
 	io->l = l;
 	io->conn = conn;
 	io->refill_at = server_now(s);
@@ -344,22 +384,22 @@ int relay_open(struct server *s, struct alloc *a, int even, int reserve, uint64_
 				return 508;
 			}
 		}
-		uv_udp_init(s->loop, &io->udp[fam]);
-		io->udp[fam].data = io;
-		io->open_mask |= (uint8_t)(1 << fam);
-		if (uv_udp_open(&io->udp[fam], fd)) {
+		if (uv_poll_init_socket(s->loop, &io->poll[fam], fd)) {
 			close(fd);
 			return 508;
 		}
+		io->poll[fam].data = io;
+		io->fd[fam] = fd;
+		io->open_mask |= (uint8_t)(1 << fam);
 		{
 			struct sockaddr_storage bound;
-			int len = sizeof bound;
-			uv_udp_getsockname(&io->udp[fam], (struct sockaddr *)&bound, &len);
+			socklen_t len = sizeof bound;
+			getsockname(fd, (struct sockaddr *)&bound, &len);
 			relayed[fam] = c->relay_public[fam];
 			netaddr_set_port((struct sockaddr *)&relayed[fam],
 					 netaddr_port((struct sockaddr *)&bound));
 		}
-		uv_udp_recv_start(&io->udp[fam], relay_alloc_cb, relay_recv);
+		uv_poll_start(&io->poll[fam], UV_READABLE, relay_readable);
 	}
 	return 0;
 }

@@ -13,7 +13,8 @@ struct relay_io {
 	struct server *srv;
 	struct listener *l;       /* the client's listener ... */
 	struct conn *conn;        /* ... and stream, for TCP/TLS clients */
-	uv_udp_t udp[2];          /* [0] IPv4, [1] IPv6 */
+	uv_poll_t poll[2];        /* [0] IPv4, [1] IPv6: read with recvmmsg */
+	int fd[2];
 	uint8_t open_mask, closing;
 	struct tcp_relay *tcp;    /* RFC 6062 allocations only */
 	/* --max-bps: a token bucket in bytes, refilled per millisecond. */
@@ -29,7 +30,9 @@ int relay_open(struct server *s, struct alloc *a, int even, int reserve, uint64_
 	       struct listener *l, struct conn *conn);
 /* Close the sockets; frees the relay_io once libuv is done with it. */
 void relay_close(struct relay_io *io);
-/* Send to a peer from the relayed address of its family. */
+/* Send to a peer from the relayed address of its family: queued for the
+ * end of the loop iteration (server_udp_send), where it counts for the
+ * allocation once sent. 0, or a negative errno if it cannot be queued. */
 int relay_send(struct relay_io *io, const struct sockaddr *peer, const uint8_t *data,
 	       size_t len);
 /* Spend len bytes of the allocation's bandwidth; 0 if over the cap. */

@@ -1,6 +1,6 @@
 /* data.c: client -> peer data: Send indications (RFC 8656 §10) and
  * ChannelData (§12). The ChannelData path is the hot one: a hash lookup,
- * a short scan, one send, no allocation. */
+ * a short scan, one queued send, no allocation. */
 #include <string.h>
 
 #include "io/relay.h"
@@ -13,14 +13,9 @@ static void to_peer(struct server *s, struct alloc *a, const struct sockaddr *pe
 		s->st.drops[DROP_BANDWIDTH]++;
 		return;
 	}
-	if (relay_send(a->io, peer, data, len) < 0) {
+	/* Counted for a and the worker when the batch leaves (server.c). */
+	if (relay_send(a->io, peer, data, len) < 0)
 		s->st.drops[DROP_SEND_FAILED]++;
-		return;
-	}
-	a->tx_pkts++;
-	a->tx_bytes += len;
-	s->st.pkts_to_peer++;
-	s->st.bytes_to_peer += len;
 }
 
 void turn_send_indication(struct server *s, const struct stun_msg *m, struct alloc *a)
