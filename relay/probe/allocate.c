@@ -81,14 +81,9 @@ int probe_allocate_main(int argc, char **argv)
 	char what[160];
 
 	turn_cfg_init(&c);
-	optind = 1;
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		int r = turn_cfg_opt(&c, ch, optarg);
-		if (r < 0)
+	while ((ch = turn_getopt(&c, argc, argv, opts)) != -1) {
+		if (ch == TURN_OPT_BAD)
 			return 2;
-		if (r > 0)
-			continue;
 		switch (ch) {
 		case AO_BIND: bind = optarg; break;
 		case AO_REFRESH: refresh = 1; break;

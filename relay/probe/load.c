@@ -80,14 +80,10 @@ static int parse(int argc, char **argv, struct load_args *la)
 	long v;
 	int c;
 
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		int r = turn_cfg_opt(&la->tc, c, optarg);
-		if (r < 0)
+	/* la->tc was set up by turn_cfg_init (getopt reset included). */
+	while ((c = turn_getopt(&la->tc, argc, argv, opts)) != -1) {
+		if (c == TURN_OPT_BAD)
 			return 2;
-		if (r > 0)
-			continue;
 		switch (c) {
 		case LO_ALLOCS: if (parse_long("--allocations", optarg, 1, 60000, &la->allocations)) return 2; break;
 		case LO_RATE: if (parse_long("--rate", optarg, 1, 100000000, &v)) return 2; la->lc.rate = (double)v; break;

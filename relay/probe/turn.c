@@ -221,14 +221,9 @@ static int turn_cmd(int argc, char **argv, const char *name, const char *implied
 	int ch, rc = 1;
 
 	turn_cfg_init(&c);
-	optind = 1;
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		int r = turn_cfg_opt(&c, ch, optarg);
-		if (r < 0)
+	while ((ch = turn_getopt(&c, argc, argv, opts)) != -1) {
+		if (ch == TURN_OPT_BAD)
 			return 2;
-		if (r > 0)
-			continue;
 		switch (ch) {
 		case TU_PEER:
 			if (turn_parse_peer("--peer", optarg, &st.peer))

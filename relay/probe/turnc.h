@@ -57,7 +57,13 @@ struct turn_cfg {
 	int json;
 };
 
+/* Defaults, and getopt reset for a fresh parse of a command's argv. */
 void turn_cfg_init(struct turn_cfg *c);
+/* The next option that is the command's own (getopt_long over opts); the
+ * shared ones go into c on the way. -1 at the end, TURN_OPT_BAD after a
+ * shared option with a bad value (the reason is printed). */
+#define TURN_OPT_BAD (-2)
+int turn_getopt(struct turn_cfg *c, int argc, char **argv, const struct option *opts);
 /* Handle one of TURN_COMMON_OPTIONS: 1 handled, 0 not ours, -1 bad value
  * (reason printed). */
 int turn_cfg_opt(struct turn_cfg *c, int opt, const char *arg);

@@ -13,6 +13,22 @@ void turn_cfg_init(struct turn_cfg *c)
 	c->rest_ttl = 3600;
 	c->lifetime = -1;
 	c->timeout_ms = 3000;
+	optind = 1;
+	opterr = 0; /* each command names a bad option itself */
+}
+
+int turn_getopt(struct turn_cfg *c, int argc, char **argv, const struct option *opts)
+{
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		int r = turn_cfg_opt(c, ch, optarg);
+		if (r < 0)
+			return TURN_OPT_BAD;
+		if (r == 0)
+			return ch;
+	}
+	return -1;
 }
 
 static int num(const char *flag, const char *arg, long lo, long hi, long *out)
