@@ -746,6 +746,17 @@ sc_seen() {
 			port = p[n]; return p[1] "." p[2] "." p[3] "." p[4] ":" port }')
 }
 
+# sc_route_back_why EDGE CALLER: why EDGE does not route its answers to an
+# internal CALLER (IPv4) through the internal next hop; nothing if it does.
+sc_route_back_why() {
+	local r
+	[[ $2 == 10.* ]] || return 0
+	r=$(sc_in "$1" ip -4 route get "$2" 2>&1 | head -n 1)
+	r=${r% uid*}
+	[[ $r == *"via $GW_INT dev edgeint"* ]] ||
+		echo "$1 routes $2 as '$r', not via the internal next hop $GW_INT: no persistent route to $2's subnet (R3)"
+}
+
 # sc_why_no_answer PROTO CLIENT TARGET: where the request from CLIENT
 # (ADDR:PORT) to TARGET (ADDR:PORT) and its answer went, in one phrase,
 # read from the captures: the client's segment, the firewall-HLB segment
@@ -774,7 +785,13 @@ sc_why_no_answer() {
 		line=$(sc_seen $edge "$f and src port $cport" | head -n 1)
 		if [ -n "$line" ]; then
 			read -r src dst sn dn <<<"$line"
-			echo "the request reached $dn at $dst, which sent no answer"
+			local route
+			route=$(sc_route_back_why "$dn" "$(sc_host "$cl")")
+			if [ -n "$route" ]; then
+				echo "the request reached $dn at $dst, but $route"
+			else
+				echo "the request reached $dn at $dst, which sent no answer"
+			fi
 		else
 			echo "the request did not reach the edge segment ($edge)"
 		fi

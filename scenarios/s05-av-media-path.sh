@@ -34,11 +34,30 @@ relay_why() {
 	echo "${e:-$(tail -n1 "$SC_OUT/relay.err")}"
 }
 
+# setup_failure: when a client could not allocate, one line naming it, its
+# address, the VIP it asked and, for a missing answer, where the request
+# and the answer went (from the captures). Worked out once.
+SETUP_WHY=''
+setup_failure() {
+	local side node target why
+	side=$(sc_json failed "$RELAY")
+	[ -n "$side" ] || return 1
+	if [ -z "$SETUP_WHY" ]; then
+		if [ "$side" = a ]; then node=client target=$A; else node=inclient target=$B; fi
+		why=$(relay_why)
+		SETUP_WHY="client ${side^^} ($node, $(sc_addr $node):$SC_PORT) got no allocation through VIP $target (${why#client ?: })"
+		[[ $why == *"no answer"* ]] &&
+			SETUP_WHY+=": $(sc_why_no_answer udp "$(sc_addr $node):$SC_PORT" "$target")"
+	fi
+	sc_fail "$SETUP_WHY"
+}
+
 check_relayed_addresses() {
 	local side r
 	run_relay
 	sc_flow client "$A" udp
 	sc_flow inclient "$B" udp
+	setup_failure && return 1
 	for side in a b; do
 		r=$(sc_json ${side}_relayed "$RELAY")
 		[ -n "$r" ] || { sc_fail "client ${side^^} got no relayed address ($(relay_why))"; return 1; }
@@ -52,6 +71,7 @@ check_relayed_addresses() {
 check_mapped_addresses() {
 	local side node m want
 	run_relay
+	setup_failure && return 1
 	for side in a b; do
 		node=client
 		[ $side = b ] && node=inclient
@@ -66,6 +86,7 @@ check_mapped_addresses() {
 check_media_both_ways() {
 	local dir sent got ra rb
 	run_relay
+	setup_failure && return 1
 	ra=$(sc_json a_relayed "$RELAY")
 	rb=$(sc_json b_relayed "$RELAY")
 	sc_flow "$(sc_node_of "$(sc_host "$ra")")" "$rb" udp "$(sc_node_of "$(sc_host "$rb")")"

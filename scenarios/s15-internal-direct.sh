@@ -15,16 +15,12 @@ PORTS="4443 8057 23456 50001 50002 50003"
 # caller, and what the capture saw of its answer on dmzint.
 why_unanswered() {
 	local edge=$1 caller=$2 addr=$3 port=$4 r line src
-	r=$(sc_in "$edge" ip -4 route get "$caller" 2>&1 | head -n 1)
-	r=${r% uid*}
-	if ! [[ $r == *"via $GW_INT dev edgeint"* ]]; then
-		echo "$edge routes $caller as '$r', not via the internal next hop $GW_INT: no persistent route to $caller's subnet (R3)"
-		return
-	fi
+	r=$(sc_route_back_why "$edge" "$caller")
+	[ -n "$r" ] && { echo "$r"; return; }
 	sc_capture_settle
 	line=$(sc_seen dmzint "tcp and src port $port and dst host $caller" | tail -n 1)
 	if [ -z "$line" ]; then
-		echo "$edge routes $caller through the internal HLB ($r), but no answer left the HLB towards it"
+		echo "$edge routes $caller through the internal HLB, but no answer left the HLB towards it"
 		return
 	fi
 	src=${line%% *}

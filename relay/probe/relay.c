@@ -242,14 +242,19 @@ int probe_relay_main(int argc, char **argv)
 	out_begin(&o, c.json, "relay", NULL, transport_name(c.tp));
 	out_str(&o, "a", sa);
 	out_str(&o, "b", sb);
+	/* The JSON names the client that failed, as the text does. */
 	if (setup(&a, &c, sa, abind, ans)) {
-		snprintf(what + strlen(what), sizeof what - strlen(what), ": client A");
-		out_fail(&o, what, a.code, a.err);
+		char why[300];
+		snprintf(why, sizeof why, "client A: %s", a.err);
+		out_str(&o, "failed", "a");
+		out_fail(&o, what, a.code, why);
 		goto out;
 	}
 	if (setup(&b, &c, sb, bbind, bns)) {
-		snprintf(what + strlen(what), sizeof what - strlen(what), ": client B");
-		out_fail(&o, what, b.code, b.err);
+		char why[300];
+		snprintf(why, sizeof why, "client B: %s", b.err);
+		out_str(&o, "failed", "b");
+		out_fail(&o, what, b.code, why);
 		goto out;
 	}
 	out_str(&o, "a_from", netaddr_str((struct sockaddr *)&a.from, addr, sizeof addr));
