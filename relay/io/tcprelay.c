@@ -227,31 +227,22 @@ static void peer_drained(uv_write_t *req, int status)
 	pc_unref(pc);
 }
 
-static void client_shut(uv_shutdown_t *req, int status)
+/* A shutdown (our FIN) to one side completed: that side is done. */
+static void shut_done(uv_shutdown_t *req, int status, unsigned side_shut)
 {
 	struct peer_conn *pc = req->data;
 
 	if (status < 0 && status != UV_ECANCELED)
 		pc_close(pc);
 	else if (pc->state != PC_CLOSING) {
-		pc->flags |= PC_CLIENT_SHUT;
+		pc->flags |= side_shut;
 		pc_maybe_done(pc);
 	}
 	pc_unref(pc);
 }
 
-static void peer_shut(uv_shutdown_t *req, int status)
-{
-	struct peer_conn *pc = req->data;
-
-	if (status < 0 && status != UV_ECANCELED)
-		pc_close(pc);
-	else if (pc->state != PC_CLOSING) {
-		pc->flags |= PC_PEER_SHUT;
-		pc_maybe_done(pc);
-	}
-	pc_unref(pc);
-}
+static void client_shut(uv_shutdown_t *req, int status) { shut_done(req, status, PC_CLIENT_SHUT); }
+static void peer_shut(uv_shutdown_t *req, int status) { shut_done(req, status, PC_PEER_SHUT); }
 
 /* The peer sent FIN: the client gets what is queued for it, then ours. */
 static void peer_eof(struct peer_conn *pc)

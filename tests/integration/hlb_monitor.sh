@@ -295,10 +295,16 @@ t_down_after_kill() {
 	echo "    all down ${t}s after the kill (interval x fall = $(calc "$IVL * $FALL")s, bound ${upper}s$(begun "$t" "$ts" "$upper"))"
 	ge "$t" "$lower" || { echo "    down after ${t}s: sooner than fall ($FALL) probes allow (${lower}s)"; return 1; }
 	counted_since fail "$FALL" "$snap" $MONITORED || return 1
-	for s in av-udp av6-udp; do
-		grep -q "$s/edge1 down by stun monitor" "$TMP/hlb.log" || { echo "    no '$s/edge1 down by stun monitor'"; return 1; }
+	monitors_logged down
+}
+
+# monitors_logged up|down: hlb logged edge1 going that way by each monitor.
+monitors_logged() {
+	local s
+	for s in av-udp/edge1:stun av6-udp/edge1:stun av-tls/edge1:tls; do
+		grep -q "${s%:*} $1 by ${s#*:} monitor" "$TMP/hlb.log" ||
+			{ echo "    no '${s%:*} $1 by ${s#*:} monitor'"; return 1; }
 	done
-	grep -q 'av-tls/edge1 down by tls monitor' "$TMP/hlb.log"
 }
 
 t_up_after_rise() {
@@ -320,10 +326,7 @@ t_up_after_rise() {
 	t=$(since "$t0")
 	ge "$t" "$lower" || { echo "    up ${t}s after avedge started: sooner than rise ($RISE) probes allow (${lower}s)"; return 1; }
 	counted_since ok "$RISE" "$snap" $MONITORED || return 1
-	for s in av-udp av6-udp; do
-		grep -q "$s/edge1 up by stun monitor" "$TMP/hlb.log" || { echo "    no '$s/edge1 up by stun monitor'"; return 1; }
-	done
-	grep -q 'av-tls/edge1 up by tls monitor' "$TMP/hlb.log"
+	monitors_logged up
 }
 
 main() {

@@ -1,0 +1,82 @@
+# scenarios/lib/lb.sh: what the firewalls and the load balancer say
+# (counters, control, timeouts). Sourced by scenarios/lib.sh.
+
+# ---------------------------------------------------------------- firewalls
+
+# sc_counter FW NAME: packets the firewall's named counter counted ("" if
+# the ruleset has no such counter).
+sc_counter() {
+	sc_in "$1" nft list counter inet edgelab "$2" 2>/dev/null | awk '/packets/ { print $2; exit }'
+}
+
+# sc_counters FW: "NAME PACKETS" for every named counter of the firewall.
+sc_counters() {
+	sc_in "$1" nft list counters table inet edgelab 2>/dev/null |
+		awk '$1 == "counter" { n = $2 } /packets/ { print n, $2 }'
+}
+
+# ---------------------------------------------------------------- the HLB
+
+# sc_hlb ext|int CTL-ARGS...: the balancer's control (list, stats, drain,
+# disable, enable). For external balancers the vips file's ctl-ext/ctl-int
+# command, if any; returns 2 when there is no way to ask.
+sc_hlb() {
+	local side=$1 cmd
+	shift
+	case $SC_LB in
+	external)
+		[ "$side" = ext ] && cmd=$VIPS_CTL_EXT || cmd=$VIPS_CTL_INT
+		[ -n "$cmd" ] || return 2
+		(cd "$SC_ROOT" && LAB_PREFIX=$SC_PREFIX timeout 10 bash -c "$cmd $(printf '%q ' "$@")") ;;
+	*)
+		timeout 10 "$LAB" hlb --prefix "$SC_PREFIX" "$side" "$@" ;;
+	esac
+}
+
+# sc_tcp_idle ext|int: "SERVICE VIP:PORT/tcp SECONDS" per TCP service of the balancer:
+# its TCP idle timeout (R24, M10). Empty when the balancer cannot say.
+sc_tcp_idle() {
+	local side=$1 out
+	if out=$(sc_hlb "$side" list 2>/dev/null) && grep -q 'tcp-timeout' <<<"$out"; then
+		awk '$1 == "service" && $3 ~ /\/tcp$/ {
+			for (i = 1; i < NF; i++) if ($i == "tcp-timeout") print $2, $3, $(i + 1) }' <<<"$out"
+		return 0
+	fi
+	if [ "$SC_LB" = external ]; then
+		[ -n "$VIPS_TCP_IDLE" ] || return 0
+		out=$VIPS_TCP_IDLE
+		# a number, or a command that prints one
+		[[ $out =~ ^[0-9]+$ ]] || out=$(cd "$SC_ROOT" && LAB_PREFIX=$SC_PREFIX timeout 10 bash -c "$out" 2>/dev/null | grep -o '[0-9]*' | head -n 1)
+		[ -n "$out" ] && echo "device * $out"
+		return 0
+	fi
+	# A kernel balancer: conntrack's established timeout in the HLB node,
+	# or the ct timeout policy the ruleset gives, whichever is shorter.
+	local ns=hlb$side sysval pol
+	[ "$side" = ext ] && ns=hlbext || ns=hlbint
+	sysval=$(sc_in "$ns" sysctl -n net.netfilter.nf_conntrack_tcp_timeout_established 2>/dev/null)
+	pol=$(sc_in "$ns" nft list ct timeouts 2>/dev/null | grep -o 'established *: *[0-9]*' | grep -o '[0-9]*$' | sort -n | head -1)
+	[ -n "$pol" ] && echo "ct-timeout-policy * $pol"
+	[ -n "$sysval" ] && echo "conntrack * $sysval"
+}
+
+# sc_check_tcp_idle ext|int VIP...: R24/M10, the balancer keeps idle TCP
+# flows of the services on these VIPs at least 1800 s (the edge guidance);
+# asked of the balancer, since nobody waits half an hour.
+sc_check_tcp_idle() {
+	local side=$1 list svc vp secs bad='' n=0 v match
+	shift
+	list=$(sc_tcp_idle "$side")
+	[ -n "$list" ] || { sc_skip "the balancer does not say its TCP idle timeout (vips file: tcp-idle or ctl-$side)"; return; }
+	while read -r svc vp secs; do
+		match=0
+		[ "$vp" = "*" ] && match=1
+		for v; do [[ $vp == "$(sc_hostport "$v" '')"* ]] && match=1; done
+		[ $match = 1 ] || continue
+		n=$((n + 1))
+		[ "$secs" -ge 1800 ] 2>/dev/null || bad+=" $svc ($vp) ${secs}s,"
+	done <<<"$list"
+	[ $n -gt 0 ] || { sc_skip "the balancer lists no TCP service on $*"; return; }
+	[ -z "$bad" ] && return 0
+	sc_fail "the $side HLB times out idle TCP flows too early:${bad%,}; expected at least 1800 s (R24, the edge guidance)"
+}

@@ -1,0 +1,198 @@
+# scenarios/lib/probe.sh: the probes a scenario sends (edgeprobe,
+# lab-probe, responders) and bounded waits. Sourced by scenarios/lib.sh.
+
+# ---------------------------------------------------------------- probes
+
+# sc_json KEY [JSON]: a field of edgeprobe's flat JSON (default: the last
+# probe's), strings without their quotes; empty when absent. Plain bash:
+# it runs many times per scenario.
+sc_json() {
+	local j=${2-$SC_J} re
+	re="\"$1\":(\"([^\"]*)\"|([^,}]*))"
+	[[ $j =~ $re ]] || return 0
+	echo "${BASH_REMATCH[2]}${BASH_REMATCH[3]}"
+}
+
+# sc_probe_error: why the last probe failed, in a few words.
+sc_probe_error() {
+	local e
+	e=$(sc_json error)
+	[ -z "$e" ] && e=$(tail -n 1 <<<"$SC_E" | sed 's/^edgeprobe: //; s/^lab-probe: //')
+	case $e in
+	*"no answer within "*) e="timed out after ${e##*no answer within }" ;;
+	*"Operation now in progress"*) e="TCP connect timed out" ;;
+	esac
+	echo "${e:-no output}"
+}
+
+# sc_probe_timed_out: the last probe got no answer at all (as opposed to
+# an error response): then the capture can say where things went.
+sc_probe_timed_out() {
+	case $(sc_probe_error) in
+	"timed out"* | *"connect timed out"* | *"no answer"* | *"connection closed"* | *"refused"*) return 0 ;;
+	esac
+	return 1
+}
+
+# sc_probe_silent: nothing at all came back (worth a second try).
+sc_probe_silent() {
+	case $(sc_probe_error) in
+	"timed out"* | *"connect timed out"* | *"no answer"*) return 0 ;;
+	esac
+	return 1
+}
+
+# sc_mapped_why MAPPED OWN: why XOR-MAPPED-ADDRESS is not the client's own.
+sc_mapped_why() {
+	if [ "$(sc_host "$1")" != "$(sc_host "$2")" ]; then
+		echo "the HLB changed the client's source address (SNAT on the A/V service)"
+	else
+		echo "the HLB rewrote the client's source port"
+	fi
+}
+
+# sc_relay_config: where avedge on each edge says it relays (its log), to
+# name the cause when Allocates fail.
+sc_relay_config() {
+	local n a out=''
+	for n in edge1 edge2; do
+		a=$(grep -m1 -o 'relaying at [^,]*' "$SC_STATE/logs/avedge-$n.log" 2>/dev/null | cut -d' ' -f3)
+		[ -n "$a" ] || continue
+		out+="; avedge on $n relays at $a"
+		case $a in "$VIP_AV" | "$VIP_AV6" | "$VIP_ACCESS" | "$VIP_WEBCONF" | "$VIP_INT") out+=" (a VIP)" ;; esac
+	done
+	echo "$out"
+}
+
+# sc_alloc_why PROTO TARGET: the reason an Allocate failed, in a phrase:
+# where the packets went if nothing came back, the relays' addresses if
+# the relay answered with an error.
+sc_alloc_why() {
+	if sc_probe_timed_out; then
+		echo "$(sc_probe_error): $(sc_why_no_answer "$1" "$SC_SRC" "$2")"
+	else
+		echo "$(sc_probe_error)$(sc_relay_config)"
+	fi
+}
+
+# sc_edgeprobe NODE CMD TARGET [ARGS...]: edgeprobe with --json in NODE,
+# bound to the node's own address and the next free source port. Sets
+# SC_J (the JSON), SC_E (stderr), SC_SRC (ADDR:PORT it bound), SC_RC.
+sc_edgeprobe() {
+	local try
+	for try in 1 2; do
+		sc_edgeprobe_once "$@" && return 0
+		# Once more when nothing came back (a busy machine can lose a
+		# race); never for an answer that said no, nor with SC_RETRY=0
+		# (probes whose failure is expected).
+		[ "$SC_RETRY" = 1 ] && [ $try = 1 ] && sc_probe_silent || break
+		echo "      (no answer: once more)" >>"$SC_OUT/probes"
+	done
+	return $SC_RC
+}
+
+sc_edgeprobe_once() {
+	local node=$1 cmd=$2 target=$3 fam=4 src
+	shift 3
+	[[ $target == \[* ]] && fam=6
+	sc_next_port
+	src=$(sc_addr "$node" $fam) && SC_SRC=$(sc_hostport "$src" $SC_PORT) || SC_SRC=
+	local err=${SC_ERRF:-$SC_OUT/.err}
+	SC_J=$(sc_in "$node" "$BIN/edgeprobe" "$cmd" "$target" --json ${SC_SRC:+--bind "$SC_SRC"} "$@" 2>"$err")
+	SC_RC=$?
+	SC_E=$(<"$err")
+	printf '      %s %s %s -> %s\n' "$node" "$cmd" "$target" "${SC_J:-$SC_E}" >>"$SC_OUT/probes"
+	return $SC_RC
+}
+
+# sc_binding NODE TARGET [--tcp|--tls]: one STUN Binding.
+sc_binding() {
+	local node=$1 target=$2
+	shift 2
+	sc_edgeprobe "$node" binding "$target" --timeout "$SC_TIMEOUT" "$@"
+}
+
+# sc_turn NODE CMD TARGET [ARGS...]: allocate/turn/relay with the lab's
+# long-term credential.
+sc_turn() {
+	local node=$1 cmd=$2 target=$3
+	shift 3
+	sc_edgeprobe "$node" "$cmd" "$target" --user "$LAB_USER" --pass "$LAB_PASSWORD" \
+		--timeout "$((SC_TIMEOUT * 2))" "$@"
+}
+
+# sc_lprobe NODE PROTO ADDR PORT [--from ADDR]: one lab-probe connection
+# (the responders answer "NODE SERVICE CLIENT-ADDR:PORT LOCAL-ADDR:PORT").
+# Sets SC_LINE and SC_E; the answer's fields in R_NODE R_SERVICE R_CLIENT
+# R_LOCAL.
+sc_lprobe() {
+	local try
+	for try in 1 2; do
+		sc_lprobe_once "$@" && return 0
+		[ "$SC_RETRY" = 1 ] && [ $try = 1 ] && sc_probe_silent || break
+		echo "      (no answer: once more)" >>"$SC_OUT/probes"
+	done
+	return $SC_RC
+}
+
+sc_lprobe_once() {
+	local node=$1 proto=$2 addr=$3 port=$4
+	shift 4
+	local err=${SC_ERRF:-$SC_OUT/.err}
+	SC_J=''
+	SC_LINE=$(sc_in "$node" "$BIN/lab-probe" --timeout "$SC_TIMEOUT" "$@" "$proto" "$addr" "$port" 2>"$err")
+	SC_RC=$?
+	SC_E=$(<"$err")
+	read -r R_NODE R_SERVICE R_CLIENT R_LOCAL _ <<<"$SC_LINE"
+	printf '      %s lab-probe %s %s %s %s -> %s\n' "$node" "$*" "$proto" "$addr" "$port" \
+		"${SC_LINE:-$SC_E}" >>"$SC_OUT/probes"
+	return $SC_RC
+}
+
+# sc_bg NODE LOGFILE CMD...: start CMD in NODE in the background; its pid
+# in SC_BG_PID (stopped at exit if still running).
+sc_bg() {
+	local node=$1 log=$2
+	shift 2
+	ip netns exec "$SC_PREFIX-$node" "$@" >"$log" 2>&1 &
+	SC_BG_PID=$!
+	SC_BG+=("$SC_BG_PID")
+}
+
+# sc_responder NODE NAME SPEC...: start a lab-responder of this
+# scenario's own (SPEC is SERVICE=ADDR:PORT/PROTO); sc_responders_ready
+# waits until every one started so far has bound its sockets.
+SC_RESPONDERS=()
+sc_responder() {
+	local node=$1 name=$2 s args=()
+	shift 2
+	for s; do args+=(--listen "$s"); done
+	sc_bg "$node" "$SC_OUT/responder-$name.log" "$BIN/lab-responder" --name "$node" \
+		--cert "$SC_STATE/cert.pem" --key "$SC_STATE/key.pem" "${args[@]}"
+	SC_RESPONDERS+=("$node:$SC_OUT/responder-$name.log")
+}
+
+sc_responders_ready() {
+	local r
+	for r in "${SC_RESPONDERS[@]}"; do
+		sc_wait 3 grep -q '^ready' "${r#*:}" ||
+			{ sc_fail "lab-responder in ${r%%:*} did not start: $(head -c 200 "${r#*:}")"; return 1; }
+	done
+	SC_RESPONDERS=()
+}
+
+# ---------------------------------------------------------------- waits
+
+# sc_wait SECONDS CMD...: CMD until it succeeds, every 0.1 s, at most
+# SECONDS (the selftests' busywait).
+sc_wait() {
+	local n=$(($1 * 10))
+	shift
+	for ((; n > 0; n--)); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+sc_now_ms() { echo $((${EPOCHREALTIME/./} / 1000)); }
