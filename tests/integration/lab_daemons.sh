@@ -5,71 +5,65 @@
 # every daemon alive and answering, and the test credentials; a capture of a
 # segment holds the flows; down stops every recorded pid.
 set -uo pipefail
-. "$(dirname "$0")/../../netns/lib/testlib.sh"
-. "$T_ROOT/netns/lib/common.sh"
-t_init lab_daemons
-t_need_bin lab-responder lab-probe
+. "$(dirname "$0")/../lib/lab.sh"
+lab_test_init lab_daemons
+need_bin lab-responder lab-probe
 P=$EDGELAB_BIN/lab-probe
 
 # answers NODE "PROBE-ARGS" WANT-PREFIX: the line starts with WANT-PREFIX.
 answers() {
 	local node=$1 args=$2 want=$3 out
 	# shellcheck disable=SC2086
-	out=$(t_in "$node" "$P" --timeout 3000 $args) || return 1
+	out=$(in_node "$node" "$P" --timeout 3000 $args) || return 1
 	[[ $out == "$want"* ]] || { echo "answer '$out', want '$want...'"; return 1; }
 }
 
-t_ok "up" "$LAB" up --prefix "$T_PREFIX"
+check "up" quiet "$LAB" up --prefix "$T_PREFIX"
 state=/run/edgelab/$T_PREFIX
 
 for n in 1 2; do
 	x=$((n * 10 + 11)) # .21 / .31
 	acc=203.0.113.$x web=203.0.113.$((x + 1)) int=10.20.0.$x
 	# External services seen from the HLB's side (no HLB yet: no VIP path).
-	t_ok "edge$n access TLS 443" answers hlbext "tls $acc 443" "edge$n access 203.0.113.10:"
-	t_ok "edge$n access SIP TLS 5061" answers hlbext "tls $acc 5061" "edge$n access-sip 203.0.113.10:"
-	t_ok "edge$n XMPP TCP 5269" answers hlbext "tcp $acc 5269" "edge$n xmpp 203.0.113.10:"
-	t_ok "edge$n web conferencing TLS 443" answers hlbext "tls $web 443" "edge$n webconf 203.0.113.10:"
-	t_ok "edge$n access TLS 443 over IPv6" answers hlbext "tls 2001:db8:203:0:113::$x 443" \
+	check "edge$n access TLS 443" answers hlbext "tls $acc 443" "edge$n access 203.0.113.10:"
+	check "edge$n access SIP TLS 5061" answers hlbext "tls $acc 5061" "edge$n access-sip 203.0.113.10:"
+	check "edge$n XMPP TCP 5269" answers hlbext "tcp $acc 5269" "edge$n xmpp 203.0.113.10:"
+	check "edge$n web conferencing TLS 443" answers hlbext "tls $web 443" "edge$n webconf 203.0.113.10:"
+	check "edge$n access TLS 443 over IPv6" answers hlbext "tls 2001:db8:203:0:113::$x 443" \
 		"edge$n access ["
 	# Internal services from the Front End, through fwint (rows int_*).
 	for sp in replication:4443 psom:8057 xmpp-gw:23456 cls:50001 cls:50002 cls:50003; do
-		t_ok "edge$n ${sp%:*} TLS ${sp#*:} from fe" answers fe "tls $int ${sp#*:}" "edge$n ${sp%:*} 10.10.0.10:"
+		check "edge$n ${sp%:*} TLS ${sp#*:} from fe" answers fe "tls $int ${sp#*:}" "edge$n ${sp%:*} 10.10.0.10:"
 	done
-	t_ok "edge$n A/V auth TLS 5062 from the internal HLB" answers hlbint "tls $int 5062" "edge$n av-auth 10.20.0.1:"
-	t_ok "edge$n access SIP TLS 5061 (internal) from the internal HLB" \
+	check "edge$n A/V auth TLS 5062 from the internal HLB" answers hlbint "tls $int 5062" "edge$n av-auth 10.20.0.1:"
+	check "edge$n access SIP TLS 5061 (internal) from the internal HLB" \
 		answers hlbint "tls $int 5061" "edge$n access-sip 10.20.0.1:"
 done
-t_ok "partner 5061 from the Access VIP (row extvip_05)" \
+check "partner 5061 from the Access VIP (row extvip_05)" \
 	answers hlbext "--from 203.0.113.10 tls 198.51.100.20 5061" "partner federation 203.0.113.10:"
-t_ok "fe 5061 from the internal VIP (row intvip_02)" \
+check "fe 5061 from the internal VIP (row intvip_02)" \
 	answers hlbint "--from 10.20.0.10 tls 10.10.0.10 5061" "fe sip 10.20.0.10:"
 
 status=$("$LAB" status --prefix "$T_PREFIX" 2>&1)
-t_ok "status lists every recorded daemon alive" \
+check "status lists every recorded daemon alive" \
 	test "$(grep -c ' alive ' <<<"$status")" -eq "$(wc -l <"$state/pids")"
-t_eq "status: no daemon fails to answer" "" "$(grep 'answers: NO' <<<"$status")"
-t_ok "status shows the credentials" grep -q "user alice password secret realm edge.lab rest-secret [0-9a-f]\{32\}" <<<"$status"
-t_ok "status shows edge1's A/V address" grep -q '203.0.113.23/24' <<<"$status"
+check_eq "status: no daemon fails to answer" "" "$(grep 'answers: NO' <<<"$status")"
+check "status shows the credentials" grep -q "user alice password secret realm edge.lab rest-secret [0-9a-f]\{32\}" <<<"$status"
+check "status shows edge1's A/V address" grep -q '203.0.113.23/24' <<<"$status"
 
 # A capture of the edge segment holds a flow that crossed it.
-pcap=$(mktemp)
-"$LAB" capture --prefix "$T_PREFIX" edgeext "$pcap" tcp port 5269 >/dev/null 2>&1 &
-cap=$!
-for _ in $(seq 50); do # bounded: 5 s for tcpdump to start
-	[ -s "$pcap" ] && break
-	sleep 0.1
-done
-t_ok "flow during capture" answers hlbext "tcp 203.0.113.21 5269" "edge1 xmpp"
-sleep 0.2
-kill $cap 2>/dev/null
-wait $cap 2>/dev/null
-t_ok "capture of edgeext holds the 5269 flow" \
-	test "$(tcpdump -r "$pcap" -n 2>/dev/null | grep -c '203.0.113.21.5269')" -ge 2
-rm -f "$pcap"
+pcap=$T_TMP/edgeext.pcap
+captured() { [ "$(tcpdump -r "$pcap" -n 2>/dev/null | grep -c '203.0.113.21.5269')" -ge 2 ]; }
+spawn "$LAB" capture --prefix "$T_PREFIX" edgeext "$pcap" tcp port 5269 >/dev/null 2>&1
+cap=$SPAWNED
+slowwait 5 test -s "$pcap" # tcpdump writes the file's header once it listens
+check "flow during capture" answers hlbext "tcp 203.0.113.21 5269" "edge1 xmpp"
+slowwait 3 captured
+stop_pids "$cap"
+check "capture of edgeext holds the 5269 flow" captured
 
 pids=$(awk '{ print $3 }' "$state/pids")
-t_ok "down" "$LAB" down --prefix "$T_PREFIX"
-t_ok "every recorded daemon is gone" t_negate lab_pids_alive $pids
-t_ok "nothing of the lab is left" t_lab_gone
-t_finish
+check "down" quiet "$LAB" down --prefix "$T_PREFIX"
+check "every recorded daemon is gone" not lab_pids_alive $pids
+check "nothing of the lab is left" lab_is_gone
+lib_exit

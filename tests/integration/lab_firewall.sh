@@ -5,10 +5,9 @@
 # port that no row names is dropped and counted in "dropped". With M8 the
 # A/V rows (3478, 50000-59999) of the external tables are closed.
 set -uo pipefail
-. "$(dirname "$0")/../../netns/lib/testlib.sh"
-. "$T_ROOT/netns/lib/common.sh"
-t_init lab_firewall
-t_need_bin lab-responder lab-probe
+. "$(dirname "$0")/../lib/lab.sh"
+lab_test_init lab_firewall
+need_bin lab-responder lab-probe
 R=$EDGELAB_BIN/lab-responder
 P=$EDGELAB_BIN/lab-probe
 
@@ -40,7 +39,7 @@ plan_flows() { # FW ANY [--fault M8]
 				done
 			done
 		done
-	done < <("$T_ROOT/netns/nftgen" --rows "$@" "$fw")
+	done < <("$EDGELAB_ROOT/netns/nftgen" --rows "$@" "$fw")
 }
 
 # DROPS: "fw proto port src dst inside": flows no row names, and a node
@@ -82,22 +81,17 @@ start_listeners() {
 	done
 	for node in "${!specs[@]}"; do
 		# shellcheck disable=SC2086
-		t_in "$node" "$R" --name "$node" ${specs[$node]} >"$TMP/$node.log" 2>&1 &
-		RESPONDERS+=($!)
+		spawn ip netns exec "$T_PREFIX-$node" "$R" --name "$node" ${specs[$node]} >"$T_TMP/$node.log" 2>&1
+		RESPONDERS+=("$SPAWNED")
 	done
 	for node in "${!specs[@]}"; do
-		for _ in $(seq 50); do # bounded: 5 s
-			grep -q '^ready' "$TMP/$node.log" && continue 2
-			sleep 0.1
-		done
-		echo "responder in $node not ready: $(cat "$TMP/$node.log")"
-		return 1
+		slowwait 5 grep -q '^ready' "$T_TMP/$node.log" ||
+			{ echo "responder in $node not ready: $(cat "$T_TMP/$node.log")"; return 1; }
 	done
 }
 
 stop_listeners() {
-	[ ${#RESPONDERS[@]} -gt 0 ] && kill "${RESPONDERS[@]}" 2>/dev/null
-	wait "${RESPONDERS[@]}" 2>/dev/null
+	stop_pids "${RESPONDERS[@]}"
 	RESPONDERS=()
 }
 
@@ -106,13 +100,13 @@ stop_listeners() {
 flow_passes() {
 	local proto=$1 port=$2 s=$3 d=$4 node out want
 	node=$(node6 "$s")
-	out=$(t_in "$node" "$P" --timeout 2000 --from "$s" "$proto" "$d" "$port") || return 1
+	out=$(in_node "$node" "$P" --timeout 2000 --from "$s" "$proto" "$d" "$port") || return 1
 	[[ $s == *:* ]] && want="$(node6 "$d") t [$s]:" || want="$(node6 "$d") t $s:"
 	[[ $out == "$want"* ]] || { echo "answer '$out' does not start with '$want'"; return 1; }
 }
 
 flow_dropped() { # PROTO PORT SRC DST
-	t_negate t_in "$(node6 "$3")" "$P" --timeout 1000 --from "$3" "$1" "$4" "$2"
+	not in_node "$(node6 "$3")" "$P" --timeout 1000 --from "$3" "$1" "$4" "$2"
 }
 
 check_rows() {
@@ -120,52 +114,50 @@ check_rows() {
 	declare -A want=()
 	for f in "${FLOWS[@]}"; do
 		read -r fw id proto port s d <<<"$f"
-		t_ok "$id $proto/$port $s -> $d passes $fw" flow_passes "$proto" "$port" "$s" "$d"
+		check "$id $proto/$port $s -> $d passes $fw" flow_passes "$proto" "$port" "$s" "$d"
 		want["$fw $id"]=$((${want["$fw $id"]:-0} + 1))
 	done
 	for f in "${!want[@]}"; do
 		read -r fw_ id_ <<<"$f"
-		t_ok "$id_ counted ${want[$f]} new flows" \
-			test "$(t_counter "$fw_" "$id_")" -ge "${want[$f]}"
+		check "$id_ counted ${want[$f]} new flows" \
+			test "$(fw_counter "$fw_" "$id_")" -ge "${want[$f]}"
 	done
 }
 
 check_drops() {
 	local f fw proto port s d inside before_ext before_int
-	before_ext=$(t_counter fwext dropped)
-	before_int=$(t_counter fwint dropped)
+	before_ext=$(fw_counter fwext dropped)
+	before_int=$(fw_counter fwint dropped)
 	for f in "${DROPS[@]}"; do
 		read -r fw proto port s d inside <<<"$f"
-		t_ok "listener $d $proto/$port answers $inside (same side)" \
-			t_in "$inside" "$P" --timeout 2000 "$proto" "$d" "$port"
-		t_ok "unnamed $proto/$port $s -> $d dropped by $fw" flow_dropped "$proto" "$port" "$s" "$d"
+		check "listener $d $proto/$port answers $inside (same side)" \
+			quiet in_node "$inside" "$P" --timeout 2000 "$proto" "$d" "$port"
+		check "unnamed $proto/$port $s -> $d dropped by $fw" flow_dropped "$proto" "$port" "$s" "$d"
 	done
-	t_ok "fwext counted its 5 drops in 'dropped'" test "$(t_counter fwext dropped)" -ge $((before_ext + 5))
-	t_ok "fwint counted its 3 drops in 'dropped'" test "$(t_counter fwint dropped)" -ge $((before_int + 3))
+	check "fwext counted its 5 drops in 'dropped'" test "$(fw_counter fwext dropped)" -ge $((before_ext + 5))
+	check "fwint counted its 3 drops in 'dropped'" test "$(fw_counter fwint dropped)" -ge $((before_int + 3))
 }
 
-TMP=$(mktemp -d)
-trap 'stop_listeners; rm -rf "$TMP"; t_cleanup' EXIT
 
-t_ok "lab up --daemons none" "$LAB" up --prefix "$T_PREFIX" --daemons none
+check "lab up --daemons none" quiet "$LAB" up --prefix "$T_PREFIX" --daemons none
 plan_flows fwext 198.51.100.10
 plan_flows fwint 10.10.0.10
-t_ok "listeners for ${#FLOWS[@]} flows and ${#DROPS[@]} drops" start_listeners
+check "listeners for ${#FLOWS[@]} flows and ${#DROPS[@]} drops" start_listeners
 check_rows
 check_drops
 stop_listeners
-t_ok "down" "$LAB" down --prefix "$T_PREFIX"
+check "down" quiet "$LAB" down --prefix "$T_PREFIX"
 
 # M8: the external A/V rows are gone, so STUN to an edge is dropped.
-t_ok "lab up --fault M8" "$LAB" up --prefix "$T_PREFIX" --daemons none --fault M8
-t_eq "M8 leaves 12 of 19 external rows" 12 "$("$T_ROOT/netns/nftgen" --rows --fault M8 fwext | wc -l)"
+check "lab up --fault M8" quiet "$LAB" up --prefix "$T_PREFIX" --daemons none --fault M8
+check_eq "M8 leaves 12 of 19 external rows" 12 "$("$EDGELAB_ROOT/netns/nftgen" --rows --fault M8 fwext | wc -l)"
 FLOWS=() DROPS=("fwext udp 3478 198.51.100.10 203.0.113.23 hlbext" "fwext udp 50000 198.51.100.10 203.0.113.33 hlbext")
-t_ok "listeners" start_listeners
+check "listeners" start_listeners
 for f in "${DROPS[@]}"; do
 	read -r fw proto port s d inside <<<"$f"
-	t_ok "M8: $proto/$port $s -> $d dropped" flow_dropped "$proto" "$port" "$s" "$d"
+	check "M8: $proto/$port $s -> $d dropped" flow_dropped "$proto" "$port" "$s" "$d"
 done
 stop_listeners
-t_ok "down" "$LAB" down --prefix "$T_PREFIX"
-t_ok "nothing of the lab is left" t_lab_gone
-t_finish
+check "down" quiet "$LAB" down --prefix "$T_PREFIX"
+check "nothing of the lab is left" lab_is_gone
+lib_exit

@@ -15,14 +15,13 @@
 #   - an edge's avedge killed: out of the pool within interval x fall, and
 #     back after rise once restarted
 set -uo pipefail
-. "$(dirname "$0")/../../netns/lib/testlib.sh"
-. "$T_ROOT/netns/lib/common.sh"
+. "$(dirname "$0")/../lib/lab.sh"
 LB=${LAB_HLB_LB:-emulated}
-t_init "lab_hlb${LAB_HLB_LB:+_$LAB_HLB_LB}"
-t_need_bin avedge edgeprobe lab-responder lab-probe
-[ "$LB" = emulated ] && t_need_bin hlb
-[ "$LB" = emulated ] && { [ -c /dev/net/tun ] || t_skip "no /dev/net/tun"; }
-[ "$LB" = nft ] && t_need_bin lab-ctflush
+lab_test_init "lab_hlb${LAB_HLB_LB:+_$LAB_HLB_LB}"
+need_bin avedge edgeprobe lab-responder lab-probe
+[ "$LB" = emulated ] && need_bin hlb
+[ "$LB" = emulated ] && need_tun
+[ "$LB" = nft ] && need_bin lab-ctflush
 E=$EDGELAB_BIN/edgeprobe
 P=$EDGELAB_BIN/lab-probe
 VIP=203.0.113.12 VIP6=2001:db8:203:0:113::12
@@ -35,7 +34,7 @@ binding() {
 	local out node=$1 target=$2
 	shift 2
 	FROM='' MAPPED='' ORIGIN='' LOCAL=''
-	out=$(t_in "$node" "$E" binding "$target" --timeout 2000 "$@") || { echo "$out"; return 1; }
+	out=$(in_node "$node" "$E" binding "$target" --timeout 2000 "$@") || { echo "$out"; return 1; }
 	read -r FROM MAPPED ORIGIN LOCAL < <(awk '$1 == "from" { f = $2 } $1 == "xor_mapped" { m = $2 }
 		$1 == "response_origin" { o = $2 } $1 == "local" { l = $2 } END { print f, m, o, l }' <<<"$out")
 }
@@ -59,30 +58,17 @@ served_by() {
 	esac
 }
 
-# allocate HOST [6]: a TURN allocation from the client; prints the relayed
-# address. edgeprobe allocate when built, else coturn's turnutils_uclient.
+# allocate HOST [6]: a TURN allocation from the client with edgeprobe;
+# prints the relayed address.
 allocate() {
-	local host=$1 fam=${2:-4} hp=$1 v6probe=() v6uc=()
-	[ "$fam" = 6 ] && hp="[$1]" v6probe=(--family 6) v6uc=(-x)
-	if "$E" allocate --help >/dev/null 2>&1; then
-		t_in client "$E" allocate "$hp:3478" --user alice --pass secret --timeout 3000 "${v6probe[@]}" |
-			awk '$1 == "relayed" { print $2; exit }'
-	elif command -v turnutils_uclient >/dev/null; then
-		# -y: two clients relaying to each other; the first relayed address
-		# is enough, grep -m1 stops it.
-		timeout 10 ip netns exec "$T_PREFIX-client" turnutils_uclient -v -n 1 -m 1 -y \
-			-u alice -w secret -r edge.lab "${v6uc[@]}" "$host" 2>&1 |
-			grep -m1 'Received relay addr' | awk '{ print $NF }'
-	else
-		echo "no TURN client (edgeprobe allocate or turnutils_uclient)"
-		return 1
-	fi
+	local hp=$1 fam=()
+	[ "${2:-4}" = 6 ] && hp="[$1]" fam=(--family 6)
+	in_node client "$E" allocate "$hp:3478" --user alice --pass secret --timeout 3000 "${fam[@]}" |
+		awk '$1 == "relayed" { print $2; exit }'
 }
 
 relays_at_node() { # HOST FAMILY
 	local r port
-	# The TURN client is cut short once it has printed the address, so
-	# its exit status says nothing; the address does.
 	r=$(allocate "$1" "$2")
 	[ -n "$r" ] || { echo "no relayed address"; return 1; }
 	port=${r##*:}
@@ -98,7 +84,7 @@ relays_at_node() { # HOST FAMILY
 responder_saw() {
 	local out seen
 	# shellcheck disable=SC2086 # PROTO may carry --from ADDR
-	out=$(t_in "$1" "$P" --timeout 2000 $2 "$3" "$4") || { echo "$out"; return 1; }
+	out=$(in_node "$1" "$P" --timeout 2000 $2 "$3" "$4") || { echo "$out"; return 1; }
 	[[ $out == "$5"* ]] || { echo "answer '$out', want '$5 ...'"; return 1; }
 	seen=$(awk '{ print $3 }' <<<"$out")
 	seen=${seen%:*} seen=${seen#[} seen=${seen%]}
@@ -129,74 +115,74 @@ within() { # MS SECONDS: MS is a number of milliseconds, at most SECONDS
 
 # ---- up
 up_out=$("$LAB" up --prefix "$T_PREFIX" --lb "$LB" 2>&1)
-t_ok "up --lb $LB" test $? -eq 0
+check "up --lb $LB" test $? -eq 0
 echo "        $up_out"
-[ -d "/run/edgelab/$T_PREFIX" ] || { echo "$up_out"; t_finish; }
+[ -d "/run/edgelab/$T_PREFIX" ] || { echo "$up_out"; lib_exit; }
 status=$("$LAB" status --prefix "$T_PREFIX" 2>&1)
-t_ok "status: hlbext and hlbint daemons answer" \
+check "status: hlbext and hlbint daemons answer" \
 	test "$(grep -cE '^  (hlb|lbnft)-(ext|int) .* alive answers: yes' <<<"$status")" -eq 2
-t_ok "status: av-udp with both reals up" grep -qE 'av-udp +203.0.113.12:3478/udp +dnat source +edge1 up, edge2 up' <<<"$status"
-t_ok "status: int-sip with both reals up" grep -qE 'int-sip +10.20.0.10:5061/tcp +snat .*edge1 up, edge2 up' <<<"$status"
+check "status: av-udp with both reals up" grep -qE 'av-udp +203.0.113.12:3478/udp +dnat source +edge1 up, edge2 up' <<<"$status"
+check "status: int-sip with both reals up" grep -qE 'int-sip +10.20.0.10:5061/tcp +snat .*edge1 up, edge2 up' <<<"$status"
 
 # ---- STUN through the VIPs and to the nodes (S1, S2, S10, S14)
-t_ok "S1 binding to $VIP:3478 answered from the VIP, mapped = client 198.51.100.10, served by an edge" \
+check "S1 binding to $VIP:3478 answered from the VIP, mapped = client 198.51.100.10, served by an edge" \
 	answered_from client "$VIP:3478" "$VIP:3478" 198.51.100.10 '^203\.0\.113\.(23|33):3478$'
 for a in 23 33; do
-	t_ok "S2 binding to 203.0.113.$a:3478 answered from that node, mapped = client" \
+	check "S2 binding to 203.0.113.$a:3478 answered from that node, mapped = client" \
 		answered_from client "203.0.113.$a:3478" "203.0.113.$a:3478" 198.51.100.10
 done
-t_ok "S10 binding to [$VIP6]:3478 answered from the VIP, mapped = client" \
+check "S10 binding to [$VIP6]:3478 answered from the VIP, mapped = client" \
 	answered_from client "[$VIP6]:3478" "[$VIP6]:3478" "[2001:db8:198:51:100::10]" \
 	'^\[2001:db8:203:0:113::(23|33)\]:3478$'
-t_ok "S10 binding to [2001:db8:203:0:113::33]:3478 answered from that node" \
+check "S10 binding to [2001:db8:203:0:113::33]:3478 answered from that node" \
 	answered_from client "[2001:db8:203:0:113::33]:3478" "[2001:db8:203:0:113::33]:3478" "[2001:db8:198:51:100::10]"
-t_ok "S14 binding from inclient to 10.20.0.10:3478 answered from the internal VIP, mapped = 10.10.1.50" \
+check "S14 binding from inclient to 10.20.0.10:3478 answered from the internal VIP, mapped = 10.10.1.50" \
 	answered_from inclient 10.20.0.10:3478 10.20.0.10:3478 10.10.1.50 '^10\.20\.0\.(21|31):3478$'
 
 # ---- TURN through the VIP (S4, S10)
-t_ok "S4 allocate through $VIP: relayed at a node's own address, 50000-59999" relays_at_node "$VIP" 4
-t_ok "S10 allocate through [$VIP6] (IPv6 relay): at a node's own address" relays_at_node "$VIP6" 6
+check "S4 allocate through $VIP: relayed at a node's own address, 50000-59999" relays_at_node "$VIP" 4
+check "S10 allocate through [$VIP6] (IPv6 relay): at a node's own address" relays_at_node "$VIP6" 6
 
 # ---- Access, Web Conferencing, internal services (S11, S12, S13, S14)
-t_ok "S11 Access VIP TLS 443: an edge's responder saw the HLB (snat)" \
+check "S11 Access VIP TLS 443: an edge's responder saw the HLB (snat)" \
 	responder_saw client tls 203.0.113.10 443 edge 203.0.113.10
-t_ok "S11 Access VIP TLS 5061: snat" responder_saw client tls 203.0.113.10 5061 edge 203.0.113.10
-t_ok "S12 Access VIP XMPP 5269: snat" responder_saw client tcp 203.0.113.10 5269 edge 203.0.113.10
-t_ok "S11 Web Conferencing VIP TLS 443: snat (saw 203.0.113.11)" \
+check "S11 Access VIP TLS 5061: snat" responder_saw client tls 203.0.113.10 5061 edge 203.0.113.10
+check "S12 Access VIP XMPP 5269: snat" responder_saw client tcp 203.0.113.10 5269 edge 203.0.113.10
+check "S11 Web Conferencing VIP TLS 443: snat (saw 203.0.113.11)" \
 	responder_saw client tls 203.0.113.11 443 edge 203.0.113.11
-t_ok "S11 Access VIP TLS 443 over IPv6: snat" \
+check "S11 Access VIP TLS 443 over IPv6: snat" \
 	responder_saw client tls 2001:db8:203:0:113::10 443 edge 2001:db8:203:0:113::10
-t_ok "S13 edge1's federation 5061 to the partner leaves from the Access VIP (R25)" \
+check "S13 edge1's federation 5061 to the partner leaves from the Access VIP (R25)" \
 	responder_saw edge1 "--from 203.0.113.21 tls" 198.51.100.20 5061 partner 203.0.113.10
-t_ok "edge2's SIP 5061 to the Front End leaves from the internal VIP (intvip_02)" \
+check "edge2's SIP 5061 to the Front End leaves from the internal VIP (intvip_02)" \
 	responder_saw edge2 "--from 10.20.0.31 tls" 10.10.0.10 5061 fe 10.20.0.10
-t_ok "S14 internal VIP 5061 from fe: snat (saw 10.20.0.10)" \
+check "S14 internal VIP 5061 from fe: snat (saw 10.20.0.10)" \
 	responder_saw fe tls 10.20.0.10 5061 edge 10.20.0.10
-t_ok "S14 internal VIP 5062 from fe: dnat (saw 10.10.0.10)" \
+check "S14 internal VIP 5062 from fe: dnat (saw 10.10.0.10)" \
 	responder_saw fe tls 10.20.0.10 5062 edge 10.10.0.10
-t_ok "S15 8057 to edge1's own internal address is not balanced" \
+check "S15 8057 to edge1's own internal address is not balanced" \
 	responder_saw fe tls 10.20.0.21 8057 "edge1 psom" 10.10.0.10
 
 # ---- control: drain, disable, enable (R26, S9)
 X=$(served_by --bind 198.51.100.10:41001)
 case $X in edge1) Y=edge2 ;; edge2) Y=edge1 ;; *) Y='?' ;; esac
-t_ok "a flow through the VIP (client port 41001) is served by an edge ($X)" test "$Y" != '?'
-t_ok "drain av-udp $X" ctl drain av-udp "$X"
-t_ok "list: $X admin drain" grep -qE "real $X .*admin drain" <<<"$(ctl list)"
-t_eq "drained $X keeps its flow (same 5-tuple)" "$X" "$(served_by --bind 198.51.100.10:41001)"
-t_eq "drained $X takes no new flow (1)" "$Y" "$(served_by)"
-t_eq "drained $X takes no new flow (2)" "$Y" "$(served_by --bind 198.51.100.10:41002)"
-t_ok "enable av-udp $X" ctl enable av-udp "$X"
-t_ok "disable av-udp $X" ctl disable av-udp "$X"
-t_ok "list: $X admin disabled" grep -qE "real $X .*admin disabled" <<<"$(ctl list)"
+check "a flow through the VIP (client port 41001) is served by an edge ($X)" test "$Y" != '?'
+check "drain av-udp $X" quiet ctl drain av-udp "$X"
+check "list: $X admin drain" grep -qE "real $X .*admin drain" <<<"$(ctl list)"
+check_eq "drained $X keeps its flow (same 5-tuple)" "$X" "$(served_by --bind 198.51.100.10:41001)"
+check_eq "drained $X takes no new flow (1)" "$Y" "$(served_by)"
+check_eq "drained $X takes no new flow (2)" "$Y" "$(served_by --bind 198.51.100.10:41002)"
+check "enable av-udp $X" quiet ctl enable av-udp "$X"
+check "disable av-udp $X" quiet ctl disable av-udp "$X"
+check "list: $X admin disabled" grep -qE "real $X .*admin disabled" <<<"$(ctl list)"
 for i in 1 2 3; do
-	t_eq "disabled $X takes no new flow ($i)" "$Y" "$(served_by)"
+	check_eq "disabled $X takes no new flow ($i)" "$Y" "$(served_by)"
 done
-t_eq "disabled $X lost its flow: port 41001 now served by $Y" "$Y" "$(served_by --bind 198.51.100.10:41001)"
-t_ok "enable av-udp $X" ctl enable av-udp "$X"
-t_ok "list: $X admin enabled" grep -qE "real $X .*admin enabled" <<<"$(ctl list | grep -A2 '^service av-udp ')"
-t_not "disable of an unknown real fails" ctl disable av-udp nosuch
-t_ok "the internal HLB's control answers" "$LAB" hlb --prefix "$T_PREFIX" int list
+check_eq "disabled $X lost its flow: port 41001 now served by $Y" "$Y" "$(served_by --bind 198.51.100.10:41001)"
+check "enable av-udp $X" quiet ctl enable av-udp "$X"
+check "list: $X admin enabled" grep -qE "real $X .*admin enabled" <<<"$(ctl list | grep -A2 '^service av-udp ')"
+check "disable of an unknown real fails" not ctl disable av-udp nosuch
+check "the internal HLB's control answers" quiet "$LAB" hlb --prefix "$T_PREFIX" int list
 
 # ---- health: edge1's relay dies and comes back (R23, S8)
 state=/run/edgelab/$T_PREFIX
@@ -205,14 +191,14 @@ mapfile -d '' -t cmd <"/proc/$pid/cmdline"
 # SIGKILL: the relay is gone at once (SIGTERM would drain it for a second).
 kill -KILL "$pid"
 ms=$(wait_health av-udp edge1 down 10)
-t_not "avedge on edge1 killed" lab_pids_alive "$pid"
+check "avedge on edge1 killed" not lab_pids_alive "$pid"
 # interval x fall, plus one interval and a probe's timeout for the phase.
 limit=$((INTERVAL * FALL + INTERVAL + 1))
-t_ok "av-udp: edge1 out of the pool ${ms} ms after the kill (limit interval x fall + 2 s = ${limit} s)" \
+check "av-udp: edge1 out of the pool ${ms} ms after the kill (limit interval x fall + 2 s = ${limit} s)" \
 	within "$ms" $limit
-t_eq "av-tcp: edge1 down too" down "$(wait_health av-tcp edge1 down 3 >/dev/null; health av-tcp edge1)"
+check_eq "av-tcp: edge1 down too" down "$(wait_health av-tcp edge1 down 3 >/dev/null; health av-tcp edge1)"
 for i in 1 2 3; do
-	t_eq "dead edge1 takes no new flow ($i)" edge2 "$(served_by)"
+	check_eq "dead edge1 takes no new flow ($i)" edge2 "$(served_by)"
 done
 (
 	trap - EXIT
@@ -221,21 +207,21 @@ done
 newpid=$!
 # The restarted relay is the lab's again: down stops it by its record.
 sed -i "s/^avedge-edge1 .*/avedge-edge1 edge1 $newpid $(awk '{ print $22 }' "/proc/$newpid/stat")/" "$state/pids"
-for _ in $(seq 50); do binding client 203.0.113.23:3478 >/dev/null 2>&1 && break; sleep 0.1; done # bounded: 5 s
-t_ok "avedge on edge1 restarted and answers" binding client 203.0.113.23:3478
+slowwait 5 binding client 203.0.113.23:3478
+check "avedge on edge1 restarted and answers" binding client 203.0.113.23:3478
 limit=$((INTERVAL * RISE + INTERVAL + 1))
 ms=$(wait_health av-udp edge1 up $((limit + 5)))
-t_ok "av-udp: edge1 back ${ms} ms after it answers again (limit interval x rise + 2 s = ${limit} s)" \
+check "av-udp: edge1 back ${ms} ms after it answers again (limit interval x rise + 2 s = ${limit} s)" \
 	within "$ms" $limit
-t_ok "disable av-udp edge2" ctl disable av-udp edge2
-t_eq "edge1 is back in the pool: it takes the new flow" edge1 "$(served_by)"
-t_ok "enable av-udp edge2" ctl enable av-udp edge2
+check "disable av-udp edge2" quiet ctl disable av-udp edge2
+check_eq "edge1 is back in the pool: it takes the new flow" edge1 "$(served_by)"
+check "enable av-udp edge2" quiet ctl enable av-udp edge2
 
 # ---- down
 pids=$(awk '{ print $3 }' "$state/pids")
 t0=${EPOCHREALTIME/./}
-t_ok "down" "$LAB" down --prefix "$T_PREFIX"
+check "down" quiet "$LAB" down --prefix "$T_PREFIX"
 echo "        down took $(((${EPOCHREALTIME/./} - t0) / 1000)) ms"
-t_not "every recorded daemon (hlb or controller included) is gone" lab_pids_alive $pids
-t_ok "nothing of the lab is left" t_lab_gone
-t_finish
+check "every recorded daemon (hlb or controller included) is gone" not lab_pids_alive $pids
+check "nothing of the lab is left" lab_is_gone
+lib_exit

@@ -4,9 +4,8 @@
 # edges do not, DAD is off, the host namespace is untouched; the lab faults
 # M2, M7 and M13 change exactly what netns/PLAN.md says.
 set -uo pipefail
-. "$(dirname "$0")/../../netns/lib/testlib.sh"
-. "$T_ROOT/netns/lib/common.sh"
-t_init lab_plan
+. "$(dirname "$0")/../lib/lab.sh"
+lab_test_init lab_plan
 
 # The plan as SPEC section 2 writes it: node interface address...
 PLAN_ADDRS="
@@ -53,7 +52,7 @@ want_addrs() { # PLAN NODE -> "iface addr" lines, IPv4 and the IPv6 mirror
 }
 
 got_addrs() { # NODE
-	t_in "$1" ip -o addr show scope global | awk '{ print $2, $4 }' | sort
+	in_node "$1" ip -o addr show scope global | awk '{ print $2, $4 }' | sort
 }
 
 want_routes() { # PLAN NODE
@@ -67,70 +66,70 @@ want_routes() { # PLAN NODE
 
 got_routes() { # NODE: the static ones (ip route add gives proto boot)
 	{
-		t_in "$1" ip -4 route show proto boot
-		t_in "$1" ip -6 route show proto boot
+		in_node "$1" ip -4 route show proto boot
+		in_node "$1" ip -6 route show proto boot
 	} | awk '{ print $1, $2, $3, $4, $5 }' | sort
 }
 
 check_plan() { # ADDRS ROUTES
 	local n
 	for n in $LAB_NODES; do
-		t_eq "$n: addresses (IPv4 and IPv6 mirror)" "$(want_addrs "$1" "$n")" "$(got_addrs "$n")"
-		t_eq "$n: static routes" "$(want_routes "$2" "$n")" "$(got_routes "$n")"
+		check_eq "$n: addresses (IPv4 and IPv6 mirror)" "$(want_addrs "$1" "$n")" "$(got_addrs "$n")"
+		check_eq "$n: static routes" "$(want_routes "$2" "$n")" "$(got_routes "$n")"
 	done
 }
 
 sysctl_in() { # NODE KEY
-	t_in "$1" sysctl -n "$2"
+	in_node "$1" sysctl -n "$2"
 }
 
 host_links_before=$(ip -o link | wc -l)
-t_ok "lab up --daemons none" "$LAB" up --prefix "$T_PREFIX" --daemons none
+check "lab up --daemons none" quiet "$LAB" up --prefix "$T_PREFIX" --daemons none
 check_plan "$PLAN_ADDRS" "$PLAN_ROUTES"
 
 # R1: nine public addresses, 3 VIPs on the HLB and 3 per node.
-public=$(for n in hlbext edge1 edge2; do t_in $n ip -4 -o addr show; done | grep -c ' 203\.0\.113\.')
-t_eq "R1: 9 public IPv4 addresses" 9 "$public"
-t_eq "IPv6 mirror spelled as PLAN.md says" "2001:db8:203:0:113::23/80 2001:db8:10:10::10/80" \
-	"$(t_in edge1 ip -o addr show to 2001:db8:203:0:113::23 | awk '{print $4}') $(t_in fe ip -o addr show to 2001:db8:10:10::10 | awk '{print $4}')"
+public=$(for n in hlbext edge1 edge2; do in_node $n ip -4 -o addr show; done | grep -c ' 203\.0\.113\.')
+check_eq "R1: 9 public IPv4 addresses" 9 "$public"
+check_eq "IPv6 mirror spelled as PLAN.md says" "2001:db8:203:0:113::23/80 2001:db8:10:10::10/80" \
+	"$(in_node edge1 ip -o addr show to 2001:db8:203:0:113::23 | awk '{print $4}') $(in_node fe ip -o addr show to 2001:db8:10:10::10 | awk '{print $4}')"
 for n in edge1 edge2; do
-	t_ok "R2: $n reaches the Internet via 203.0.113.10" \
-		grep -q 'via 203.0.113.10 dev edgeext' <<<"$(t_in $n ip route get 198.51.100.10)"
-	t_ok "R3: $n reaches 10.10.1.0/24 via 10.20.0.1" \
-		grep -q 'via 10.20.0.1 dev edgeint' <<<"$(t_in $n ip route get 10.10.1.50)"
-	t_ok "R3: $n has no other internal route (10.99.0.1 leaves outside)" \
-		grep -q 'dev edgeext' <<<"$(t_in $n ip route get 10.99.0.1)"
-	t_eq "R3: $n does not forward (IPv4, IPv6)" "0 0" \
+	check "R2: $n reaches the Internet via 203.0.113.10" \
+		grep -q 'via 203.0.113.10 dev edgeext' <<<"$(in_node $n ip route get 198.51.100.10)"
+	check "R3: $n reaches 10.10.1.0/24 via 10.20.0.1" \
+		grep -q 'via 10.20.0.1 dev edgeint' <<<"$(in_node $n ip route get 10.10.1.50)"
+	check "R3: $n has no other internal route (10.99.0.1 leaves outside)" \
+		grep -q 'dev edgeext' <<<"$(in_node $n ip route get 10.99.0.1)"
+	check_eq "R3: $n does not forward (IPv4, IPv6)" "0 0" \
 		"$(sysctl_in $n net.ipv4.ip_forward) $(sysctl_in $n net.ipv6.conf.all.forwarding)"
 done
 for n in fwext hlbext hlbint fwint; do
-	t_eq "$n forwards (IPv4, IPv6)" "1 1" \
+	check_eq "$n forwards (IPv4, IPv6)" "1 1" \
 		"$(sysctl_in $n net.ipv4.ip_forward) $(sysctl_in $n net.ipv6.conf.all.forwarding)"
 done
-t_eq "DAD off, no tentative address anywhere" "" \
-	"$(for n in $LAB_NODES; do t_in $n ip -6 addr show tentative; done)"
-t_eq "edge1 interfaces have accept_dad 0" "0 0" \
+check_eq "DAD off, no tentative address anywhere" "" \
+	"$(for n in $LAB_NODES; do in_node $n ip -6 addr show tentative; done)"
+check_eq "edge1 interfaces have accept_dad 0" "0 0" \
 	"$(sysctl_in edge1 net.ipv6.conf.edgeext.accept_dad) $(sysctl_in edge1 net.ipv6.conf.edgeint.accept_dad)"
-t_eq "host namespace has no new link" "$host_links_before" "$(ip -o link | wc -l)"
-t_eq "sw holds the 7 segment bridges" "dmzext dmzint edgeext edgeint inet lan0 lan1" \
-	"$(t_in sw ip -o link show type bridge | awk -F': ' '{print $2}' | sort | tr '\n' ' ' | sed 's/ $//')"
-t_ok "down" "$LAB" down --prefix "$T_PREFIX"
-t_ok "nothing of the lab is left" t_lab_gone
+check_eq "host namespace has no new link" "$host_links_before" "$(ip -o link | wc -l)"
+check_eq "sw holds the 7 segment bridges" "dmzext dmzint edgeext edgeint inet lan0 lan1" \
+	"$(in_node sw ip -o link show type bridge | awk -F': ' '{print $2}' | sort | tr '\n' ' ' | sed 's/ $//')"
+check "down" quiet "$LAB" down --prefix "$T_PREFIX"
+check "nothing of the lab is left" lab_is_gone
 
 # The lab faults (PLAN.md): M2 edges' gateway is fwext's leg on the edge
 # segment; M7 only 10.10.0.0/24; M13 the client sits in 203.0.113.0/24.
 # M1 is the HLB's: only stored.
-t_ok "lab up --fault M2,M7 --fault M13 --fault M1" \
-	"$LAB" up --prefix "$T_PREFIX" --daemons none --fault M2,M7 --fault M13 --fault M1
+check "lab up --fault M2,M7 --fault M13 --fault M1" \
+	quiet "$LAB" up --prefix "$T_PREFIX" --daemons none --fault M2,M7 --fault M13 --fault M1
 FAULT_ADDRS=$(sed -e 's/^client inet 198.51.100.10\/24$/client edgeext 203.0.113.50\/24/' <<<"$PLAN_ADDRS"
 	echo "fwext edgeext 203.0.113.1/32")
 FAULT_ROUTES=$(sed -e 's/^client default 198.51.100.1 inet$/client default 203.0.113.10 edgeext/' \
 	-e 's/^\(edge[12]\) default 203.0.113.10/\1 default 203.0.113.1/' \
 	-e 's/^\(edge[12]\) 10.10.0.0\/16/\1 10.10.0.0\/24/' <<<"$PLAN_ROUTES")
 check_plan "$FAULT_ADDRS" "$FAULT_ROUTES"
-t_eq "faults stored for the HLB" "M1 M2 M7 M13" "$(tr '\n' ' ' <"/run/edgelab/$T_PREFIX/faults" | sed 's/ $//')"
-t_ok "M7: edge1 has no route to 10.10.1.50 on the inside" \
-	t_negate grep -q 'dev edgeint' <<<"$(t_in edge1 ip route get 10.10.1.50)"
-t_ok "down" "$LAB" down --prefix "$T_PREFIX"
-t_ok "nothing of the lab is left" t_lab_gone
-t_finish
+check_eq "faults stored for the HLB" "M1 M2 M7 M13" "$(tr '\n' ' ' <"/run/edgelab/$T_PREFIX/faults" | sed 's/ $//')"
+check "M7: edge1 has no route to 10.10.1.50 on the inside" \
+	not grep -q 'dev edgeint' <<<"$(in_node edge1 ip route get 10.10.1.50)"
+check "down" quiet "$LAB" down --prefix "$T_PREFIX"
+check "nothing of the lab is left" lab_is_gone
+lib_exit

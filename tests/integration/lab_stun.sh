@@ -6,30 +6,30 @@
 # and on its internal address from inside through fwint; the mapped address
 # is the client's own (nothing in the lab NATs).
 set -uo pipefail
-. "$(dirname "$0")/../../netns/lib/testlib.sh"
-t_init lab_stun
-t_need_bin avedge edgeprobe lab-responder
+. "$(dirname "$0")/../lib/lab.sh"
+lab_test_init lab_stun
+need_bin avedge edgeprobe lab-responder
 E=$EDGELAB_BIN/edgeprobe
 
 # binding NODE TARGET WANT-MAPPED-ADDR: answered from TARGET itself.
 binding() {
 	local node=$1 target=$2 mapped=$3 out from xm
-	out=$(t_in "$node" "$E" binding "$target" --timeout 3000) || { echo "$out"; return 1; }
+	out=$(in_node "$node" "$E" binding "$target" --timeout 3000) || { echo "$out"; return 1; }
 	from=$(awk '$1 == "from" { print $2 }' <<<"$out")
 	xm=$(awk '$1 == "xor_mapped" { print $2 }' <<<"$out")
 	[ "$from" = "$target" ] || { echo "answer to $target came from $from"; return 1; }
 	[[ $xm == "$mapped":* ]] || { echo "xor_mapped $xm, want $mapped:PORT"; return 1; }
 }
 
-t_ok "up" "$LAB" up --prefix "$T_PREFIX"
+check "up" quiet "$LAB" up --prefix "$T_PREFIX"
 for n in 1 2; do
 	av=203.0.113.$((n * 10 + 13)) int=10.20.0.$((n * 10 + 11))
-	t_ok "edge$n: binding to $av:3478 from client" binding client "$av:3478" 198.51.100.10
-	t_ok "edge$n: binding to [2001:db8:203:0:113::$((n * 10 + 13))]:3478 from client" \
+	check "edge$n: binding to $av:3478 from client" binding client "$av:3478" 198.51.100.10
+	check "edge$n: binding to [2001:db8:203:0:113::$((n * 10 + 13))]:3478 from client" \
 		binding client "[2001:db8:203:0:113::$((n * 10 + 13))]:3478" "[2001:db8:198:51:100::10]"
-	t_ok "edge$n: binding to $int:3478 from fe" binding fe "$int:3478" 10.10.0.10
-	t_ok "edge$n: binding to $int:3478 from inclient (10.10.1.0/24)" binding inclient "$int:3478" 10.10.1.50
+	check "edge$n: binding to $int:3478 from fe" binding fe "$int:3478" 10.10.0.10
+	check "edge$n: binding to $int:3478 from inclient (10.10.1.0/24)" binding inclient "$int:3478" 10.10.1.50
 done
-t_ok "down" "$LAB" down --prefix "$T_PREFIX"
-t_ok "nothing of the lab is left" t_lab_gone
-t_finish
+check "down" quiet "$LAB" down --prefix "$T_PREFIX"
+check "nothing of the lab is left" lab_is_gone
+lib_exit
