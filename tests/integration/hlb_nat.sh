@@ -14,8 +14,7 @@
 set -uo pipefail
 
 . "$(dirname "$0")/../lib/hlbtopo.sh"
-topo_need hlb lbecho
-topo_init hlbt
+topo_init hlb_nat hlb lbecho
 
 setup() {
 	topo_up -6 21 31 23 33 || return 1
@@ -28,9 +27,9 @@ setup() {
 	ip netns exec $SRV "$BIN/lbecho" serve tcp 203.0.113.33 443 edge2 & disown
 	ip netns exec $SRV "$BIN/lbecho" serve tcp 203.0.113.21 5061 edge1 & disown
 	ip netns exec $SRV "$BIN/lbecho" serve tcp 203.0.113.31 5061 edge2 & disown
-	echo $! >"$TMP/edge2-5061.pid"
+	echo $! >"$T_TMP/edge2-5061.pid"
 	ip netns exec $CLI "$BIN/lbecho" serve tcp 198.51.100.10 5061 partner & disown
-	cat >"$TMP/hlb.conf" <<CONF
+	cat >"$T_TMP/hlb.conf" <<CONF
 socket $SOCK
 tun hlbt0
 service av-udp 203.0.113.12:3478/udp
@@ -68,17 +67,18 @@ service access-sip 203.0.113.10:5061/tcp
 	monitor tcp interval 0.3 timeout 0.2 rise 2 fall 2
 CONF
 	start_hlb ${HLB_FAULT:-} || return 1
-	wait_for 50 in_ns $CLI "$BIN/lbecho" ask udp 203.0.113.23 3478 200 &&
-		wait_for 50 in_ns $CLI "$BIN/lbecho" ask udp 2001:db8:3::23 3478 200
+	slowwait 5 in_ns $CLI "$BIN/lbecho" ask udp 203.0.113.23 3478 200 &&
+		slowwait 5 in_ns $CLI "$BIN/lbecho" ask udp 2001:db8:3::23 3478 200
 }
 
 start_hlb() { # [fault]
-	in_ns $LB "$BIN/hlb" --config "$TMP/hlb.conf" ${1:+--fault $1} \
-		2>>"$TMP/hlb.log" & disown
-	wait_for 50 "$BIN/hlb" ctl --socket "$SOCK" list || { cat "$TMP/hlb.log"; return 1; }
+	in_ns $LB "$BIN/hlb" --config "$T_TMP/hlb.conf" ${1:+--fault $1} \
+		2>>"$T_TMP/hlb.log" & disown
+	slowwait 5 ctl list || { cat "$T_TMP/hlb.log"; return 1; }
 }
 
 ask() { in_ns $CLI "$BIN/lbecho" ask "$@"; }
+udp_bound() { local o; o=$(in_ns "$1" ss -Hlun); grep -qF "$2" <<<"$o"; } # NS ADDR:PORT
 
 # "from A P: NAME seen B Q" -> fields
 expect_answer() { # proto host port from-addr from-port server-sees-addr [srcport]
@@ -137,7 +137,7 @@ t_outbound_from_vip() { # R25: edge1 calls the partner on 5061
 t_av_outbound_own_address() { # A/V outbound is not rewritten
 	local out
 	ip netns exec $CLI "$BIN/lbecho" serve udp 198.51.100.10 3478 partner & disown
-	sleep 0.2
+	slowwait 2 udp_bound $CLI 198.51.100.10:3478
 	out=$(in_ns $SRV "$BIN/lbecho" ask udp 198.51.100.10 3478 1000 0 203.0.113.23) || return 1
 	[ "$(awk '{print $6}' <<<"$out")" = 203.0.113.23 ] || { echo "    $out"; return 1; }
 }
@@ -168,18 +168,24 @@ t_drain_keeps_flow() {
 	ctl enable av-udp "$first" >/dev/null
 }
 
+real_health() { # NAME ADDR up|down: hlb says so
+	local l
+	l=$(ctl list)
+	grep -q "real $1 $2 .*health $3" <<<"$l"
+}
+
 t_monitor_down_up() {
 	local pid n
-	pid=$(cat "$TMP/edge2-5061.pid")
+	pid=$(cat "$T_TMP/edge2-5061.pid")
 	kill "$pid" 2>/dev/null
-	wait_for 30 sh -c "'$BIN/hlb' ctl --socket '$SOCK' list | grep -q 'real edge2 203.0.113.31 .*health down'" ||
+	slowwait 3 real_health edge2 203.0.113.31 down ||
 		{ echo "    edge2 not marked down"; return 1; }
 	for _ in 1 2 3; do
 		n=$(served_by tcp 203.0.113.10 5061)
 		[ "$n" = edge1 ] || { echo "    dead edge2 got a flow ($n)"; return 1; }
 	done
 	ip netns exec $SRV "$BIN/lbecho" serve tcp 203.0.113.31 5061 edge2 & disown
-	wait_for 30 sh -c "'$BIN/hlb' ctl --socket '$SOCK' list | grep -q 'real edge2 203.0.113.31 .*health up'" ||
+	slowwait 3 real_health edge2 203.0.113.31 up ||
 		{ echo "    edge2 not back up"; return 1; }
 }
 
@@ -207,7 +213,7 @@ t_clean_exit() {
 	local pid
 	pid=$(ip netns pids $LB | head -1)
 	kill "$pid"
-	wait_for 100 sh -c "! kill -0 $pid 2>/dev/null" || { echo "    hlb did not exit within 10 s of SIGTERM"; return 1; }
+	slowwait 10 not_running "$pid" || { echo "    hlb did not exit within 10 s of SIGTERM"; return 1; }
 	# Here-strings, not pipes: under pipefail, grep -q quitting early
 	# makes the writer's SIGPIPE fail the check at random.
 	local r4 r6
@@ -226,9 +232,9 @@ t_m3_direct_from_vip() { # the fault acts: a direct answer leaves from the VIP
 t_m3_monitors_spared() { # the tcp monitor's answers, to the HLB, not rewritten
 	local out
 	local log
-	sleep 1.5 # five intervals, fall is 2
+	sleep 1.5 # the window watched: five intervals, fall is 2
 	out=$(ctl list)
-	log=$(tail -n +"$((M3_FROM + 1))" "$TMP/hlb.log")
+	log=$(tail -n +"$((M3_FROM + 1))" "$T_TMP/hlb.log")
 	grep -q 'real edge1 203.0.113.21 .*health up' <<<"$out" &&
 		grep -q 'real edge2 203.0.113.31 .*health up' <<<"$out" &&
 		! grep -q 'down by tcp monitor' <<<"$log" ||
@@ -242,7 +248,7 @@ t_m3_ipv6_direct() { # only TCP and UDP caught: neighbour discovery still works
 }
 
 main() {
-	setup || { echo "FAIL: setup"; cat "$TMP/hlb.log" 2>/dev/null; exit 1; }
+	setup || { cat "$T_TMP/hlb.log" 2>/dev/null; bail "setup"; }
 	check "udp to VIP: dnat, answer from VIP, client seen"   t_udp_dnat
 	check "udp to real's own address: untouched"              t_udp_direct
 	check "tcp to VIP: dnat, answer from VIP, client seen"   t_tcp_dnat
@@ -264,7 +270,7 @@ main() {
 	check "ICMPv6 error from a real translated"               t_icmp_error 2001:db8:3::12
 	check "IPv6 neighbour discovery not steered (fresh ND)"   t_nd_not_steered
 	check "SIGTERM: rules removed, local rule back at 0"      t_clean_exit
-	M3_FROM=$(wc -l <"$TMP/hlb.log")
+	M3_FROM=$(wc -l <"$T_TMP/hlb.log")
 	if start_hlb snat-all-outbound; then
 		check "M3: a direct answer leaves from the VIP"       t_m3_direct_from_vip
 		check "M3: monitors' connections to the HLB spared"   t_m3_monitors_spared
@@ -273,6 +279,7 @@ main() {
 	else
 		check "M3: hlb starts with snat-all-outbound" false
 	fi
-	[ $fails -eq 0 ] || { echo "hlb log:"; sed 's/^/    /' "$TMP/hlb.log"; exit 1; }
+	t_failed && { echo "hlb log:"; sed 's/^/    /' "$T_TMP/hlb.log"; }
+	lib_exit
 }
 main
