@@ -17,73 +17,32 @@
 # Exit 0 pass, 77 skip, other fail.
 set -uo pipefail
 
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-BIN=${BIN:-$ROOT/build/bin}
-[ "$(id -u)" -eq 0 ] || { echo "skip: needs root"; exit 77; }
-[ -c /dev/net/tun ] || { echo "skip: no /dev/net/tun"; exit 77; }
-command -v openssl >/dev/null || { echo "skip: no openssl"; exit 77; }
-for b in hlb lbecho avedge; do
-	[ -x "$BIN/$b" ] || { echo "FAIL: $BIN/$b not built"; exit 1; }
-done
-
-P=hlbm$$-$RANDOM
-LB=$P-lb SRV=$P-srv
-TMP=$(mktemp -d)
-SOCK=$TMP/hlb.sock
-fails=0
+. "$(dirname "$0")/../lib/lib.sh"
+lib_init hlb_monitor
+need_root
+need_tun
+need_cmd openssl
+need_bin hlb lbecho avedge
+setup_ns LB SRV
+SOCK=$T_TMP/hlb.sock
 
 # "monitor stun interval 1 timeout 0.5 rise 2 fall 3" in the av-udp block.
 MON=$(awk '/^service /{ svc = $2 } svc == "av-udp" && $1 == "monitor" {
-	$1 = $2 = ""; print; exit }' "$ROOT/lb/conf/hlbext.conf")
+	$1 = $2 = ""; print; exit }' "$EDGELAB_ROOT/lb/conf/hlbext.conf")
 mon_key() { awk -v k="$1" '{ for (i = 1; i < NF; i++) if ($i == k) print $(i + 1) }' <<<"$MON"; }
 IVL=$(mon_key interval) TMO=$(mon_key timeout) RISE=$(mon_key rise) FALL=$(mon_key fall)
 [ -n "$IVL" ] && [ -n "$TMO" ] && [ -n "$RISE" ] && [ -n "$FALL" ] ||
-	{ echo "FAIL: no av-udp monitor timing in lb/conf/hlbext.conf ('$MON')"; exit 1; }
+	bail "no av-udp monitor timing in lb/conf/hlbext.conf ('$MON')"
 # This script's own observation: it polls every 0.05 s, each poll a
 # `hlb ctl` run, on a machine that may be busy.
 SLACK=0.5
 
-cleanup() {
-	local ns pid
-	for ns in $LB $SRV; do
-		for pid in $(ip netns pids "$ns" 2>/dev/null); do kill "$pid" 2>/dev/null; done
-	done
-	for _ in $(seq 20); do
-		[ -z "$(ip netns pids "$LB" 2>/dev/null)$(ip netns pids "$SRV" 2>/dev/null)" ] && break
-		sleep 0.1
-	done
-	for ns in $LB $SRV; do
-		for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null; done
-		ip netns del "$ns" 2>/dev/null
-	done
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-check() { # name, then the command; prints one aligned line
-	local name=$1; shift
-	if "$@"; then printf '  %-64s ok\n' "$name"
-	else printf '  %-64s FAIL\n' "$name"; fails=$((fails + 1)); fi
-}
-
-in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
 le() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a <= b) }'; }
 ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a >= b) }'; }
 calc() { awk "BEGIN { printf \"%.2f\", $1 }"; }
 ctl() { "$BIN/hlb" ctl --socket "$SOCK" "$@"; }
-
-# Bounded wait: until the command succeeds, at most $1 seconds.
-slowwait() {
-	local limit=$1 t0
-	shift
-	t0=$(now)
-	until "$@"; do
-		le "$(since "$t0")" "$limit" || return 1
-		sleep 0.05
-	done
-}
 
 # A link is ready for IPv6 once the kernel has taken its carrier in
 # (linkwatch, asynchronous, at most once a second when other links are
@@ -100,12 +59,7 @@ link_ready() { # ns dev
 links_ready() { link_ready $LB l1 && link_ready $SRV s0; }
 
 setup() {
-	ip netns add $LB && ip netns add $SRV || return 1
-	for ns in $LB $SRV; do
-		in_ns $ns sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
-		in_ns $ns ip link set lo up
-	done
-	ip link add s0 netns $SRV type veth peer name l1 netns $LB
+	ip link add s0 netns $SRV type veth peer name l1 netns $LB || return 1
 	in_ns $LB ip addr add 203.0.113.10/24 dev l1
 	in_ns $LB ip addr add 203.0.113.12/32 dev l1
 	in_ns $LB ip addr add 2001:db8:3::10/64 dev l1 nodad
@@ -117,7 +71,7 @@ setup() {
 	in_ns $SRV ip route add default via 203.0.113.10
 	in_ns $SRV ip route add default via 2001:db8:3::10
 	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=edge.lab \
-		-keyout "$TMP/key.pem" -out "$TMP/cert.pem" >/dev/null 2>&1 || return 1
+		-keyout "$T_TMP/key.pem" -out "$T_TMP/cert.pem" >/dev/null 2>&1 || return 1
 	slowwait 5 links_ready || {
 		echo "    links not ready for IPv6 after 5 s:"
 		ip -n $LB -o link show dev l1; ip -n $SRV -o link show dev s0
@@ -126,7 +80,7 @@ setup() {
 	# The wrong protocols, on ports of their own.
 	in_ns $SRV "$BIN/lbecho" serve udp 203.0.113.23 3479 echo >/dev/null 2>&1 & disown
 	in_ns $SRV "$BIN/lbecho" serve tcp 203.0.113.23 8443 greeter >/dev/null 2>&1 & disown
-	cat >"$TMP/hlb.conf" <<CONF
+	cat >"$T_TMP/hlb.conf" <<CONF
 socket $SOCK
 tun hlbm0
 service av-udp 203.0.113.12:3478/udp
@@ -155,9 +109,9 @@ service greeter-tcp 203.0.113.12:8444/tcp
 	monitor tcp $MON port 8443
 CONF
 	start_avedge || return 1
-	in_ns $LB "$BIN/hlb" --config "$TMP/hlb.conf" 2>"$TMP/hlb.log" & disown
+	in_ns $LB "$BIN/hlb" --config "$T_TMP/hlb.conf" 2>"$T_TMP/hlb.log" & disown
 	slowwait 5 ctl list >/dev/null 2>&1 && return 0
-	cat "$TMP/hlb.log"
+	cat "$T_TMP/hlb.log"
 	return 1
 }
 
@@ -165,12 +119,12 @@ start_avedge() {
 	# ip netns exec, not in_ns: $! must be avedge itself (ip execs it).
 	ip netns exec $SRV "$BIN/avedge" --listen 203.0.113.23:3478/udp \
 		--listen '[2001:db8:3::23]:3478/udp' --listen 203.0.113.23:443/tls \
-		--cert "$TMP/cert.pem" --key "$TMP/key.pem" \
+		--cert "$T_TMP/cert.pem" --key "$T_TMP/key.pem" \
 		--relay-ip 203.0.113.23 --relay-ip 2001:db8:3::23 --user alice:secret \
-		--threads 1 --grace 0 2>>"$TMP/avedge.log" &
+		--threads 1 --grace 0 2>>"$T_TMP/avedge.log" &
 	AVEDGE=$!
 	slowwait 5 listening && return 0
-	echo "    avedge did not start"; cat "$TMP/avedge.log"
+	echo "    avedge did not start"; cat "$T_TMP/avedge.log"
 	return 1
 }
 
@@ -258,7 +212,7 @@ t_up_while_running() {
 		{ echo "    fewer than $n probe results in ${bound}s:"; for s in $MONITORED; do echo "    $s $(probes "$s")"; done; return 1; }
 	all_in up $MONITORED || { echo "    $(show $MONITORED)"; return 1; }
 	for s in $MONITORED; do
-		if grep -q "$s/edge1 down" "$TMP/hlb.log"; then
+		if grep -q "$s/edge1 down" "$T_TMP/hlb.log"; then
 			echo "    $s went down while avedge ran"
 			return 1
 		fi
@@ -302,7 +256,7 @@ t_down_after_kill() {
 monitors_logged() {
 	local s
 	for s in av-udp/edge1:stun av6-udp/edge1:stun av-tls/edge1:tls; do
-		grep -q "${s%:*} $1 by ${s#*:} monitor" "$TMP/hlb.log" ||
+		grep -q "${s%:*} $1 by ${s#*:} monitor" "$T_TMP/hlb.log" ||
 			{ echo "    no '${s%:*} $1 by ${s#*:} monitor'"; return 1; }
 	done
 }
@@ -331,11 +285,12 @@ t_up_after_rise() {
 
 main() {
 	echo "  monitor timing (lb/conf/hlbext.conf, av-udp): interval ${IVL}s timeout ${TMO}s rise $RISE fall $FALL"
-	setup || { echo "FAIL: setup"; cat "$TMP/hlb.log" "$TMP/avedge.log" 2>/dev/null; exit 1; }
+	setup || { cat "$T_TMP/hlb.log" "$T_TMP/avedge.log" 2>/dev/null; bail "setup"; }
 	check "stun (IPv4, IPv6), tls monitors: up, no flap, while avedge runs" t_up_while_running
 	check "wrong protocol: stun on a UDP echo, tls on plain TCP: down"        t_wrong_protocol_down
 	check "avedge killed: all down within interval x fall, not sooner"       t_down_after_kill
 	check "avedge back: up after rise good probes, not sooner"               t_up_after_rise
-	[ $fails -eq 0 ] || { echo "hlb log:"; sed 's/^/    /' "$TMP/hlb.log"; exit 1; }
+	t_failed && { echo "hlb log:"; sed 's/^/    /' "$T_TMP/hlb.log"; }
+	lib_exit
 }
 main
