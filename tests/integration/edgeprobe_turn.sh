@@ -6,24 +6,24 @@
 # wrong password, 403 on a forbidden peer) as one line and a non-zero exit.
 # Listener 127.0.0.1, relayed address 127.0.0.2, peers on 127.0.0.3: avedge
 # refuses its own addresses as peers.
-. "$(dirname "$0")/../lib/common.sh"
-TMP=$(mktemp -d)
-trap 'cleanup_pids; rm -rf "$TMP"' EXIT
+. "$(dirname "$0")/../lib/lib.sh"
+lib_init edgeprobe_turn
+need_root
+need_bin avedge edgeprobe
+need_cmd openssl
+setup_ns NS # its loopback: nothing here meets another test's ports
+ep() { in_ns "$NS" "$BIN/edgeprobe" "$@"; }
 
-for b in avedge edgeprobe; do [ -x "$BIN/$b" ] || { echo "$BIN/$b not built"; exit 77; }; done
-port=$(free_port) && tport=$(free_port) && eport=$(free_port) || exit 1
+port=3478 tport=5349 eport=3480
 LO=45000 HI=45999
-tls=()
-if command -v openssl >/dev/null &&
-	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TMP/key.pem" -out "$TMP/cert.pem" \
-		-days 1 -subj /CN=edge.lab >/dev/null 2>&1; then
-	tls=(--listen 127.0.0.1:$tport/tls --cert "$TMP/cert.pem" --key "$TMP/key.pem")
-fi
-spawn "$BIN/avedge" --listen 127.0.0.1:$port/udp --listen 127.0.0.1:$port/tcp "${tls[@]}" \
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T_TMP/key.pem" -out "$T_TMP/cert.pem" \
+	-days 1 -subj /CN=edge.lab >/dev/null 2>&1 || bail "openssl could not make a certificate"
+spawn ip netns exec "$NS" "$BIN/avedge" --listen 127.0.0.1:$port/udp --listen 127.0.0.1:$port/tcp \
+	--listen 127.0.0.1:$tport/tls --cert "$T_TMP/cert.pem" --key "$T_TMP/key.pem" \
 	--relay-ip 127.0.0.2 --allow-peer 127.0.0.0/8 --ports $LO-$HI \
 	--user alice:secret --auth-secret s3cret --realm edge.lab --log-level warn --grace 2
-wait_for 5 "$BIN/edgeprobe" binding 127.0.0.1:$port --timeout 200 || { echo "avedge did not start"; exit 1; }
-spawn "$BIN/edgeprobe" echo 127.0.0.3:$eport --seconds 60 >/dev/null
+slowwait 5 ep binding 127.0.0.1:$port --timeout 200 || bail "avedge did not start"
+spawn ip netns exec "$NS" "$BIN/edgeprobe" echo 127.0.0.3:$eport --seconds 60 >/dev/null
 
 S=127.0.0.1:$port
 str() { sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p" <<<"$j"; }
@@ -34,95 +34,91 @@ in_range() { local p=${1##*:}; [ -n "$p" ] && [ "$p" -ge $LO ] && [ "$p" -le $HI
 for tp in udp tcp; do
 	for cred in "--user alice --pass secret" "--secret s3cret --user carol"; do
 		kind=${cred%% *}; kind=${kind#--}
-		j=$("$BIN/edgeprobe" allocate $S --$tp $cred --json); rc=$?
-		expect_eq "allocate $tp/$kind: exit 0" 0 $rc
-		expect_eq "allocate $tp/$kind: answer from the server" "$S" "$(str from)"
+		j=$(ep allocate $S --$tp $cred --json); rc=$?
+		check_eq "allocate $tp/$kind: exit 0" 0 $rc
+		check_eq "allocate $tp/$kind: answer from the server" "$S" "$(str from)"
 		r=$(str relayed)
-		expect_eq "allocate $tp/$kind: relayed IP is --relay-ip" 127.0.0.2 "${r%:*}"
+		check_eq "allocate $tp/$kind: relayed IP is --relay-ip" 127.0.0.2 "${r%:*}"
 		check "allocate $tp/$kind: relayed port $r in $LO-$HI" in_range "$r"
-		expect_eq "allocate $tp/$kind: xor-mapped is our socket" "$(str local)" "$(str xor_mapped)"
-		expect_eq "allocate $tp/$kind: default lifetime" 600 "$(num lifetime)"
-		expect_eq "allocate $tp/$kind: deleted at exit" ok "$(str delete)"
+		check_eq "allocate $tp/$kind: xor-mapped is our socket" "$(str local)" "$(str xor_mapped)"
+		check_eq "allocate $tp/$kind: default lifetime" 600 "$(num lifetime)"
+		check_eq "allocate $tp/$kind: deleted at exit" ok "$(str delete)"
 	done
 done
-j=$("$BIN/edgeprobe" allocate $S --secret s3cret --user carol --json)
+j=$(ep allocate $S --secret s3cret --user carol --json)
 check "REST username is EXPIRY:NAME" grep -qE '^[0-9]{10,}:carol$' <<<"$(str username)"
-j=$("$BIN/edgeprobe" allocate $S --user alice --pass secret --lifetime 1200 --refresh --sha256 --json)
-expect_eq "--lifetime 1200 granted" 1200 "$(num lifetime)"
-expect_eq "--refresh ok" ok "$(str refresh)"
+j=$(ep allocate $S --user alice --pass secret --lifetime 1200 --refresh --sha256 --json)
+check_eq "--lifetime 1200 granted" 1200 "$(num lifetime)"
+check_eq "--refresh ok" ok "$(str refresh)"
 
 # Failures: 401 for a wrong password or an expired REST credential.
-j=$("$BIN/edgeprobe" allocate $S --user alice --pass wrong --json 2>"$TMP/err"); rc=$?
+j=$(ep allocate $S --user alice --pass wrong --json 2>"$T_TMP/err"); rc=$?
 check "wrong password: non-zero exit" test $rc -ne 0
-expect_eq "wrong password: code" 401 "$(num code)"
-expect_eq "wrong password: one line on stderr" "edgeprobe: allocate $S/udp: Allocate: 401 Unauthorized" "$(cat "$TMP/err")"
-j=$("$BIN/edgeprobe" allocate $S --tcp --user alice --pass wrong --json 2>/dev/null)
-expect_eq "wrong password over TCP: code" 401 "$(num code)"
-j=$("$BIN/edgeprobe" allocate $S --secret s3cret --rest-ttl -10 --json 2>/dev/null)
-expect_eq "expired REST credential: code" 401 "$(num code)"
-j=$("$BIN/edgeprobe" allocate $S --json 2>/dev/null); rc=$?
+check_eq "wrong password: code" 401 "$(num code)"
+check_eq "wrong password: one line on stderr" "edgeprobe: allocate $S/udp: Allocate: 401 Unauthorized" "$(cat "$T_TMP/err")"
+j=$(ep allocate $S --tcp --user alice --pass wrong --json 2>/dev/null)
+check_eq "wrong password over TCP: code" 401 "$(num code)"
+j=$(ep allocate $S --secret s3cret --rest-ttl -10 --json 2>/dev/null)
+check_eq "expired REST credential: code" 401 "$(num code)"
+j=$(ep allocate $S --json 2>/dev/null); rc=$?
 check "no credentials: non-zero exit" test $rc -ne 0
-expect_eq "no credentials: code" 401 "$(num code)"
+check_eq "no credentials: code" 401 "$(num code)"
 
 # One session: permit, channel, send and the echo coming back.
 P=127.0.0.3:$eport
-j=$("$BIN/edgeprobe" turn $S --user alice --pass secret --peer $P --channel 0x4001 --send hi --expect-echo --json)
-expect_eq "turn/channel: echo ok" ok "$(str echo)"
-expect_eq "turn/channel: echo from the peer" "$P" "$(str echo_from)"
-expect_eq "turn/channel: echo via the channel" channel "$(str echo_via)"
-j=$("$BIN/edgeprobe" send $S --tcp --user alice --pass secret --peer $P --expect-echo --json)
-expect_eq "send/tcp: permission first" ok "$(str permit)"
-expect_eq "send/tcp: echo via a Data indication" data-indication "$(str echo_via)"
-expect_eq "send/tcp: echo from the peer" "$P" "$(str echo_from)"
-j=$("$BIN/edgeprobe" permit $S --user alice --pass secret --peer 127.0.0.2:9 --json 2>/dev/null); rc=$?
+j=$(ep turn $S --user alice --pass secret --peer $P --channel 0x4001 --send hi --expect-echo --json)
+check_eq "turn/channel: echo ok" ok "$(str echo)"
+check_eq "turn/channel: echo from the peer" "$P" "$(str echo_from)"
+check_eq "turn/channel: echo via the channel" channel "$(str echo_via)"
+j=$(ep send $S --tcp --user alice --pass secret --peer $P --expect-echo --json)
+check_eq "send/tcp: permission first" ok "$(str permit)"
+check_eq "send/tcp: echo via a Data indication" data-indication "$(str echo_via)"
+check_eq "send/tcp: echo from the peer" "$P" "$(str echo_from)"
+j=$(ep permit $S --user alice --pass secret --peer 127.0.0.2:9 --json 2>/dev/null); rc=$?
 check "permit to the relay's own address: non-zero exit" test $rc -ne 0
-expect_eq "permit to the relay's own address: 403" 403 "$(num code)"
+check_eq "permit to the relay's own address: 403" 403 "$(num code)"
 
 # Two clients through the relay, both ways, zero loss, over UDP and TCP.
 for tp in udp tcp; do
 	for mode in channel send-indication; do
 		extra=(); [ $mode = send-indication ] && extra=(--send-indication)
-		j=$("$BIN/edgeprobe" relay --a $S --b $S --$tp --user alice --pass secret --count 50 "${extra[@]}" --json); rc=$?
-		expect_eq "relay $tp/$mode: exit 0" 0 $rc
-		expect_eq "relay $tp/$mode: A->B all 50" 50 "$(num a_to_b_received)"
-		expect_eq "relay $tp/$mode: B->A all 50" 50 "$(num b_to_a_received)"
-		expect_eq "relay $tp/$mode: B saw A's relayed address" "$(str a_relayed)" "$(str a_to_b_peer)"
-		expect_eq "relay $tp/$mode: A saw B's relayed address" "$(str b_relayed)" "$(str b_to_a_peer)"
+		j=$(ep relay --a $S --b $S --$tp --user alice --pass secret --count 50 "${extra[@]}" --json); rc=$?
+		check_eq "relay $tp/$mode: exit 0" 0 $rc
+		check_eq "relay $tp/$mode: A->B all 50" 50 "$(num a_to_b_received)"
+		check_eq "relay $tp/$mode: B->A all 50" 50 "$(num b_to_a_received)"
+		check_eq "relay $tp/$mode: B saw A's relayed address" "$(str a_relayed)" "$(str a_to_b_peer)"
+		check_eq "relay $tp/$mode: A saw B's relayed address" "$(str b_relayed)" "$(str b_to_a_peer)"
 		r=$(str a_relayed)
-		expect_eq "relay $tp/$mode: relayed IP" 127.0.0.2 "${r%:*}"
+		check_eq "relay $tp/$mode: relayed IP" 127.0.0.2 "${r%:*}"
 	done
 done
 
-# TLS, when openssl could make a certificate.
-if [ ${#tls[@]} -gt 0 ]; then
-	j=$("$BIN/edgeprobe" allocate 127.0.0.1:$tport --tls --user alice --pass secret --json); rc=$?
-	expect_eq "allocate tls: exit 0" 0 $rc
-	check "allocate tls: TLS 1.2 or 1.3" grep -qE '^TLSv1\.[23]$' <<<"$(str tls)"
-	r=$(str relayed)
-	expect_eq "allocate tls: relayed IP" 127.0.0.2 "${r%:*}"
-	j=$("$BIN/edgeprobe" binding 127.0.0.1:$tport --tls --json)
-	expect_eq "binding tls: xor-mapped is our socket" "$(str local)" "$(str xor_mapped)"
-	j=$("$BIN/edgeprobe" relay 127.0.0.1:$tport --tls --user alice --pass secret --count 20 --json)
-	expect_eq "relay tls (positional server): B->A all 20" 20 "$(num b_to_a_received)"
-else
-	echo "  skip  TLS (no openssl to make a certificate)"
-fi
+# TLS.
+j=$(ep allocate 127.0.0.1:$tport --tls --user alice --pass secret --json); rc=$?
+check_eq "allocate tls: exit 0" 0 $rc
+check "allocate tls: TLS 1.2 or 1.3" grep -qE '^TLSv1\.[23]$' <<<"$(str tls)"
+r=$(str relayed)
+check_eq "allocate tls: relayed IP" 127.0.0.2 "${r%:*}"
+j=$(ep binding 127.0.0.1:$tport --tls --json)
+check_eq "binding tls: xor-mapped is our socket" "$(str local)" "$(str xor_mapped)"
+j=$(ep relay 127.0.0.1:$tport --tls --user alice --pass secret --count 20 --json)
+check_eq "relay tls (positional server): B->A all 20" 20 "$(num b_to_a_received)"
 
 # The load generator, briefly: round trips, measured.
-lp=$(free_port)
-j=$("$BIN/edgeprobe" load $S --user alice --pass secret --peer 127.0.0.3:$lp --allocations 4 \
+lp=3481
+j=$(ep load $S --user alice --pass secret --peer 127.0.0.3:$lp --allocations 4 \
 	--threads 2 --rate 500 --seconds 1 --json); rc=$?
-expect_eq "load: exit 0" 0 $rc
+check_eq "load: exit 0" 0 $rc
 check "load: packets made the round trip" test "$(num received)" -gt 400
 check "load: loss under 1%" awk -v l="$(num loss_pct)" 'BEGIN {exit !(l < 1)}'
 check "load: a p99 latency" test -n "$(num p99_us)"
 
 # Command-line errors: exit 2, one line.
-err=$("$BIN/edgeprobe" allocate 2>&1); rc=$?
+err=$(ep allocate 2>&1); rc=$?
 check "allocate without a target: exit 2, one line" test $rc -eq 2 -a "$(wc -l <<<"$err")" -eq 1
-err=$("$BIN/edgeprobe" relay --count 5 2>&1); rc=$?
+err=$(ep relay --count 5 2>&1); rc=$?
 check "relay without a server: exit 2" test $rc -eq 2
-err=$("$BIN/edgeprobe" allocate 127.0.0.1:1 --user a --pass b --timeout 300 2>&1); rc=$?
+err=$(ep allocate 127.0.0.1:1 --user a --pass b --timeout 300 2>&1); rc=$?
 check "allocate to a closed port: non-zero exit" test $rc -ne 0
 
-finish
+lib_exit
