@@ -9,41 +9,26 @@
 #
 # Addresses (on the namespace's lo): 10.99.0.1 listeners and metrics,
 # 10.99.0.2 relayed addresses, 10.99.0.3 turnutils_peer.
-. "$(dirname "$0")/../lib/common.sh"
+. "$(dirname "$0")/../lib/lib.sh"
+lib_init avedge_ops
+need_root
+need_bin avedge
+need_cmd ip openssl timeout turnutils_uclient turnutils_peer turnutils_stunclient
 
-for tool in ip openssl timeout turnutils_uclient turnutils_peer turnutils_stunclient; do
-	command -v "$tool" >/dev/null || { echo "skip: $tool missing (Debian: coturn, iproute2)"; exit 77; }
-done
-[ "$(id -u)" -eq 0 ] || { echo "skip: needs root for network namespaces"; exit 77; }
-[ -x "$BIN/avedge" ] || { echo "FAIL: no $BIN/avedge (build first)"; exit 1; }
-
-NS=elo$$
-WORK=$(mktemp -d /tmp/avedge_ops.XXXXXX)
+WORK=$T_TMP
 MADDR=10.99.0.1
 MPORT=9100
 GRACE=4
 RSS_SLACK_KB=${RSS_SLACK_KB:-4096} # "a few MB"
 
-cleanup() {
-	local p
-	cleanup_pids
-	for p in $(ip netns pids "$NS" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
-	ip netns del "$NS" 2>/dev/null
-	if [ -n "${KEEP_LOGS:-}" ]; then
-		echo "  logs kept in $WORK"
-	else
-		[ "$T_FAILS" -eq 0 ] || grep -v 'info: allocation for' "$WORK/avedge.log" 2>/dev/null | sed 's/^/    /' | tail -25
-		rm -rf "$WORK"
-	fi
+show_logs() { # at exit, after a failure: avedge's own account
+	t_failed || return 0
+	grep -v 'info: allocation for' "$WORK/avedge.log" 2>/dev/null | sed 's/^/    /' | tail -25
 }
-trap cleanup EXIT
-trap "exit 143" TERM
-trap "exit 130" INT
+defer show_logs
 
-nsx() { ip netns exec "$NS" "$@"; }
-
-ip netns add "$NS" || { echo "FAIL: cannot create namespace $NS"; exit 1; }
-nsx ip link set lo up
+setup_ns NS
+nsx() { in_ns "$NS" "$@"; }
 for a in 10.99.0.1 10.99.0.2 10.99.0.3 10.99.0.4; do nsx ip addr add "$a/32" dev lo; done
 
 spawn ip netns exec "$NS" turnutils_peer -L 10.99.0.3 >"$WORK/peer.log" 2>&1
@@ -89,19 +74,21 @@ errored() { # NAME CODE: uclient's log shows an error response CODE
 # Up: first the socket (a Binding sent before it exists is lost, not
 # refused), then an answer.
 listening() { local o; o=$(nsx ss -Hlun); grep -qF "$1" <<<"$o"; }
-up() { wait_for 10 listening "10.99.0.1:$1" && wait_for 10 stun_ok "$1"; }
-rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
-not() { ! "$@"; }
-running() { # PID: alive and not a zombie
-	local st
-	st=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) && [ -n "$st" ] && [ "$st" != Z ]
+up() { slowwait 10 listening "10.99.0.1:$1" && slowwait 10 stun_ok "$1"; }
+allocations_held() { [ "$(metric avedge_allocations)" -gt 0 ]; }
+# The relay has taken in all it was sent: its request count holds still.
+quiescent() {
+	local a b
+	a=$(metric avedge_requests_total)
+	sleep 0.2
+	b=$(metric avedge_requests_total)
+	[ -n "$a" ] && [ "$a" = "$b" ]
 }
+rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 # Wait up to SECONDS for PID to end; then reap it and set RC to its status.
 wait_exit() { # PID SECONDS
-	local deadline=$((SECONDS + $2))
-	while running "$1" && [ $SECONDS -lt "$deadline" ]; do sleep 0.05; done
-	if running "$1"; then RC=124; return 1; fi
-	wait "$1" 2>/dev/null
+	slowwait "$2" not_running "$1" || { RC=124; return 1; }
+	reap "$1"
 	RC=$?
 }
 
@@ -151,10 +138,9 @@ software = "avedge ops test"
 log-level = info
 EOF
 spawn ip netns exec "$NS" "$BIN/avedge" --config "$WORK/avedge.conf" 2>"$WORK/avedge.log"
-AV=${T_PIDS[-1]} # ip netns exec execs: this is avedge itself
-up 3478 || { echo "FAIL: avedge did not start from its config"; cat "$WORK/avedge.log"; exit 1; }
-wait_for 10 listening '10.99.0.3:3480' ||
-	{ echo "FAIL: turnutils_peer did not start"; exit 1; }
+AV=$SPAWNED # ip netns exec execs: this is avedge itself
+up 3478 || { cat "$WORK/avedge.log"; bail "avedge did not start from its config"; }
+slowwait 10 listening '10.99.0.3:3480' || bail "turnutils_peer did not start"
 tcp_listening() { local o; o=$(nsx ss -Hlnt); grep -qF "$1" <<<"$o"; }
 check "the pid signalled and measured below is avedge's" test "$(cat "/proc/$AV/comm")" = avedge
 check "started from --config alone, listening on UDP and TCP" tcp_listening '10.99.0.1:3478'
@@ -217,12 +203,11 @@ check "auth failures counted ($f0 -> $f1)" test "$f1" -gt "$f0"
 # ==== 4. SIGHUP: users re-read, allocations kept ====
 echo "SIGHUP reload"
 # Hold one allocation (-c: no RTCP) for ~25 s of traffic in the background.
-nsx timeout -k 3 60 turnutils_uclient -v -c -n 1250 -z 20 -u alice -w secret -e 10.99.0.3 \
-	10.99.0.1 >"$WORK/held.log" 2>&1 &
-HELD=$!
-T_PIDS+=("$HELD")
-wait_for 10 grep -q 'Received relay addr' "$WORK/held.log"
-sleep 1
+spawn ip netns exec "$NS" timeout -k 3 60 turnutils_uclient -v -c -n 1250 -z 20 -u alice -w secret \
+	-e 10.99.0.3 10.99.0.1 >"$WORK/held.log" 2>&1
+HELD=$SPAWNED
+slowwait 10 grep -q 'Received relay addr' "$WORK/held.log"
+slowwait 10 allocations_held
 uclient hup-before 30 -n 5 -u dave -w davepw -e 10.99.0.3 10.99.0.1
 check "dave unknown before the reload" grep -q 'Cannot complete Allocation' "$WORK/hup-before.log"
 printf 'carol:carolpw\ndave:davepw\n' >"$WORK/users"
@@ -230,7 +215,7 @@ printf 'user = erin:erinpw\n' >>"$WORK/avedge.conf"
 sed -i 's/^auth-secret = oldsecret$/auth-secret = newsecret/' "$WORK/avedge.conf" # rotation
 n_before=$(metric avedge_allocations)
 kill -HUP "$AV"
-wait_for 5 grep -q 'reloaded' "$WORK/avedge.log"
+slowwait 5 grep -q 'reloaded' "$WORK/avedge.log"
 n_after=$(metric avedge_allocations)
 check "reload logged" grep -q 'reloaded users, secrets and limits' "$WORK/avedge.log"
 check "no allocation dropped by the reload ($n_before -> $n_after)" test "$n_after" -ge "$n_before" -a "$n_after" -gt 0
@@ -252,7 +237,7 @@ printf 'dave:davepw\n' >"$WORK/users"
 sed -i '/^user = erin:erinpw$/d; /^user = "bob:/d' "$WORK/avedge.conf"
 kill -HUP "$AV"
 reloads() { [ "$(grep -c 'reloaded users' "$WORK/avedge.log")" -ge "$1" ]; }
-wait_for 5 reloads 2
+slowwait 5 reloads 2
 uclient hup-carol-gone 30 -n 5 -u carol -w carolpw -e 10.99.0.3 10.99.0.1
 check "user removed from the userfile is refused after SIGHUP" \
 	grep -q 'Cannot complete Allocation' "$WORK/hup-carol-gone.log"
@@ -266,7 +251,7 @@ check "user in the config file at start, then removed, is refused after SIGHUP" 
 cp "$WORK/avedge.conf" "$WORK/avedge.conf.good"
 printf 'quota-user = many\n' >>"$WORK/avedge.conf"
 kill -HUP "$AV"
-wait_for 5 grep -q 'reload failed' "$WORK/avedge.log"
+slowwait 5 grep -q 'reload failed' "$WORK/avedge.log"
 check "bad reload: logged with FILE:LINE" \
 	grep -q "reload failed.*$WORK/avedge.conf:[0-9]*:" "$WORK/avedge.log"
 check "bad reload: still running" running "$AV"
@@ -274,7 +259,7 @@ uclient hup-bad-dave 30 -n 10 -z 2 -u dave -w davepw -e 10.99.0.3 10.99.0.1
 check "bad reload: old users kept" relayed_ok
 cp "$WORK/avedge.conf.good" "$WORK/avedge.conf"
 # The held allocation lived through three reloads without losing a packet.
-wait "$HELD"
+reap "$HELD"
 RC=$?
 tot=$(sed -n 's/.*start_mclient: tot_send_msgs=\([0-9]*\), tot_recv_msgs=\([0-9]*\)$/\1 \2/p' "$WORK/held.log" | tail -1)
 SENT=${tot% *} RECV=${tot#* }
@@ -301,10 +286,10 @@ flood() { # COUNT
 		done' "$1"
 }
 flood 500 # warm up: buffers, caches
-sleep 0.5
+slowwait 10 quiescent
 rss0=$(rss_kb "$AV") r0=$(metric avedge_requests_total)
 flood 10000
-sleep 0.5
+slowwait 10 quiescent
 rss1=$(rss_kb "$AV") r1=$(metric avedge_requests_total)
 echo "    VmRSS ${rss0} kB -> ${rss1} kB after 20000 unauthenticated Allocates; requests_total $r0 -> $r1"
 check "the flood reached avedge (requests counted or rate-limited)" \
@@ -342,7 +327,7 @@ echo "SIGTERM drain (--grace $GRACE)"
 # An idle relay leaves at once.
 spawn ip netns exec "$NS" "$BIN/avedge" --listen 10.99.0.1:3482/udp --relay-ip 10.99.0.2 --user alice:secret \
 	--grace 30 --log-level info 2>"$WORK/idle.log"
-IDLE=${T_PIDS[-1]}
+IDLE=$SPAWNED
 check "idle instance started" up 3482
 t0=$(date +%s%N)
 kill -TERM "$IDLE"
@@ -354,10 +339,9 @@ check "no allocations: exits at once on SIGTERM (${ms} ms < 2 s)" test "$ms" -lt
 check "no allocations: exit status 0" test "$rc" -eq 0
 # The main one holds allocations (uclient leaves them behind, and one more
 # runs now): new ones get 508, and it leaves within the grace period.
-nsx timeout -k 3 60 turnutils_uclient -c -n 2000 -z 20 -u alice -w secret -e 10.99.0.3 \
-	10.99.0.1 >"$WORK/held2.log" 2>&1 &
-T_PIDS+=($!)
-sleep 2
+spawn ip netns exec "$NS" timeout -k 3 60 turnutils_uclient -v -c -n 2000 -z 20 -u alice -w secret \
+	-e 10.99.0.3 10.99.0.1 >"$WORK/held2.log" 2>&1
+slowwait 10 grep -q 'Received relay addr' "$WORK/held2.log"
 held=$(metric avedge_allocations)
 echo "    allocations held at SIGTERM: $held"
 t0=$(date +%s%N)
@@ -377,4 +361,4 @@ check "drain logged" grep -q 'SIGTERM: draining' "$WORK/avedge.log"
 
 check "no crash or sanitizer report in avedge's logs" not grep -Eqi 'assert|sanitizer|segv|abort' \
 	"$WORK/avedge.log" "$WORK/quota-user.log" "$WORK/quota-total.log" "$WORK/idle.log"
-finish
+lib_exit
