@@ -5,10 +5,13 @@
 # the correct lab trips none (`scenarios/run --mutations` exits non-zero
 # otherwise). Reports in results/integration/mutations-2/. Exit 0 pass,
 # 77 skip, other fail.
-set -uo pipefail
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-[ "$(id -u)" -eq 0 ] || { echo "SKIP: scenarios need root"; exit 77; }
+. "$(dirname "$0")/../lib/lib.sh"
+lib_init scenarios_mutations2
+need_root
+ROOT=$EDGELAB_ROOT
 # More at once than cores: a faulty lab's scenarios mostly wait for
 # answers that do not come.
-"$ROOT/scenarios/run" --mutations --faults M8,M9,M10,M11,M12,M13 --jobs "${MUTATION_JOBS:-3}" \
-	--results "$ROOT/results/integration/mutations-2"
+check "scenarios/run: M8-M13 each caught, the correct lab clean" \
+	"$ROOT/scenarios/run" --mutations --faults M8,M9,M10,M11,M12,M13 --jobs "${MUTATION_JOBS:-3}" \
+		--results "$ROOT/results/integration/mutations-2"
+lib_exit

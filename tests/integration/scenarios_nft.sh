@@ -2,7 +2,10 @@
 # scenarios_nft: the scenario suite against a load balancer it did not
 # write (SPEC section 7): the kernel's nftables balancer (--lb nft).
 # Reports in results/integration/nft/. Exit 0 pass, 77 skip, other fail.
-set -uo pipefail
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-[ "$(id -u)" -eq 0 ] || { echo "SKIP: scenarios need root"; exit 77; }
-"$ROOT/scenarios/run" --lb nft --jobs 2 --results "$ROOT/results/integration/nft"
+. "$(dirname "$0")/../lib/lib.sh"
+lib_init scenarios_nft
+need_root
+ROOT=$EDGELAB_ROOT
+check "scenarios/run: every scenario passes on the nft balancer" \
+	"$ROOT/scenarios/run" --lb nft --jobs 2 --results "$ROOT/results/integration/nft"
+lib_exit
