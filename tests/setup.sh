@@ -1,6 +1,9 @@
 # tests/setup.sh: sourced by tests/run and scenarios/run. Installs the
 # Debian packages the build and the tests need (only those missing), then
 # configures and builds with CMake. Sets EDGELAB_ROOT, BUILD and BIN.
+# Every command a test calls comes from this list (or from the build): a
+# test that finds one missing fails (tests/lib/lib.sh need_cmd), it does
+# not skip.
 set -euo pipefail
 
 EDGELAB_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -8,26 +11,31 @@ BUILD=${EDGELAB_BUILD:-$EDGELAB_ROOT/build}
 BIN=$BUILD/bin
 export EDGELAB_ROOT BUILD BIN
 
-# Debian package, one per line: what it brings.
+# Debian package, one per line, and what the build and tests use of it.
 EDGELAB_PACKAGES="
-build-essential
-cmake
+build-essential   cc, make
+cmake             cmake, ctest
 pkg-config
 libuv1-dev
 libssl-dev
 libnl-3-dev
 libnl-route-3-dev
-check
-coturn
-nftables
-iproute2
-tcpdump
-clang
+check             the unit tests' framework
+coturn            turnutils_uclient, turnutils_peer, turnutils_stunclient; turnserver (bench)
+nftables          nft: the lab's firewalls and balancer, lossy links in tests
+iproute2          ip, ss, bridge
+tcpdump           the lab's and the scenarios' captures
+clang             the fuzz targets (libFuzzer)
 libclang-rt-14-dev
-openssl
-procps
+openssl           test certificates
+procps            sysctl, pgrep
+valgrind          avedge_valgrind, hlb_alloc
+python3           tests/tools/rfc6062.py (avedge_tcprelay_pressure)
+util-linux        setpriv, setsid, flock
+coreutils         timeout, mktemp, od, stat
+libc-bin          ldd
+mawk              awk (Debian's own; the awk programs are POSIX)
 "
-
 setup_need_root() {
 	if [ "$(id -u)" -ne 0 ]; then
 		echo "$(basename "$0"): must run as root (it installs packages and builds network namespaces); try: sudo $0" >&2
@@ -38,12 +46,13 @@ setup_need_root() {
 setup_packages() {
 	local missing=() p s
 	declare -A have=()
+	local want=()
+	while read -r p _; do [ -n "$p" ] && want+=("$p"); done <<<"$EDGELAB_PACKAGES"
 	# One dpkg-query for all of them: this runs before every suite.
-	# shellcheck disable=SC2086 # one package per word
 	while read -r p _ _ s; do
 		[ "$s" = installed ] && have[$p]=1
-	done < <(dpkg-query -W -f='${Package} ${Status}\n' $EDGELAB_PACKAGES 2>/dev/null)
-	for p in $EDGELAB_PACKAGES; do
+	done < <(dpkg-query -W -f='${Package} ${Status}\n' "${want[@]}" 2>/dev/null)
+	for p in "${want[@]}"; do
 		[ -n "${have[$p]:-}" ] || missing+=("$p")
 	done
 	[ ${#missing[@]} -eq 0 ] && return 0
