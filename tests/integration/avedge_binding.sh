@@ -5,7 +5,6 @@
 # of a namespace of its own.
 . "$(dirname "$0")/../lib/lib.sh"
 lib_init avedge_binding
-need_root
 need_bin avedge edgeprobe
 need_cmd turnutils_stunclient setpriv
 setup_ns NS

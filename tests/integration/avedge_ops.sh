@@ -11,9 +11,8 @@
 # 10.99.0.2 relayed addresses, 10.99.0.3 turnutils_peer.
 . "$(dirname "$0")/../lib/lib.sh"
 lib_init avedge_ops
-need_root
 need_bin avedge
-need_cmd ip openssl timeout turnutils_uclient turnutils_peer turnutils_stunclient
+need_cmd ip timeout turnutils_uclient turnutils_peer turnutils_stunclient
 
 WORK=$T_TMP
 MADDR=10.99.0.1

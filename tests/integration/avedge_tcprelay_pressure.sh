@@ -18,15 +18,13 @@
 # memory bound is then not checked); so does an ASan build.
 . "$(dirname "$0")/../lib/lib.sh"
 lib_init avedge_tcprelay_pressure
-need_root
 need_bin avedge edgeprobe
-need_cmd python3 openssl
+need_cmd python3
 setup_ns NS
 TOTAL=$((200 << 20))      # bytes each pusher sends
 RSS_MAX_MIB=${RSS_MAX_MIB:-20} # avedge may grow this much while a side stalls
 port=3478 tport=5349 mport=9100
-openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T_TMP/key.pem" -out "$T_TMP/cert.pem" \
-	-days 1 -subj /CN=edge.lab >/dev/null 2>&1 || bail "openssl could not make a certificate"
+make_cert
 
 read -r -a wrap <<<"${AVEDGE_WRAP:-}"
 spawn ip netns exec "$NS" "${wrap[@]}" "$BIN/avedge" --listen 127.0.0.1:$port/tcp \

@@ -14,9 +14,8 @@
 #   10.99.0.4                   a client's own address (stunclient)
 . "$(dirname "$0")/../lib/lib.sh"
 lib_init avedge_turn
-need_root
 need_bin avedge
-need_cmd ip openssl timeout turnutils_uclient turnutils_peer turnutils_stunclient
+need_cmd ip timeout turnutils_uclient turnutils_peer turnutils_stunclient
 
 WORK=$T_TMP
 N=${UCLIENT_MSGS:-100} # messages per client session
@@ -33,9 +32,7 @@ nsx() { in_ns "$NS" "$@"; }
 for a in 10.99.0.1 10.99.0.2 10.99.0.3 10.99.0.4; do nsx ip addr add "$a/32" dev lo; done
 for a in 2001:db8:99::1 2001:db8:99::2 2001:db8:99::3; do nsx ip addr add "$a/128" dev lo nodad; done
 
-openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=edge.lab \
-	-keyout "$WORK/key.pem" -out "$WORK/cert.pem" >/dev/null 2>&1 ||
-	bail "openssl could not make a certificate"
+make_cert
 
 spawn ip netns exec "$NS" "$BIN/avedge" \
 	--listen 10.99.0.1:3478/udp --listen 10.99.0.1:3478/tcp --listen 10.99.0.1:5349/tls \

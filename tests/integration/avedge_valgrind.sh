@@ -15,7 +15,6 @@
 # again, up to 3 times.
 . "$(dirname "$0")/../lib/lib.sh"
 lib_init avedge_valgrind
-need_root
 need_bin avedge
 need_cmd valgrind turnutils_uclient turnutils_peer
 setup_ns NS

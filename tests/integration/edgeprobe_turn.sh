@@ -8,16 +8,13 @@
 # refuses its own addresses as peers.
 . "$(dirname "$0")/../lib/lib.sh"
 lib_init edgeprobe_turn
-need_root
 need_bin avedge edgeprobe
-need_cmd openssl
 setup_ns NS # its loopback: nothing here meets another test's ports
 ep() { in_ns "$NS" "$BIN/edgeprobe" "$@"; }
 
 port=3478 tport=5349 eport=3480
 LO=45000 HI=45999
-openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T_TMP/key.pem" -out "$T_TMP/cert.pem" \
-	-days 1 -subj /CN=edge.lab >/dev/null 2>&1 || bail "openssl could not make a certificate"
+make_cert
 spawn ip netns exec "$NS" "$BIN/avedge" --listen 127.0.0.1:$port/udp --listen 127.0.0.1:$port/tcp \
 	--listen 127.0.0.1:$tport/tls --cert "$T_TMP/cert.pem" --key "$T_TMP/key.pem" \
 	--relay-ip 127.0.0.2 --allow-peer 127.0.0.0/8 --ports $LO-$HI \

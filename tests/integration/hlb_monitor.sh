@@ -19,9 +19,7 @@ set -uo pipefail
 
 . "$(dirname "$0")/../lib/lib.sh"
 lib_init hlb_monitor
-need_root
 need_tun
-need_cmd openssl
 need_bin hlb lbecho avedge
 setup_ns LB SRV
 SOCK=$T_TMP/hlb.sock
@@ -70,8 +68,7 @@ setup() {
 	in_ns $SRV ip link set s0 up
 	in_ns $SRV ip route add default via 203.0.113.10
 	in_ns $SRV ip route add default via 2001:db8:3::10
-	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=edge.lab \
-		-keyout "$T_TMP/key.pem" -out "$T_TMP/cert.pem" >/dev/null 2>&1 || return 1
+	make_cert
 	slowwait 5 links_ready || {
 		echo "    links not ready for IPv6 after 5 s:"
 		ip -n $LB -o link show dev l1; ip -n $SRV -o link show dev s0

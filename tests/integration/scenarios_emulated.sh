@@ -5,8 +5,6 @@
 # Exit 0 pass, 77 skip, other fail.
 . "$(dirname "$0")/../lib/lib.sh"
 lib_init scenarios_emulated
-need_root
-ROOT=$EDGELAB_ROOT
 check "scenarios/run: every scenario passes on the emulated HLB" \
-	"$ROOT/scenarios/run" --lb emulated --jobs 2 --results "$ROOT/results/integration/emulated"
+	"$EDGELAB_ROOT/scenarios/run" --lb emulated --jobs 2 --results "$EDGELAB_ROOT/results/integration/emulated"
 lib_exit

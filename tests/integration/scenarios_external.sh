@@ -5,9 +5,7 @@
 # Reports in results/integration/external/. Exit 0 pass, 77 skip, other fail.
 . "$(dirname "$0")/../lib/lib.sh"
 lib_init scenarios_external
-need_root
-ROOT=$EDGELAB_ROOT
 check "scenarios/run: every scenario passes on the nft balancer known only from its vips file" \
-	"$ROOT/scenarios/run" --lb external --vips "$ROOT/scenarios/vips/nft-external.vips" --jobs 2 \
-		--results "$ROOT/results/integration/external"
+	"$EDGELAB_ROOT/scenarios/run" --lb external --vips "$EDGELAB_ROOT/scenarios/vips/nft-external.vips" --jobs 2 \
+		--results "$EDGELAB_ROOT/results/integration/external"
 lib_exit

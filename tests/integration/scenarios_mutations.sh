@@ -7,11 +7,9 @@
 # 77 skip, other fail.
 . "$(dirname "$0")/../lib/lib.sh"
 lib_init scenarios_mutations
-need_root
-ROOT=$EDGELAB_ROOT
 # More at once than cores: a faulty lab's scenarios mostly wait for
 # answers that do not come.
 check "scenarios/run: M1-M7 each caught, the correct lab clean" \
-	"$ROOT/scenarios/run" --mutations --faults M1,M2,M3,M4,M5,M6,M7 --jobs "${MUTATION_JOBS:-3}" \
-		--results "$ROOT/results/integration/mutations-1"
+	"$EDGELAB_ROOT/scenarios/run" --mutations --faults M1,M2,M3,M4,M5,M6,M7 --jobs "${MUTATION_JOBS:-3}" \
+		--results "$EDGELAB_ROOT/results/integration/mutations-1"
 lib_exit

@@ -7,11 +7,9 @@
 # 77 skip, other fail.
 . "$(dirname "$0")/../lib/lib.sh"
 lib_init scenarios_mutations2
-need_root
-ROOT=$EDGELAB_ROOT
 # More at once than cores: a faulty lab's scenarios mostly wait for
 # answers that do not come.
 check "scenarios/run: M8-M13 each caught, the correct lab clean" \
-	"$ROOT/scenarios/run" --mutations --faults M8,M9,M10,M11,M12,M13 --jobs "${MUTATION_JOBS:-3}" \
-		--results "$ROOT/results/integration/mutations-2"
+	"$EDGELAB_ROOT/scenarios/run" --mutations --faults M8,M9,M10,M11,M12,M13 --jobs "${MUTATION_JOBS:-3}" \
+		--results "$EDGELAB_ROOT/results/integration/mutations-2"
 lib_exit

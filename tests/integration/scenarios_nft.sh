@@ -4,8 +4,6 @@
 # Reports in results/integration/nft/. Exit 0 pass, 77 skip, other fail.
 . "$(dirname "$0")/../lib/lib.sh"
 lib_init scenarios_nft
-need_root
-ROOT=$EDGELAB_ROOT
 check "scenarios/run: every scenario passes on the nft balancer" \
-	"$ROOT/scenarios/run" --lb nft --jobs 2 --results "$ROOT/results/integration/nft"
+	"$EDGELAB_ROOT/scenarios/run" --lb nft --jobs 2 --results "$EDGELAB_ROOT/results/integration/nft"
 lib_exit

@@ -6,7 +6,6 @@
 # pass, 77 skip, other fail.
 . "$(dirname "$0")/../lib/lib.sh"
 lib_init scenarios_runner
-need_root
 need_bin hlb
 RUN=$EDGELAB_ROOT/scenarios/run
 OUT=$T_TMP/out FAKE=$T_TMP/fakebin

@@ -17,7 +17,6 @@
 topo_init() { # NAME BINARY...
 	lib_init "$1"
 	shift
-	need_root
 	need_tun
 	need_bin "$@"
 	setup_ns CLI LB SRV

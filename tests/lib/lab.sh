@@ -12,7 +12,6 @@ LAB=$EDGELAB_ROOT/netns/lab
 # lab_test_init NAME: lib_init, root, the lab's tools; `lab down` at exit.
 lab_test_init() {
 	lib_init "$1"
-	need_root
 	need_cmd ip nft
 	defer lab_test_down
 }

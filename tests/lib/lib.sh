@@ -2,8 +2,7 @@
 # after the kernel's tools/testing/selftests/net/lib.sh. A test reads:
 #
 #   . "$(dirname "$0")/../lib/lib.sh"
-#   lib_init avedge_example     # prefix, scratch dir T_TMP, the EXIT trap
-#   need_root                   # not root: skip (77)
+#   lib_init avedge_example     # root (else skip, 77), prefix, scratch dir T_TMP, the EXIT trap
 #   need_bin avedge edgeprobe   # not built: FAIL (1), never a skip
 #   need_cmd turnutils_uclient  # not installed: FAIL (tests/setup.sh installs it)
 #   setup_ns NS                 # NS=<prefix>-ns with lo up, deleted at exit
@@ -165,8 +164,10 @@ need_tun() {
 # ---------------------------------------------------------------- the run
 
 # lib_init [NAME]: this run's prefix and scratch directory, and the trap.
+# Every test here builds namespaces: not root, it skips.
 lib_init() {
 	T_NAME=${1:-$T_NAME}
+	need_root
 	T_PREFIX=$(prefix_new "$T_NAME") || bail "no free namespace prefix"
 	T_TMP=$(mktemp -d "/tmp/$T_NAME.XXXXXX") || bail "mktemp"
 	T_QUIET=$T_TMP/.quiet
@@ -354,6 +355,15 @@ t_us() { # SECONDS (1, 2.5, 0.25) -> microseconds
 	local s=${1%%.*} f=000000
 	[[ $1 == *.* ]] && f=${1#*.}000000
 	echo $((10#${s:-0} * 1000000 + 10#${f:0:6}))
+}
+
+# make_cert: a self-signed certificate for edge.lab, T_TMP/cert.pem with
+# its key T_TMP/key.pem, for the relays' TLS listeners.
+make_cert() {
+	need_cmd openssl
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=edge.lab \
+		-keyout "$T_TMP/key.pem" -out "$T_TMP/cert.pem" >/dev/null 2>&1 ||
+		bail "openssl could not make a certificate"
 }
 
 # free_port: a port no loopback socket uses, for UDP and TCP alike.
