@@ -349,8 +349,6 @@ t_poll() { # STEP-US SECONDS CMD...
 	rm -f "$out"
 }
 
-t_now_ms() { echo $((${EPOCHREALTIME/./} / 1000)); }
-
 t_us() { # SECONDS (1, 2.5, 0.25) -> microseconds
 	local s=${1%%.*} f=000000
 	[[ $1 == *.* ]] && f=${1#*.}000000
