@@ -8,15 +8,17 @@
 
 #include <uv.h>
 
-#include "auth.h"
 #include "conf.h"
-#include "io/relay.h"
-#include "log.h"
+#include "io/listener.h"
+#include "io/ports.h"
+#include "io/tls.h"
 #include "metrics.h"
+#include "turn/auth.h"
+#include "util/log.h"
 #include "worker.h"
 
 struct avedge {
-	struct relay_conf conf;
+	struct avedge_conf conf;
 	uv_loop_t loop;
 	uv_signal_t sigint, sigterm, sighup;
 	uv_timer_t drain;
@@ -89,10 +91,9 @@ static int preflight(struct avedge *a)
 	char err[512], where[NETADDR_STRLEN];
 
 	for (int i = 0; i < a->conf.nlisten; i++) {
-		const char *what;
-		int e = listener_probe(&a->conf.listen[i], &what);
+		int e = listener_probe(&a->conf.listen[i].addr, a->conf.listen[i].tp);
 		if (e) {
-			log_error("cannot %s %s/%s: %s%s", what,
+			log_error("cannot bind %s/%s: %s%s",
 				  netaddr_str((struct sockaddr *)&a->conf.listen[i].addr, where,
 					      sizeof where),
 				  transport_name(a->conf.listen[i].tp), uv_strerror(e), bind_hint(e));
@@ -158,12 +159,12 @@ int main(int argc, char **argv)
 			 transport_name(a->conf.listen[i].tp));
 	}
 	for (int fam = 0; fam < 2; fam++)
-		if (a->conf.has_relay[fam]) {
+		if (a->conf.ports.has[fam]) {
 			char pub[64], bind[64];
 			netaddr_ip_str((struct sockaddr *)&a->conf.relay_public[fam], pub, sizeof pub);
-			netaddr_ip_str((struct sockaddr *)&a->conf.relay_bind[fam], bind, sizeof bind);
+			netaddr_ip_str((struct sockaddr *)&a->conf.ports.bind[fam], bind, sizeof bind);
 			log_info("relaying at %s%s%s, ports %u-%u", pub, strcmp(pub, bind) ? " bound to " : "",
-				 strcmp(pub, bind) ? bind : "", a->conf.port_lo, a->conf.port_hi);
+				 strcmp(pub, bind) ? bind : "", a->conf.ports.lo, a->conf.ports.hi);
 		}
 	log_info("%d worker thread%s, realm %s", a->nws, a->nws == 1 ? "" : "s", a->conf.realm);
 
@@ -195,7 +196,7 @@ int main(int argc, char **argv)
 stop:
 	for (int i = 0; i < started; i++)
 		worker_stop(&a->ws[i]);
-	relay_reservations_free();
+	ports_reservations_free();
 out:
 	auth_thread_cleanup();
 	stun_thread_cleanup();

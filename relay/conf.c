@@ -9,10 +9,10 @@
 
 #include <openssl/rand.h>
 
-#include "alloc.h"
 #include "conf.h"
-#include "config.h"
-#include "log.h"
+#include "turn/alloc.h"
+#include "util/config.h"
+#include "util/log.h"
 
 static const char usage[] =
 	"usage: avedge --listen ADDR:PORT/udp|tcp|tls [--listen ...] [options]\n"
@@ -126,7 +126,7 @@ static int add_list(const char **list, int *n, const char *v, const char *what, 
 	return 0;
 }
 
-static int relay_ip(struct relay_conf *c, const char *v, int external, char *err, size_t errlen)
+static int relay_ip(struct avedge_conf *c, const char *v, int external, char *err, size_t errlen)
 {
 	struct sockaddr_storage pub, priv;
 	char buf[128];
@@ -148,16 +148,16 @@ static int relay_ip(struct relay_conf *c, const char *v, int external, char *err
 	fam = pub.ss_family == AF_INET6;
 	c->relay_public[fam] = pub;
 	if (!external)
-		c->relay_bind[fam] = pub;
+		c->ports.bind[fam] = pub;
 	else if (slash)
-		c->relay_bind[fam] = priv;
-	c->has_relay[fam] = 1;
+		c->ports.bind[fam] = priv;
+	c->ports.has[fam] = 1;
 	return 0;
 }
 
 int conf_apply(void *ctx, const char *key, const char *v, char *err, size_t errlen)
 {
-	struct relay_conf *c = ctx;
+	struct avedge_conf *c = ctx;
 	unsigned long n;
 	const char *why;
 
@@ -182,8 +182,8 @@ int conf_apply(void *ctx, const char *key, const char *v, char *err, size_t errl
 			snprintf(err, errlen, "bad ports '%s': want LO-HI within 1024-65535", v);
 			return -1;
 		}
-		c->port_lo = (uint16_t)lo;
-		c->port_hi = (uint16_t)hi;
+		c->ports.lo = (uint16_t)lo;
+		c->ports.hi = (uint16_t)hi;
 	} else if (!strcmp(key, "cert")) {
 		c->cert = keep(v);
 	} else if (!strcmp(key, "key")) {
@@ -284,11 +284,11 @@ int conf_apply(void *ctx, const char *key, const char *v, char *err, size_t errl
 	return 0;
 }
 
-static void defaults(struct relay_conf *c)
+static void defaults(struct avedge_conf *c)
 {
 	memset(c, 0, sizeof *c);
-	c->port_lo = 50000;
-	c->port_hi = 59999;
+	c->ports.lo = 50000;
+	c->ports.hi = 59999;
 	c->realm = "edge.lab";
 	c->software = "avedge/" EDGELAB_VERSION;
 	c->max_lifetime_s = 3600;
@@ -298,7 +298,7 @@ static void defaults(struct relay_conf *c)
 		c->threads = 1;
 }
 
-int conf_parse_args(struct relay_conf *c, int argc, char **argv)
+int conf_parse_args(struct avedge_conf *c, int argc, char **argv)
 {
 	char err[512];
 	int ch, idx;
@@ -348,20 +348,20 @@ int conf_parse_args(struct relay_conf *c, int argc, char **argv)
 		char ip[64];
 		int fam = sa->sa_family == AF_INET6;
 		netaddr_ip_str(sa, ip, sizeof ip);
-		if (!c->has_relay[fam] && strcmp(ip, "0.0.0.0") && strcmp(ip, "::"))
+		if (!c->ports.has[fam] && strcmp(ip, "0.0.0.0") && strcmp(ip, "::"))
 			relay_ip(c, ip, 0, err, sizeof err);
 	}
-	if (!c->has_relay[0] && !c->has_relay[1]) {
+	if (!c->ports.has[0] && !c->ports.has[1]) {
 		fprintf(stderr, "avedge: no relayed address: give --relay-ip (listeners are all wildcards)\n");
 		exit(2);
 	}
 	for (int fam = 0; fam < 2; fam++) /* --external-ip PUB alone: bind where? */
-		if (c->has_relay[fam] && !c->relay_bind[fam].ss_family)
-			c->relay_bind[fam] = c->relay_public[fam];
+		if (c->ports.has[fam] && !c->ports.bind[fam].ss_family)
+			c->ports.bind[fam] = c->relay_public[fam];
 	return 0;
 }
 
-static struct auth *auth_build(const struct relay_conf *c, const uint8_t nonce_key[32],
+static struct auth *auth_build(const struct avedge_conf *c, const uint8_t nonce_key[32],
 			       char *err, size_t errlen)
 {
 	struct auth *a = auth_new(c->realm, nonce_key);
@@ -392,7 +392,7 @@ fail:
 
 static uint8_t nonce_key[32];
 
-int conf_build(struct relay_conf *c, char *err, size_t errlen)
+int conf_build(struct avedge_conf *c, char *err, size_t errlen)
 {
 	quota_init(&c->quota, c->quota_user, c->quota_total);
 	pthread_rwlock_init(&c->reload, NULL);
@@ -417,18 +417,18 @@ int conf_build(struct relay_conf *c, char *err, size_t errlen)
 			return -1;
 	for (int i = 0; i < c->nlisten; i++)
 		peerfilter_add_self(c->filter, (struct sockaddr *)&c->listen[i].addr);
-	peerfilter_set_relay_ports(c->filter, c->port_lo, c->port_hi);
+	peerfilter_set_relay_ports(c->filter, c->ports.lo, c->ports.hi);
 	for (int fam = 0; fam < 2; fam++)
-		if (c->has_relay[fam]) {
-			peerfilter_add_self(c->filter, (struct sockaddr *)&c->relay_bind[fam]);
+		if (c->ports.has[fam]) {
+			peerfilter_add_self(c->filter, (struct sockaddr *)&c->ports.bind[fam]);
 			peerfilter_add_self(c->filter, (struct sockaddr *)&c->relay_public[fam]);
 		}
 	return 0;
 }
 
-int conf_reload(struct relay_conf *c, char *err, size_t errlen)
+int conf_reload(struct avedge_conf *c, char *err, size_t errlen)
 {
-	struct relay_conf *fresh = calloc(1, sizeof *fresh);
+	struct avedge_conf *fresh = calloc(1, sizeof *fresh);
 	struct owned *mark = owned; /* the strings of this reading go after it */
 	struct auth *a, *old;
 
@@ -468,7 +468,7 @@ int conf_reload(struct relay_conf *c, char *err, size_t errlen)
 	return 0;
 }
 
-void conf_free(struct relay_conf *c)
+void conf_free(struct avedge_conf *c)
 {
 	if (c->auth)
 		auth_free(c->auth);

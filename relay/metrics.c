@@ -6,6 +6,12 @@
 
 #include "metrics.h"
 
+/* The label of each drop counter, in enum drop_reason's order. */
+static const char *const drop_reason_names[DROP_REASONS] = {
+	"malformed", "no_allocation", "no_permission", "no_channel",
+	"rate_limit", "bandwidth", "send_failed", "filtered",
+};
+
 struct metrics {
 	uv_tcp_t tcp;
 	struct worker *ws;

@@ -11,7 +11,7 @@
 #include "conf.h"
 
 static char path[] = "/tmp/test_conf_reload.XXXXXX";
-static struct relay_conf c;
+static struct avedge_conf c;
 
 static void write_conf(const char *text)
 {

@@ -3,7 +3,7 @@
 
 #include <openssl/err.h>
 
-#include "listener.h"
+#include "io/tls.h"
 
 SSL_CTX *tls_ctx_new(const char *cert, const char *key, char *err, size_t errlen)
 {

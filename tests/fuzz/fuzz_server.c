@@ -2,8 +2,8 @@
  *
  * An input is a sequence of records: [flags][len hi][len lo][bytes]. Each
  * record becomes one datagram from one of four clients (flags & 3) to a
- * real UDP listener on 127.0.0.1, through server_on_stun or
- * server_on_chdata as the listener would dispatch it. When flags & 4, the
+ * real UDP listener on 127.0.0.1, through dispatch_msg as the listener
+ * would hand it up. When flags & 4, the
  * harness signs the message as alice (USERNAME, REALM, a valid NONCE and
  * MESSAGE-INTEGRITY, FINGERPRINT), so the fuzzer gets past authentication
  * and drives allocations, permissions and channels through their states;
@@ -14,14 +14,16 @@
 
 #include <uv.h>
 
-#include "auth.h"
 #include "conf.h"
+#include "dispatch.h"
+#include "handlers/handlers.h"
 #include "io/listener.h"
 #include "server.h"
+#include "turn/auth.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static struct relay_conf conf;
+static struct avedge_conf conf;
 static uv_loop_t loop;
 static struct server *srv;
 static struct listener *lst;
@@ -43,11 +45,12 @@ static void setup(void)
 	uv_loop_init(&loop);
 	srv = calloc(1, sizeof *srv);
 	lst = calloc(1, sizeof *lst);
-	if (!srv || !lst || server_init(srv, &conf, &loop, 0))
+	if (!srv || !lst || server_init(srv, &conf, &loop, 0, &connect_cbs))
 		abort();
 	lst->addr = conf.listen[0].addr;
 	lst->tp = TP_UDP;
-	lst->srv = srv;
+	lst->cb = (struct listener_cbs){dispatch_msg, dispatch_conn_closed, srv};
+	server_listener_init(srv, lst);
 	if (listener_start(&loop, lst, &what))
 		abort();
 	uv_udp_recv_stop(&lst->h.udp); /* we feed it; nothing else may */
@@ -122,10 +125,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		req.local = (struct sockaddr *)&lst->addr;
 		req.buf = msg;
 		req.len = len;
-		if ((msg[0] & 0xc0) == 0)
-			server_on_stun(srv, &req);
-		else if ((msg[0] & 0xc0) == 0x40)
-			server_on_chdata(srv, &req);
+		dispatch_msg(srv, &req);
 		if (flags & 8)
 			uv_run(&loop, UV_RUN_NOWAIT);
 	}

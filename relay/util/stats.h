@@ -1,4 +1,5 @@
 /* stats.h: counters, one set per worker, summed when /metrics is read.
+ * Every layer counts into the worker's set through a pointer it was given.
  * Plain integers: each is written by one thread only; the reader tolerates
  * a torn moment. No per-user labels: their number would grow unbounded. */
 #ifndef EDGELAB_STATS_H
@@ -20,6 +21,5 @@ struct stats {
 	uint64_t allocations, permissions, channels;
 };
 
-extern const char *const drop_reason_names[DROP_REASONS];
 
 #endif

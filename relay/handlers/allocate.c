@@ -1,19 +1,19 @@
-/* allocate.c: Allocate and Refresh (RFC 8656 §7), with EVEN-PORT and
+/* allocate.c: Allocate (RFC 8656 §7.1-7.3), with EVEN-PORT and
  * RESERVATION-TOKEN, DONT-FRAGMENT, REQUESTED-ADDRESS-FAMILY and dual
- * allocations (ADDITIONAL-ADDRESS-FAMILY), and the quotas. */
+ * allocations (ADDITIONAL-ADDRESS-FAMILY), TCP allocations (RFC 6062), and
+ * the quotas. */
+#include <errno.h>
 #include <string.h>
 
-#include "auth.h"
-#include "io/relay.h"
-#include "log.h"
-#include "server.h"
+#include "handlers/handlers.h"
+#include "util/log.h"
 
 #define PROTO_UDP 17
 #define PROTO_TCP 6
 
 /* RFC 8656 §7.2: the client's wish, capped by our maximum, never below
  * the default. */
-static uint32_t lifetime_for(const struct server *s, const struct stun_msg *m)
+uint32_t lifetime_for(const struct server *s, const struct stun_msg *m)
 {
 	const struct stun_attr *la = stun_msg_attr(m, STUN_A_LIFETIME);
 	uint32_t want = TURN_DEFAULT_LIFETIME_S, max = s->conf->max_lifetime_s;
@@ -24,11 +24,10 @@ static uint32_t lifetime_for(const struct server *s, const struct stun_msg *m)
 }
 
 /* Which families to relay: 1 IPv4, 2 IPv6, 3 both; or -code. */
-static int families(const struct stun_msg *m, int family_of_client)
+static int families(const struct stun_msg *m)
 {
 	const struct stun_attr *req = stun_msg_attr(m, STUN_A_REQUESTED_ADDRESS_FAMILY);
 	const struct stun_attr *add = stun_msg_attr(m, STUN_A_ADDITIONAL_ADDRESS_FAMILY);
-	(void)family_of_client;
 
 	if (!add)
 		add = stun_msg_attr(m, STUN_A_ADDITIONAL_ADDRESS_FAMILY_DRAFT);
@@ -46,18 +45,55 @@ static int families(const struct stun_msg *m, int family_of_client)
 	return 1; /* default: IPv4 */
 }
 
-size_t turn_allocate(struct server *s, const struct request *req, const struct stun_msg *m,
-		     const struct auth_ok *who)
+/* Open the allocation's sockets and fill relayed[] with the addresses we
+ * advertise (R11: the configured public address, the bound port). 0 or a
+ * negative errno. */
+static int open_sockets(struct server *s, struct alloc *a, const struct stun_msg *m,
+			uint64_t *token_out, struct sockaddr_storage relayed[2])
+{
+	const struct stun_attr *ep = stun_msg_attr(m, STUN_A_EVEN_PORT);
+	const struct stun_attr *tok = stun_msg_attr(m, STUN_A_RESERVATION_TOKEN);
+	struct relayed_opts o = {0};
+	int err;
+
+	if (a->tcp) { /* RFC 6062: one family, a listening relayed address */
+		int fam = a->family_mask & 2 ? 1 : 0;
+		if ((err = tcp_relayed_open(&a->tcp_io, &s->tcp, fam, a, &o.port[fam])))
+			return err;
+	} else {
+		o.family_mask = a->family_mask;
+		o.even = ep != NULL;
+		o.reserve = ep && (ep->val[0] & 0x80);
+		o.dont_fragment = stun_msg_attr(m, STUN_A_DONT_FRAGMENT) != NULL;
+		o.now_ms = server_now(s);
+		if (tok)
+			stun_attr_u64(tok, &o.token);
+		if ((err = relayed_open(&a->udp_io, &s->relayed, &o, handle_peer_data, s, a)))
+			return err;
+		a->family_mask = (uint8_t)o.family_mask;
+		*token_out = o.token_out;
+	}
+	for (int fam = 0; fam < 2; fam++)
+		if (a->family_mask & (1 << fam)) {
+			relayed[fam] = s->conf->relay_public[fam];
+			netaddr_set_port((struct sockaddr *)&relayed[fam], o.port[fam]);
+		}
+	return 0;
+}
+
+size_t handle_allocate(struct server *s, const struct request *req, const struct stun_msg *m,
+		       const struct auth_ok *who)
 {
 	const struct stun_attr *rt = stun_msg_attr(m, STUN_A_REQUESTED_TRANSPORT);
 	const struct stun_attr *ep = stun_msg_attr(m, STUN_A_EVEN_PORT);
 	const struct stun_attr *tok = stun_msg_attr(m, STUN_A_RESERVATION_TOKEN);
 	int df = stun_msg_attr(m, STUN_A_DONT_FRAGMENT) != NULL;
+	const int *has = s->conf->ports.has;
 	struct sockaddr_storage relayed[2];
 	struct five_tuple k;
 	struct stun_writer w;
 	struct alloc *a;
-	uint64_t token_in = 0, token_out = 0, now = server_now(s);
+	uint64_t token_out = 0, now = server_now(s);
 	uint32_t life;
 	int fam, rc, want_fam;
 
@@ -69,8 +105,7 @@ size_t turn_allocate(struct server *s, const struct request *req, const struct s
 		return server_error(s, m, 442, "Unsupported Transport Protocol", who);
 	/* RFC 6062 §5.1: TCP relaying needs a stream to the client, and none
 	 * of the UDP-only options. */
-	if (rt->val[0] == PROTO_TCP &&
-	    (!req->conn || ep || tok || df || families(m, 0) == 3))
+	if (rt->val[0] == PROTO_TCP && (!req->conn || ep || tok || df || families(m) == 3))
 		return server_error(s, m, 400, "Bad Request: TCP allocations need a TCP or TLS "
 					       "connection and no EVEN-PORT, RESERVATION-TOKEN, "
 					       "DONT-FRAGMENT or dual family", who);
@@ -78,26 +113,21 @@ size_t turn_allocate(struct server *s, const struct request *req, const struct s
 		    stun_msg_attr(m, STUN_A_ADDITIONAL_ADDRESS_FAMILY) ||
 		    stun_msg_attr(m, STUN_A_ADDITIONAL_ADDRESS_FAMILY_DRAFT)))
 		return server_error(s, m, 400, "Bad Request: RESERVATION-TOKEN with EVEN-PORT or family", who);
-	fam = families(m, req->src->sa_family);
+	fam = families(m);
 	if (fam < 0)
 		return server_error(s, m, -fam, fam == -440 ? "Address Family not Supported"
 							   : "Bad Request", who);
-	if (tok)
-		stun_attr_u64(tok, &token_in);
 	want_fam = fam;
-	if (fam == 3 && !s->conf->has_relay[1])
+	if (fam == 3 && !has[1])
 		fam = 1; /* dual asked, IPv6 not offered: IPv4 plus ADDRESS-ERROR-CODE */
-	if (!tok && (!(fam & 1 ? s->conf->has_relay[0] : 1) || !(fam & 2 ? s->conf->has_relay[1] : 1)))
+	if (!tok && ((fam & 1 && !has[0]) || (fam & 2 && !has[1])))
 		return server_error(s, m, 440, "Address Family not Supported", who);
 
 	if ((rc = quota_take(&s->mconf->quota, who->user)))
 		return server_error(s, m, rc, rc == 486 ? "Allocation Quota Reached"
 						       : "Insufficient Capacity", who);
 	life = lifetime_for(s, m);
-	memset(&k, 0, sizeof k);
-	k.listener = req->l;
-	k.conn = req->conn;
-	memcpy(&k.client, req->src, netaddr_len(req->src));
+	five_tuple_set(&k, req->l, req->conn, req->src);
 	if (!(a = alloc_table_add(&s->allocs, &k, now + life * 1000ull))) {
 		quota_give(&s->mconf->quota, who->user);
 		return server_error(s, m, 508, "Insufficient Capacity", who);
@@ -109,13 +139,14 @@ size_t turn_allocate(struct server *s, const struct request *req, const struct s
 	}
 	a->family_mask = (uint8_t)fam;
 	a->tcp = rt->val[0] == PROTO_TCP;
+	bw_init(&a->bw, s->conf->max_bps, now);
 	memset(relayed, 0, sizeof relayed);
-	rc = relay_open(s, a, ep != NULL, ep && (ep->val[0] & 0x80), token_in, &token_out, df,
-			relayed, req->l, req->conn);
-	if (rc) {
+	if ((rc = open_sockets(s, a, m, &token_out, relayed))) {
+		if (rc == -EADDRINUSE)
+			log_warn("no free %s relay port in %u-%u", a->tcp ? "TCP" : "UDP",
+				 s->conf->ports.lo, s->conf->ports.hi);
 		server_alloc_free(s, a);
-		return server_error(s, m, rc, rc == 440 ? "Address Family not Supported"
-							: "Insufficient Capacity", who);
+		return server_error_errno(s, m, rc, who);
 	}
 	s->st.allocations_made++;
 	s->st.allocations = s->allocs.count;
@@ -143,29 +174,5 @@ size_t turn_allocate(struct server *s, const struct request *req, const struct s
 				     sizeof r),
 			 life);
 	}
-	return server_finish(s, &w, who);
-}
-
-size_t turn_refresh(struct server *s, const struct request *req, const struct stun_msg *m,
-		    const struct auth_ok *who, struct alloc *a)
-{
-	const struct stun_attr *la = stun_msg_attr(m, STUN_A_LIFETIME);
-	const struct stun_attr *rf = stun_msg_attr(m, STUN_A_REQUESTED_ADDRESS_FAMILY);
-	struct stun_writer w;
-	uint32_t life = TURN_DEFAULT_LIFETIME_S;
-
-	/* §7.4: a family that the allocation does not have is a mismatch. */
-	if (rf && !(a->family_mask & (rf->val[0] == 0x02 ? 2 : rf->val[0] == 0x01 ? 1 : 0)))
-		return server_error(s, m, 443, "Peer Address Family Mismatch", who);
-	if (la)
-		stun_attr_u32(la, &life);
-	if (la && life == 0) {
-		server_alloc_free(s, a);
-	} else {
-		life = lifetime_for(s, m);
-		a->expires = server_now(s) + life * 1000ull;
-	}
-	server_begin(s, &w, m);
-	stun_put_u32(&w, STUN_A_LIFETIME, life);
 	return server_finish(s, &w, who);
 }

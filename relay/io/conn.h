@@ -1,0 +1,58 @@
+/* conn.h: one accepted stream (TCP or TLS). It carries STUN messages and
+ * ChannelData frames back to back, reassembled in the connection's own
+ * buffer and handed to the listener's on_msg; or, once piped (an RFC 6062
+ * data connection), raw bytes to whoever it is piped to. */
+#ifndef EDGELAB_CONN_H
+#define EDGELAB_CONN_H
+
+#include <openssl/ssl.h>
+#include <uv.h>
+
+#include "io/listener.h"
+
+#define CONN_BUF 16384
+
+/* Where a piped connection's bytes go. eof: the client half-closed (the
+ * connection stays open for writing). closed: the connection is gone. */
+struct conn_pipe {
+	void (*data)(void *arg, const uint8_t *p, size_t n);
+	void (*eof)(void *arg);
+	void (*closed)(void *arg);
+};
+
+struct conn {
+	uv_tcp_t tcp;
+	struct conn *prev, *next;
+	struct listener *l;
+	struct sockaddr_storage peer, local;
+	SSL *ssl;
+	BIO *rbio, *wbio;      /* TLS: ciphertext in and out */
+	const struct conn_pipe *pipe;
+	void *pipe_arg;
+	size_t rlen;
+	uint8_t rbuf[CONN_BUF];
+};
+
+/* Accept a connection on l's socket and start reading it. */
+void conn_accept(struct listener *l);
+
+/* Write (TLS-encrypted where the stream is TLS). 0, or a negative errno
+ * after which the connection is closing. */
+int conn_send(struct conn *c, const uint8_t *data, size_t len);
+/* Close; the listener's on_conn_closed (or the pipe's closed) runs from
+ * the close callback. */
+void conn_close(struct conn *c);
+int conn_closing(const struct conn *c);
+
+/* Raw bytes from now on (NULL: back to nobody, reading stops). */
+void conn_set_pipe(struct conn *c, const struct conn_pipe *p, void *arg);
+/* Back-pressure for a pipe: stop and start reading; bytes queued to write. */
+int conn_pause(struct conn *c);
+int conn_resume(struct conn *c);
+size_t conn_queued(struct conn *c);
+/* cb runs once everything queued so far has been written. */
+int conn_fence(struct conn *c, uv_write_t *req, uv_write_cb cb);
+/* Half-close: TLS close_notify, then FIN, behind what is queued. */
+int conn_shutdown(struct conn *c, uv_shutdown_t *req, uv_shutdown_cb cb);
+
+#endif
