@@ -8,7 +8,7 @@
 #include "util/netaddr.h"
 
 /* A relayed socket is readable: one recvmmsg takes what is there, up to
- * RELAY_BATCH. Fewer than that means the socket is drained, so no second
+ * RELAYED_BATCH. Fewer than that means the socket is drained, so no second
  * call to learn EAGAIN; more waits for the next loop iteration (the poll
  * is level-triggered), which keeps one busy peer from starving others. */
 static void readable(uv_poll_t *h, int status, int events)
@@ -25,9 +25,9 @@ static void readable(uv_poll_t *h, int status, int events)
 		getsockopt(r->fd[fam], SOL_SOCKET, SO_ERROR, &err, &len);
 		uv_poll_start(h, UV_READABLE, readable);
 	}
-	for (int i = 0; i < RELAY_BATCH; i++) {
-		rx->iov[i].iov_base = rx->buf[i] + RELAY_HEADROOM;
-		rx->iov[i].iov_len = RELAY_SLOT - RELAY_HEADROOM;
+	for (int i = 0; i < RELAYED_BATCH; i++) {
+		rx->iov[i].iov_base = rx->buf[i] + RELAYED_HEADROOM;
+		rx->iov[i].iov_len = RELAYED_SLOT - RELAYED_HEADROOM;
 		memset(&rx->msg[i].msg_hdr, 0, sizeof rx->msg[i].msg_hdr);
 		rx->msg[i].msg_hdr.msg_name = &rx->from[i];
 		rx->msg[i].msg_hdr.msg_namelen = sizeof rx->from[i];
@@ -35,14 +35,14 @@ static void readable(uv_poll_t *h, int status, int events)
 		rx->msg[i].msg_hdr.msg_iovlen = 1;
 	}
 	do
-		n = recvmmsg(r->fd[fam], rx->msg, RELAY_BATCH, MSG_DONTWAIT, NULL);
+		n = recvmmsg(r->fd[fam], rx->msg, RELAYED_BATCH, MSG_DONTWAIT, NULL);
 	while (n < 0 && errno == EINTR);
 	for (int i = 0; i < n; i++) {
 		struct msghdr *m = &rx->msg[i].msg_hdr;
 		if (!m->msg_namelen || (m->msg_flags & MSG_TRUNC))
 			continue;
 		r->recv(r->arg, r->tag, rx->iov[i].iov_base, rx->msg[i].msg_len,
-			RELAY_SLOT - RELAY_HEADROOM, m->msg_name);
+			RELAYED_SLOT - RELAYED_HEADROOM, m->msg_name);
 	}
 }
 

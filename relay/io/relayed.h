@@ -12,16 +12,16 @@
 #include "io/ports.h"
 #include "io/udpbatch.h"
 
-#define RELAY_BATCH 8
-#define RELAY_HEADROOM 64
-#define RELAY_SLOT (RELAY_HEADROOM + 65536)
+#define RELAYED_BATCH 8
+#define RELAYED_HEADROOM 64
+#define RELAYED_SLOT (RELAYED_HEADROOM + 65536)
 
 /* The worker's receive buffers, shared by all its relayed sockets. */
 struct relayed_rx {
-	struct mmsghdr msg[RELAY_BATCH];
-	struct iovec iov[RELAY_BATCH];
-	struct sockaddr_storage from[RELAY_BATCH];
-	uint8_t buf[RELAY_BATCH][RELAY_SLOT];
+	struct mmsghdr msg[RELAYED_BATCH];
+	struct iovec iov[RELAYED_BATCH];
+	struct sockaddr_storage from[RELAYED_BATCH];
+	uint8_t buf[RELAYED_BATCH][RELAYED_SLOT];
 };
 
 /* What every relayed socket of a worker shares. */
@@ -32,7 +32,7 @@ struct relayed_env {
 	struct relayed_rx *rx;
 };
 
-/* One datagram from a peer: RELAY_HEADROOM bytes before data are the
+/* One datagram from a peer: RELAYED_HEADROOM bytes before data are the
  * callee's to write, and room bytes from data on. The callback must not
  * close the socket it is called for (closing is deferred by design: see
  * conn.c). */
