@@ -2,6 +2,7 @@
  * interpreter, and the `hlb ctl` client. */
 #include "ctl.h"
 #include "hlb_config.h"
+#include "hlb_sched.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -53,8 +54,8 @@ static void cmd_list(struct engine *e, struct out *o)
 		    lb_addr_str(&s->vip, a, sizeof(a)),
 		    s->vip.family == 6 ? "]" : "", s->port,
 		    lb_config_proto_name(s->proto), lb_config_mode_name(s->mode),
-		    lb_config_sched_name(s->sched));
-		if (s->sched == LB_SOURCE)
+		    s->sched->name);
+		if (s->sched == &sched_source)
 			put(o, " affinity-timeout %u", s->affinity_timeout);
 		put(o, " tcp-timeout %u udp-timeout %u", s->tcp_timeout,
 		    s->udp_timeout);

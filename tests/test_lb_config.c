@@ -9,6 +9,7 @@
 
 #include "hlb_config.h"
 #include "fault.h"
+#include "hlb_sched.h"
 
 static struct lb_config cfg;
 static char err[256];
@@ -45,7 +46,7 @@ START_TEST(test_lab_ext_config)
 	ck_assert_int_eq(s->port, 3478);
 	ck_assert_int_eq(s->proto, IPPROTO_UDP);
 	ck_assert_int_eq(s->mode, LB_DNAT);
-	ck_assert_int_eq(s->sched, LB_SOURCE);
+	ck_assert_ptr_eq(s->sched, &sched_source);
 	ck_assert_int_eq(s->mon.type, LB_MON_STUN);
 	ck_assert_int_eq(s->mon.interval_ms, 1000);
 	ck_assert_int_eq(s->mon.timeout_ms, 500);
@@ -88,8 +89,8 @@ START_TEST(test_faults_change_what_they_say)
 	fault_apply(&cfg);
 	ck_assert_int_eq(svc("av-udp")->mode, LB_SNAT);
 	ck_assert_int_eq(svc("av-tcp")->mode, LB_SNAT);
-	ck_assert_int_eq(svc("av-udp")->sched, LB_RR);
-	ck_assert_int_eq(svc("access-tls")->sched, LB_LEASTCONN);
+	ck_assert_ptr_eq(svc("av-udp")->sched, &sched_rr);
+	ck_assert_ptr_eq(svc("access-tls")->sched, &sched_leastconn);
 	ck_assert_int_eq(svc("access-tls")->tcp_timeout, 660);
 	ck_assert_int_eq(svc("av-udp")->udp_timeout, 300);
 	ck_assert_int_eq(svc("av-udp")->mon.type, LB_MON_STUN);
@@ -129,6 +130,8 @@ START_TEST(test_errors_name_file_and_line)
 	expect_error("service a 192.0.2.1:80/tcp\n", "t.conf:1: service a has no real servers");
 	snprintf(text, sizeof(text), "%s real r1 192.0.2.9\n mode masq\n", head);
 	expect_error(text, "t.conf:4: mode: 'masq' is not snat or dnat");
+	snprintf(text, sizeof(text), "%s real r1 192.0.2.9\n scheduler wlc\n", head);
+	expect_error(text, "t.conf:4: scheduler: 'wlc' is not rr, leastconn or source");
 	snprintf(text, sizeof(text), "%s real r1 2001:db8::1\n", head);
 	expect_error(text, "t.conf:3: real r1: address family differs");
 	snprintf(text, sizeof(text), "%s real r1 192.0.2.9 weight x\n", head);
@@ -171,7 +174,7 @@ START_TEST(test_ipv6_and_defaults)
 	ck_assert_int_eq(cfg.svc[0].reals[0].weight, 2);
 	ck_assert_int_eq(cfg.svc[0].reals[1].port, 3479);
 	ck_assert_int_eq(cfg.svc[0].mode, LB_DNAT);
-	ck_assert_int_eq(cfg.svc[0].sched, LB_RR);
+	ck_assert_ptr_eq(cfg.svc[0].sched, &sched_rr);
 	ck_assert(lb_addr_eq(&cfg.svc[0].snat_src, &cfg.svc[0].vip));
 }
 END_TEST
