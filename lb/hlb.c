@@ -130,7 +130,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "hlb: control socket %s: %s\n", cfg.socket,
 			uv_strerror(rc));
 	if (rc == 0)
-		rc = monitor_start(&mon, loop, &eng);
+		rc = monitor_start(&mon, &eng);
 	if (rc < 0) {
 		if (routes)
 			route_teardown(&cfg);

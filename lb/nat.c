@@ -29,7 +29,7 @@ int nat_init(struct nat *n, struct lb_config *cfg, uint32_t seed)
 
 	memset(n, 0, sizeof(*n));
 	n->cfg = cfg;
-	rc = ct_init(&n->ct, cfg->conntrack_size, seed);
+	rc = ct_init(&n->ct, cfg->conntrack_size, seed, on_remove, n);
 	if (rc < 0)
 		return rc;
 	rc = aff_init(&n->aff, cfg->affinity_size, seed * 2654435761u + 1);
@@ -37,8 +37,6 @@ int nat_init(struct nat *n, struct lb_config *cfg, uint32_t seed)
 		ct_free(&n->ct);
 		return rc;
 	}
-	n->ct.on_remove = on_remove;
-	n->ct.ctx = n;
 	n->port_next = seed;
 	n->nlocal = -1;
 	return 0;

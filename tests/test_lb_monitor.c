@@ -311,7 +311,7 @@ static void probe_setup(void)
 /* Run until the first probe has a result (or 3 s); its seconds. */
 static void probe_run(void)
 {
-	ck_assert_int_eq(monitor_start(&mon, &loop, &eng), 0);
+	ck_assert_int_eq(monitor_start(&mon, &eng), 0);
 	uv_timer_start(&stopper, on_stopper, 1, 1);
 	uv_run(&loop, UV_RUN_DEFAULT);
 	ck_assert_msg(result_ns, "no probe result");
