@@ -2,11 +2,11 @@
  * client to a real and moves the pin off a real that cannot take flows,
  * pins expire and are swept, and a client's packets keep its pin alive
  * (at most one refresh per AFF_REFRESH_SECONDS). */
-#include <check.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_main.h"
 #include "affinity.h"
 
 static void mk(struct lb_service *s, int n)
@@ -127,7 +127,7 @@ START_TEST(test_refresh_from_packets)
 }
 END_TEST
 
-static Suite *suite(void)
+Suite *test_suite(void)
 {
 	Suite *s = suite_create("lb_affinity");
 	TCase *tc = tcase_create("core");
@@ -137,15 +137,4 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_refresh_from_packets);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -1,12 +1,12 @@
 /* test_lb_config.c: the hlb config parser: the shipped lab configs load,
  * faults change only what they name, and every error says file:line. */
-#include <check.h>
 #include <libgen.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_main.h"
 #include "hlb_config.h"
 #include "fault.h"
 #include "hlb_sched.h"
@@ -179,7 +179,7 @@ START_TEST(test_ipv6_and_defaults)
 }
 END_TEST
 
-static Suite *suite(void)
+Suite *test_suite(void)
 {
 	Suite *s = suite_create("lb_config");
 	TCase *tc = tcase_create("core");
@@ -191,15 +191,4 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_ipv6_and_defaults);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

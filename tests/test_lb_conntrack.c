@@ -1,9 +1,9 @@
 /* test_lb_conntrack.c: hlb's flow table (R24): both directions found,
  * idle timeouts on a fake clock, TCP close tracking, a full table. */
-#include <check.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_main.h"
 #include "conntrack.h"
 
 static struct ct_tuple tup(uint8_t s, uint8_t d, uint16_t sp, uint16_t dp,
@@ -194,7 +194,7 @@ START_TEST(test_many_flows_hash_spread)
 }
 END_TEST
 
-static Suite *suite(void)
+Suite *test_suite(void)
 {
 	Suite *s = suite_create("lb_conntrack");
 	TCase *tc = tcase_create("core");
@@ -207,15 +207,4 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_many_flows_hash_spread);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

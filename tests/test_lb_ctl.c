@@ -3,11 +3,11 @@
  * disable removes a real's flows and drain keeps them, enable undoes
  * both, '*' and an address name reals, and every mistake is an error
  * whose first line says so. */
-#include <check.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_main.h"
 #include "ctl_cmd.h"
 #include "hlb_config.h"
 #include "pktbuild.h"
@@ -124,7 +124,7 @@ START_TEST(test_answer_cut_at_cap)
 }
 END_TEST
 
-static Suite *suite(void)
+Suite *test_suite(void)
 {
 	Suite *s = suite_create("lb_ctl");
 	TCase *tc = tcase_create("core");
@@ -136,15 +136,4 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_answer_cut_at_cap);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

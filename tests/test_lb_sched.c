@@ -1,10 +1,10 @@
 /* test_lb_sched.c: the scheduler table and the rr and leastconn
  * schedulers (R22), and that a disabled, draining or failed real never
  * gets a new flow (R23, R26). Source affinity: test_lb_affinity.c. */
-#include <check.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_main.h"
 #include "hlb_sched.h"
 
 static void mk(struct lb_service *s, int n, const struct lb_scheduler *sc)
@@ -94,7 +94,7 @@ START_TEST(test_leastconn)
 }
 END_TEST
 
-static Suite *suite(void)
+Suite *test_suite(void)
 {
 	Suite *s = suite_create("lb_sched");
 	TCase *tc = tcase_create("core");
@@ -105,15 +105,4 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_leastconn);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
