@@ -1,11 +1,11 @@
-/* test_ratelimit.c: the per-source budget for answers to requests without
+/* test_turn_ratelimit.c: the per-source budget for answers to requests without
  * valid credentials (R15), on a fake clock. */
 #include <arpa/inet.h>
-#include <check.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_main.h"
 #include "ratelimit.h"
 
 static struct ratelimit rl;
@@ -79,21 +79,15 @@ START_TEST(ipv6_by_slash64)
 }
 END_TEST
 
-int main(void)
+Suite *test_suite(void)
 {
-	Suite *s = suite_create("ratelimit");
+	Suite *s = suite_create("turn_ratelimit");
 	TCase *tc = tcase_create("ratelimit");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, burst_then_refused);
 	tcase_add_test(tc, refills_at_the_rate);
 	tcase_add_test(tc, per_source_not_per_port);
 	tcase_add_test(tc, ipv6_by_slash64);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }
