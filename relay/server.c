@@ -14,7 +14,8 @@ uint64_t server_now(const struct server *s) { return uv_now(s->loop); }
 
 /* The batch's report on each datagram: one to a peer (tag: its
  * allocation) counts for the allocation once it has left. */
-static void udp_sent(void *arg, void *tag, size_t len, int err)
+static void udp_sent(void *arg, void *tag, const struct sockaddr *to, const uint8_t *data,
+		     size_t len, int err)
 {
 	struct server *s = arg;
 	struct alloc *a = tag;
