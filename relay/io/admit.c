@@ -74,25 +74,24 @@ static struct admit_src **find(struct conn_admit *a, uint8_t fam, const uint8_t 
 	return pp;
 }
 
-int admit_take(struct conn_admit *a, const struct sockaddr *src)
+static int refuse(struct conn_admit *a, int limit, int *hit)
+{
+	a->st->limits[limit]++;
+	*hit = limit;
+	return -1;
+}
+
+int admit_take(struct conn_admit *a, const struct sockaddr *src, int *hit)
 {
 	struct admit_src **pp, *e;
 	uint8_t fam, ip[16];
 
-	if (a->held >= a->lim->max_conns) {
-		a->st->limits[LIMIT_MAX_CONNS]++;
-		return LIMIT_MAX_CONNS;
-	}
-	if (!a->buckets && grow(a)) {
-		a->st->limits[LIMIT_MAX_CONNS]++;
-		return LIMIT_MAX_CONNS;
-	}
+	if (a->held >= a->lim->max_conns || (!a->buckets && grow(a)))
+		return refuse(a, LIMIT_MAX_CONNS, hit);
 	ip_of(src, &fam, ip);
 	pp = find(a, fam, ip);
-	if ((e = *pp) && e->n >= a->lim->max_per_source) {
-		a->st->limits[LIMIT_MAX_PER_SOURCE]++;
-		return LIMIT_MAX_PER_SOURCE;
-	}
+	if ((e = *pp) && e->n >= a->lim->max_per_source)
+		return refuse(a, LIMIT_MAX_PER_SOURCE, hit);
 	if (!e) { /* held < max_conns, so the pool has an entry */
 		e = a->free;
 		a->free = e->next;

@@ -35,9 +35,10 @@ struct conn_admit {
 
 void admit_init(struct conn_admit *a, const struct conn_limits *lim, struct stats *st);
 void admit_free(struct conn_admit *a);
-/* May src have one more connection? 0 (counted), or the limit that says
- * no (LIMIT_MAX_CONNS, LIMIT_MAX_PER_SOURCE), counted in st. */
-int admit_take(struct conn_admit *a, const struct sockaddr *src);
+/* May src have one more connection? 0 (counted), or -1 with *hit set to
+ * the limit that says no (LIMIT_MAX_CONNS, LIMIT_MAX_PER_SOURCE), counted
+ * in st. */
+int admit_take(struct conn_admit *a, const struct sockaddr *src, int *hit);
 void admit_give(struct conn_admit *a, const struct sockaddr *src);
 
 #endif

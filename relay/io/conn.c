@@ -35,11 +35,8 @@ static void conn_free(struct conn *c)
 	if (c->ssl)
 		SSL_free(c->ssl); /* frees both BIOs */
 	free(c->rbuf);
-	/* A connection that filled its queue freed that much: give it back
-	 * to the system, not only to the allocator. */
-	if (c->full_since)
-		malloc_trim(0);
 	free(c);
+	l->freed++; /* the sweep gives the memory back to the system */
 }
 
 /* Never handed up: its end tells nobody. */
@@ -324,7 +321,7 @@ void conn_accept(struct listener *l)
 	uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&c->peer, &len);
 	len = sizeof c->local;
 	uv_tcp_getsockname(&c->tcp, (struct sockaddr *)&c->local, &len);
-	if ((hit = admit_take(l->admit, (struct sockaddr *)&c->peer))) {
+	if (admit_take(l->admit, (struct sockaddr *)&c->peer, &hit)) {
 		char from[NETADDR_STRLEN];
 		log_ratelimited(LOG_WARN, "connection from %s refused: %s reached",
 				netaddr_str((struct sockaddr *)&c->peer, from, sizeof from),
@@ -387,6 +384,13 @@ void conn_sweep(struct listener *l, uint64_t now)
 		log_ratelimited(LOG_INFO, "connection from %s closed: %s",
 				netaddr_str((struct sockaddr *)&c->peer, from, sizeof from), what[hit]);
 		conn_close(c);
+	}
+	/* Connections closed since the last sweep freed their buffers, TLS
+	 * state and queues: hand that back to the system, not only to the
+	 * allocator, or a wave of them leaves its high-water mark for good. */
+	if (l->freed) {
+		l->freed = 0;
+		malloc_trim(0);
 	}
 }
 

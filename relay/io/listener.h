@@ -51,6 +51,7 @@ struct listener {
 	const struct conn_limits *lim; /* streams: caps and timeouts ... */
 	struct conn_admit *admit;      /* ... and the worker's count, shared by its listeners */
 	uv_timer_t sweep;              /* streams: enforces the timeouts */
+	unsigned freed;                /* connections freed since the last sweep */
 	struct conn *conns;    /* accepted connections, to close at exit */
 	union {
 		uv_udp_t udp;
