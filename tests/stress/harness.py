@@ -190,7 +190,9 @@ def binding_ok(addr, bind="127.0.0.1", timeout=0.3):
 
 
 class AvedgeFailed(Exception):
-    pass
+    def __init__(self, msg, log=""):
+        super().__init__(msg)
+        self.log = log  # everything avedge wrote
 
 
 class Avedge:
@@ -208,10 +210,18 @@ class Avedge:
         ok = wait_until(lambda: self.p.poll() is not None or
                         (ready() if ready else binding_ok(("127.0.0.1", UDP_PORT))), 8)
         if self.p.poll() is not None:
-            raise AvedgeFailed("avedge did not start (exit %s): %s" % (self.p.returncode, self.first_error()))
+            raise AvedgeFailed("avedge did not start (exit %s): %s" % (self.p.returncode, self.first_error()),
+                               self.log_text())
         if not ok:
             self.stop()
             raise AvedgeFailed("avedge did not answer within 8 s: %s" % self.first_error())
+
+    def log_text(self):
+        try:
+            with open(self.log, errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
 
     def first_error(self):
         try:
