@@ -2,6 +2,7 @@
  * error says file:line and the key, the way wireguard-tools does. */
 #include "hlb_config.h"
 #include "fault.h"
+#include "hlb_sched.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -44,13 +45,6 @@ const char *lb_config_proto_name(int proto)
 const char *lb_config_mode_name(int mode)
 {
 	return mode == LB_SNAT ? "snat" : "dnat";
-}
-
-const char *lb_config_sched_name(int sched)
-{
-	static const char *n[] = { "rr", "leastconn", "source" };
-
-	return sched >= 0 && sched <= LB_SOURCE ? n[sched] : "?";
 }
 
 const char *lb_config_monitor_name(int type)
@@ -322,15 +316,13 @@ static int key_service_option(struct parser *p, char **tok, int n)
 		else
 			return fail(p, "mode: '%s' is not snat or dnat", tok[1]);
 	} else if (strcmp(k, "scheduler") == 0) {
-		if (strcmp(tok[1], "rr") == 0)
-			s->sched = LB_RR;
-		else if (strcmp(tok[1], "leastconn") == 0)
-			s->sched = LB_LEASTCONN;
-		else if (strcmp(tok[1], "source") == 0)
-			s->sched = LB_SOURCE;
-		else
-			return fail(p, "scheduler: '%s' is not rr, leastconn or source",
-				    tok[1]);
+		const struct lb_scheduler *sched = sched_find(tok[1]);
+		char names[64];
+
+		if (!sched)
+			return fail(p, "scheduler: '%s' is not %s", tok[1],
+				    sched_names(names, sizeof(names)));
+		s->sched = sched;
 	} else if (strcmp(k, "role") == 0) {
 		/* Only "av" changes behaviour: the faults M1 and M12 act on
 		 * A/V services. The others document the config. */
@@ -477,6 +469,7 @@ int lb_config_parse(struct lb_config *cfg, const char *name, const char *text,
 
 	lb_config_defaults(cfg);
 	snprintf(cfg->path, sizeof(cfg->path), "%s", name);
+	p.defs.sched = &sched_rr;
 	p.defs.tcp_timeout = LB_DEFAULT_TCP_IDLE;
 	p.defs.udp_timeout = LB_DEFAULT_UDP_IDLE;
 	p.defs.affinity_timeout = LB_DEFAULT_AFFINITY;

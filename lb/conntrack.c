@@ -34,7 +34,8 @@ static uint32_t tuple_hash(const struct ct_tuple *k, uint32_t seed)
 	return h;
 }
 
-int ct_init(struct ct_table *t, uint32_t cap, uint32_t seed)
+int ct_init(struct ct_table *t, uint32_t cap, uint32_t seed,
+	    ct_remove_cb on_remove, void *ctx)
 {
 	uint32_t nb = 1;
 
@@ -52,6 +53,8 @@ int ct_init(struct ct_table *t, uint32_t cap, uint32_t seed)
 	t->cap = cap;
 	t->mask = nb - 1;
 	t->seed = seed;
+	t->on_remove = on_remove;
+	t->ctx = ctx;
 	/* Free list threaded through next[0]. */
 	for (uint32_t i = 0; i < cap; i++)
 		t->flows[i].next[0] = i + 1 < cap ? i + 2 : 0;

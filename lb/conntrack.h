@@ -71,8 +71,12 @@ struct ct_table {
 	void *ctx;
 };
 
-/* 0 or -ENOMEM. cap entries; buckets are the next power of two >= cap. */
-int ct_init(struct ct_table *t, uint32_t cap, uint32_t seed);
+/* 0 or -ENOMEM. cap entries; buckets are the next power of two >= cap.
+ * on_remove (may be NULL) hears of every flow that leaves the table,
+ * with ctx: how the table's owner keeps its counts without the table
+ * knowing the owner. */
+int ct_init(struct ct_table *t, uint32_t cap, uint32_t seed,
+	    ct_remove_cb on_remove, void *ctx);
 void ct_free(struct ct_table *t);
 
 /* The flow whose tuple in some direction equals k, and that direction.

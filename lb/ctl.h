@@ -1,32 +1,39 @@
-/* ctl.h: runtime control over a local socket (R26).
+/* ctl.h: the control socket (R26): a unix stream socket, one request per
+ * connection: the client writes one line, the server answers with text
+ * whose first line is "ok" or "error: why", and closes.
  *
- * One request per connection: a line "list", "stats", or
- * "enable|disable|drain SERVICE REAL" (SERVICE may be '*': every service
- * that has REAL; REAL is a name or an address). The answer is text; its
- * first line is "ok" or "error: why". */
+ * The server (ctl_server.c) knows nothing of what the lines mean: it
+ * hands each to the handler it was given at ctl_listen() (hlb passes
+ * ctl_cmd_run(), ctl_cmd.h), so the socket sits below the commands and
+ * calls up only through that callback. The client (ctl_client.c) is
+ * `hlb ctl`, in its own process. */
 #ifndef HLB_CTL_H
 #define HLB_CTL_H
 
 #include <stddef.h>
 #include <uv.h>
 
-#include "engine.h"
+#include "service.h"
+
+/* Answer line into out (at most cap bytes, NUL-terminated). */
+typedef int (*ctl_handler)(void *arg, const char *line, char *out,
+			   size_t cap);
 
 struct ctl_server {
 	uv_pipe_t pipe;
-	struct engine *e;
+	ctl_handler handle;
+	void *arg;
 	char path[LB_PATH_MAX];
 };
 
-/* Run one command against the engine; writes the answer into out.
- * Returns 0, or -EINVAL when the answer is an error. */
-int ctl_execute(struct engine *e, const char *line, char *out, size_t cap);
-
+/* Listen on path (a stale socket there is removed first). 0 or a libuv
+ * error. */
 int ctl_listen(struct ctl_server *s, uv_loop_t *loop, const char *path,
-	       struct engine *e);
+	       ctl_handler handle, void *arg);
 void ctl_close(struct ctl_server *s);
 
-/* `hlb ctl ...`: send argv as one line, print the answer. Exit code. */
+/* `hlb ctl [--socket PATH] WORDS...`: send the words as one line, print
+ * the answer (an error on stderr). The exit code. */
 int ctl_client_main(int argc, char **argv);
 
 #endif

@@ -11,6 +11,7 @@
 
 #include "hlb_config.h"
 #include "ctl.h"
+#include "ctl_cmd.h"
 #include "engine.h"
 #include "fault.h"
 #include "monitor.h"
@@ -42,9 +43,14 @@ static void print_summary(void)
 	char out[16384];
 
 	eng.cfg = &cfg;
-	eng.loop = uv_default_loop();
-	ctl_execute(&eng, "list", out, sizeof(out));
+	ctl_cmd_run(&eng, "list", out, sizeof(out));
 	fputs(strchr(out, '\n') + 1, stdout);
+}
+
+/* The control socket's lines are commands for the engine. */
+static int on_ctl_line(void *arg, const char *line, char *out, size_t cap)
+{
+	return ctl_cmd_run(arg, line, out, cap);
 }
 
 int main(int argc, char **argv)
@@ -120,11 +126,11 @@ int main(int argc, char **argv)
 	}
 	loop = uv_default_loop();
 	rc = engine_start(&eng, loop, &cfg, fd);
-	if (rc == 0 && (rc = ctl_listen(&ctl, loop, cfg.socket, &eng)) < 0)
+	if (rc == 0 && (rc = ctl_listen(&ctl, loop, cfg.socket, on_ctl_line, &eng)) < 0)
 		fprintf(stderr, "hlb: control socket %s: %s\n", cfg.socket,
 			uv_strerror(rc));
 	if (rc == 0)
-		rc = monitor_start(&mon, loop, &eng);
+		rc = monitor_start(&mon, &eng);
 	if (rc < 0) {
 		if (routes)
 			route_teardown(&cfg);

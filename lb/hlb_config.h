@@ -35,10 +35,10 @@ int lb_config_parse(struct lb_config *cfg, const char *name, const char *text,
 int lb_config_load(struct lb_config *cfg, const char *path, char *err,
 		size_t errlen);
 
-/* "tcp"/"udp" <-> IPPROTO_*; names of modes and schedulers for output. */
+/* "tcp"/"udp" <-> IPPROTO_*; names of modes and monitors for output
+ * (a scheduler's is its own: s->sched->name). */
 const char *lb_config_proto_name(int proto);
 const char *lb_config_mode_name(int mode);
-const char *lb_config_sched_name(int sched);
 const char *lb_config_monitor_name(int type);
 
 #endif

@@ -323,9 +323,10 @@ static void on_every(uv_timer_t *t)
 	uv_timer_start(&p->deadline, on_deadline, first ? first : 1, 0);
 }
 
-int monitor_start(struct monitor *m, uv_loop_t *loop, struct engine *e)
+int monitor_start(struct monitor *m, struct engine *e)
 {
 	struct lb_config *cfg = e->cfg;
+	uv_loop_t *loop = e->loop;
 
 	memset(m, 0, sizeof(*m));
 	m->e = e;

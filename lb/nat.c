@@ -29,7 +29,7 @@ int nat_init(struct nat *n, struct lb_config *cfg, uint32_t seed)
 
 	memset(n, 0, sizeof(*n));
 	n->cfg = cfg;
-	rc = ct_init(&n->ct, cfg->conntrack_size, seed);
+	rc = ct_init(&n->ct, cfg->conntrack_size, seed, on_remove, n);
 	if (rc < 0)
 		return rc;
 	rc = aff_init(&n->aff, cfg->affinity_size, seed * 2654435761u + 1);
@@ -37,8 +37,6 @@ int nat_init(struct nat *n, struct lb_config *cfg, uint32_t seed)
 		ct_free(&n->ct);
 		return rc;
 	}
-	n->ct.on_remove = on_remove;
-	n->ct.ctx = n;
 	n->port_next = seed;
 	n->nlocal = -1;
 	return 0;
@@ -87,12 +85,10 @@ static int alloc_port(struct nat *n, struct ct_tuple *reply, uint32_t now)
 	return -EADDRINUSE;
 }
 
-static struct lb_service *find_vip(struct nat *n, const struct pkt *p,
-				   int *real_hint)
+static struct lb_service *find_vip(struct nat *n, const struct pkt *p)
 {
 	uint16_t dport = pkt_dport(p);
 
-	*real_hint = -1;
 	for (int i = 0; i < n->cfg->nsvc; i++) {
 		struct lb_service *s = &n->cfg->svc[i];
 
@@ -104,10 +100,8 @@ static struct lb_service *find_vip(struct nat *n, const struct pkt *p,
 			continue;
 		/* M11: a flow to a real's own address taken into the pool. */
 		for (int r = 0; r < s->nreals; r++)
-			if (addr_is(&s->reals[r].addr, p->dst, p->family)) {
-				*real_hint = r;
+			if (addr_is(&s->reals[r].addr, p->dst, p->family))
 				return s;
-			}
 	}
 	return NULL;
 }
@@ -165,17 +159,22 @@ static struct ct_flow *add_flow(struct nat *n, struct lb_service *s, int ri,
 }
 
 static struct ct_flow *new_inbound(struct nat *n, struct lb_service *s,
-				   int hint, const struct ct_tuple *k,
-				   uint32_t now, int *verdict)
+				   const struct ct_tuple *k, uint32_t now,
+				   int *verdict)
 {
 	struct ct_tuple reply;
 	struct lb_addr client = { .family = k->family };
+	struct sched_req req = {
+		.svc = (uint16_t)(s - n->cfg->svc),
+		.client = &client,
+		.now = now,
+		.aff = &n->aff,
+	};
 	struct lb_real *r;
 	int ri;
 
-	(void)hint;
 	memcpy(client.a, k->src, 16);
-	ri = sched_pick(s, (uint16_t)(s - n->cfg->svc), &n->aff, &client, now);
+	ri = s->sched->pick(s, &req);
 	if (ri < 0) {
 		s->no_real++;
 		n->st.no_real++;
@@ -370,8 +369,8 @@ static int process(struct nat *n, struct pkt *p, uint32_t now)
 	}
 	if (!f) {
 		dir = CT_ORIG;
-		if ((s = find_vip(n, p, &ri)) != NULL)
-			f = new_inbound(n, s, ri, &k, now, &verdict);
+		if ((s = find_vip(n, p)) != NULL)
+			f = new_inbound(n, s, &k, now, &verdict);
 		else if ((s = find_real(n, p, 1, &ri)) != NULL)
 			f = new_outbound(n, s, ri, &k, 0, now);
 		else if ((n->cfg->faults & LB_FAULT_SNAT_ALL_OUTBOUND) &&
@@ -385,16 +384,9 @@ static int process(struct nat *n, struct pkt *p, uint32_t now)
 		frag_remember(n, p, &k, f, dir, now);
 	ct_touch(f, dir, p->tcp_flags, now);
 	count(n, f, dir, p->len);
-	/* Affinity lives as long as the client keeps sending (R22). */
-	if (dir == CT_ORIG && !(f->flags & CT_F_OUTBOUND) &&
-	    now - f->aff_last >= 10 &&
-	    n->cfg->svc[f->svc].sched == LB_SOURCE) {
-		struct lb_addr c = { .family = f->t[0].family };
-
-		memcpy(c.a, f->t[0].src, 16);
-		aff_set(&n->aff, f->svc, &c, f->real, now);
-		f->aff_last = now;
-	}
+	/* A client's packet keeps its affinity alive (R22). */
+	if (dir == CT_ORIG && !(f->flags & CT_F_OUTBOUND))
+		aff_refresh(&n->aff, &n->cfg->svc[f->svc], f, now);
 	return NAT_XLATE;
 }
 

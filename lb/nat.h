@@ -10,8 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "affinity.h"
 #include "conntrack.h"
-#include "hlb_sched.h"
 #include "service.h"
 
 enum nat_verdict {

@@ -20,9 +20,10 @@ struct lb_addr {
 };
 
 enum lb_mode { LB_DNAT = 0, LB_SNAT = 1 };
-enum lb_sched { LB_RR = 0, LB_LEASTCONN = 1, LB_SOURCE = 2 };
 enum lb_admin { LB_ENABLED = 0, LB_DISABLED = 1, LB_DRAIN = 2 };
 enum lb_mon_type { LB_MON_NONE = 0, LB_MON_TCP, LB_MON_TLS, LB_MON_STUN };
+
+struct lb_scheduler; /* hlb_sched.h */
 
 struct lb_monitor_cfg {
 	uint8_t type;
@@ -66,12 +67,12 @@ struct lb_service {
 	uint16_t port;
 	uint8_t proto;          /* IPPROTO_TCP or IPPROTO_UDP */
 	uint8_t mode;           /* enum lb_mode */
-	uint8_t sched;          /* enum lb_sched */
 	uint8_t av;             /* "role av": the faults M1, M12 act on it */
 	uint8_t dsr;            /* M12: return traffic not translated */
 	uint8_t src_port_rewrite; /* M6: dnat rewrites the client's port */
+	const struct lb_scheduler *sched;
 	struct lb_addr snat_src; /* snat: the address reals see; default vip */
-	uint32_t affinity_timeout; /* seconds, for LB_SOURCE */
+	uint32_t affinity_timeout; /* seconds, for the source scheduler */
 	uint32_t tcp_timeout, udp_timeout;
 	uint32_t only_fault;    /* exists only under this fault (M11) */
 	uint8_t intercept;      /* M11: also takes flows to reals' own address */

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include <uv.h>
 
@@ -85,11 +86,38 @@ static const char *bind_hint(int err)
 	}
 }
 
+/* R18: as many descriptors as the system lets us have, and a reserve kept
+ * from the stream cap so that, with every connection slot taken, relayed
+ * sockets and /metrics still open. */
+static void raise_nofile(struct avedge_conf *c)
+{
+	struct rlimit r;
+	rlim_t reserve = 1024 + (c->quota_total ? 2 * (rlim_t)c->quota_total : 4096);
+
+	if (getrlimit(RLIMIT_NOFILE, &r))
+		return;
+	if (r.rlim_cur < r.rlim_max) {
+		r.rlim_cur = r.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &r);
+		getrlimit(RLIMIT_NOFILE, &r);
+	}
+	if (r.rlim_cur != RLIM_INFINITY && (rlim_t)c->lim.max_conns + reserve > r.rlim_cur) {
+		uint32_t was = c->lim.max_conns;
+		c->lim.max_conns = r.rlim_cur > reserve + 16 ? (uint32_t)(r.rlim_cur - reserve) : 16;
+		log_warn("--max-conns %u lowered to %u: %lu file descriptors, %lu kept for relayed "
+			 "sockets", was, c->lim.max_conns, (unsigned long)r.rlim_cur,
+			 (unsigned long)reserve);
+	}
+	if (c->lim.max_per_source > c->lim.max_conns)
+		c->lim.max_per_source = c->lim.max_conns;
+}
+
 /* Fail early and clearly, before any thread starts. */
 static int preflight(struct avedge *a)
 {
 	char err[512], where[NETADDR_STRLEN];
 
+	raise_nofile(&a->conf);
 	for (int i = 0; i < a->conf.nlisten; i++) {
 		int e = listener_probe(&a->conf.listen[i].addr, a->conf.listen[i].tp);
 		if (e) {
@@ -172,6 +200,7 @@ int main(int argc, char **argv)
 	if (a->conf.have_metrics) {
 		char where[NETADDR_STRLEN];
 		int e = metrics_start(&a->loop, (struct sockaddr *)&a->conf.metrics, a->ws, a->nws,
+				      a->conf.metrics_timeout_ms, a->conf.metrics_max_conns,
 				      &a->metrics);
 		netaddr_str((struct sockaddr *)&a->conf.metrics, where, sizeof where);
 		if (e) {

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "io/admit.h"
 #include "io/ports.h"
 #include "turn/auth.h"
 #include "turn/peerfilter.h"
@@ -46,6 +47,11 @@ struct avedge_conf {
 	const char *allow_peer[CONF_MAX_LIST], *deny_peer[CONF_MAX_LIST];
 	int nallow, ndeny;
 	unsigned quota_user, quota_total, max_lifetime_s, threads, grace_s;
+	/* R18: what one client may cost. Stream limits in milliseconds and
+	 * bytes (the flags say seconds); 0 rate turns the limiter off. */
+	struct conn_limits lim;
+	uint32_t unauth_rate, unauth_burst, max_connects;
+	uint32_t metrics_timeout_ms, metrics_max_conns;
 	uint64_t max_bps;
 	int have_metrics;
 	struct sockaddr_storage metrics;

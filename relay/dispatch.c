@@ -36,11 +36,7 @@ static int authenticate(struct server *s, const struct request *req, const struc
 	if (v != AUTH_OK) {
 		if (v != AUTH_CHALLENGE)
 			s->st.auth_failures++;
-		/* R15: a source without valid credentials gets a bounded number
-		 * of answers; past that its requests are dropped unanswered. */
-		if (!ratelimit_take(&s->rl, req->src, server_now(s)))
-			s->st.drops[DROP_RATE_LIMIT]++;
-		else if (v == AUTH_BAD_REQUEST)
+		if (v == AUTH_BAD_REQUEST)
 			*n = server_error(s, m, 400, "Bad Request", NULL);
 		else if (v == AUTH_STALE_NONCE)
 			*n = challenge(s, m, 438, "Stale Nonce", req->src);
@@ -64,20 +60,25 @@ static const struct {
 	{TURN_CONNECT, handle_connect},
 };
 
-/* Authenticate and run one TURN request; returns the answer length. */
+/* Authenticate and run one TURN request; returns the answer length, with
+ * *authed set when the answer went to valid credentials. */
 static size_t turn_request(struct server *s, const struct request *req,
-			   const struct stun_msg *m)
+			   const struct stun_msg *m, int *authed)
 {
 	struct auth_ok who;
 	struct alloc *a;
 	size_t n;
 
-	if (!authenticate(s, req, m, &who, &n))
+	if (!(*authed = authenticate(s, req, m, &who, &n)))
 		return n;
 	if (m->method == TURN_CONNECTION_BIND) /* on a fresh data connection */
 		return handle_connection_bind(s, req, m, &who);
 	a = server_alloc_find(s, req->l, req->conn, req->src);
 	if (m->method == TURN_ALLOCATE) {
+		/* RFC 8656 §7.2: a retransmitted Allocate gets the same success
+		 * answer again, however long ago the cache forgot it. */
+		if (a && !memcmp(a->tid, m->tid, STUN_TID_LEN) && !strcmp(a->user, who.user))
+			return handle_allocate_again(s, req, m, &who, a);
 		if (a)
 			return server_error(s, m, 437, "Allocation Mismatch", &who);
 		return handle_allocate(s, req, m, &who);
@@ -98,6 +99,8 @@ static void on_stun(struct server *s, const struct request *req)
 	struct stun_msg m;
 	char from[NETADDR_STRLEN];
 	size_t n = 0;
+	int authed = 0;
+	uint64_t now = server_now(s);
 	int err = stun_msg_parse(&m, req->buf, req->len);
 
 	if (err) {
@@ -119,8 +122,9 @@ static void on_stun(struct server *s, const struct request *req)
 	if (m.cls != STUN_REQUEST)
 		return; /* stray responses need no answer */
 	s->st.requests++;
+	ratelimit_earn(&s->rl, req->src, req->len, now);
 	if (m.method != STUN_BINDING &&
-	    (cached = txcache_find(&s->tx, req->src, req->conn, m.tid, server_now(s)))) {
+	    (cached = txcache_find(&s->tx, req->src, req->conn, m.tid, now))) {
 		server_send_client(s, req->l, req->conn, req->src, cached->data, cached->len);
 		return;
 	}
@@ -129,11 +133,22 @@ static void on_stun(struct server *s, const struct request *req)
 	else if (m.method == STUN_BINDING)
 		n = handle_binding(s, req, &m);
 	else
-		n = turn_request(s, req, &m);
+		n = turn_request(s, req, &m, &authed);
 	if (!n)
 		return;
-	if (m.method != STUN_BINDING)
-		txcache_put(&s->tx, req->src, req->conn, m.tid, s->obuf, n, server_now(s));
+	/* R15, R18: whatever goes to a source without valid credentials
+	 * (Binding answers, challenges, 400, 420) comes out of its budget;
+	 * past it, the request goes unanswered. */
+	if (!authed && !ratelimit_take(&s->rl, req->src, n, now)) {
+		s->st.drops[DROP_RATE_LIMIT]++;
+		s->st.limits[LIMIT_UNAUTH_RATE]++;
+		return;
+	}
+	/* Only answers to valid credentials are kept for retransmits: a
+	 * challenge is cheap to make again, and caching it let a flood of
+	 * them push real answers out. */
+	if (authed)
+		txcache_put(&s->tx, req->src, req->conn, m.tid, s->obuf, n, now);
 	server_send_client(s, req->l, req->conn, req->src, s->obuf, n);
 }
 

@@ -14,7 +14,8 @@ uint64_t server_now(const struct server *s) { return uv_now(s->loop); }
 
 /* The batch's report on each datagram: one to a peer (tag: its
  * allocation) counts for the allocation once it has left. */
-static void udp_sent(void *arg, void *tag, size_t len, int err)
+static void udp_sent(void *arg, void *tag, const struct sockaddr *to, const uint8_t *data,
+		     size_t len, int err)
 {
 	struct server *s = arg;
 	struct alloc *a = tag;
@@ -45,14 +46,17 @@ int server_init(struct server *s, struct avedge_conf *conf, uv_loop_t *loop, int
 	if (alloc_table_init(&s->allocs, 1024))
 		return -1;
 	RAND_bytes((unsigned char *)&key, sizeof key);
-	ratelimit_init(&s->rl, key);
+	if (ratelimit_init(&s->rl, key, conf->unauth_rate, conf->unauth_burst))
+		return -1;
 	uv_timer_init(loop, &s->sweep);
 	s->sweep.data = s;
 	uv_timer_start(&s->sweep, sweep, 1000, 1000);
 	uv_unref((uv_handle_t *)&s->sweep);
 	udp_batch_init(&s->out, loop, udp_sent, s);
+	admit_init(&s->admit, &conf->lim, &s->st);
 	s->relayed = (struct relayed_env){loop, &conf->ports, &s->out, &s->rx};
-	s->tcp = (struct tcp_relayed_env){loop, &conf->ports, &s->st, tcp_cbs, s, NULL};
+	s->tcp = (struct tcp_relayed_env){loop, &conf->ports, &s->st, tcp_cbs, s, conf->max_connects,
+					  NULL};
 	return 0;
 }
 
@@ -62,6 +66,8 @@ void server_listener_init(struct server *s, struct listener *l)
 	l->st = &s->st;
 	l->scratch = s->ibuf;
 	l->scratch_len = sizeof s->ibuf;
+	l->lim = &s->conf->lim;
+	l->admit = &s->admit;
 }
 
 struct alloc *server_alloc_find(struct server *s, const void *listener, const void *conn,
@@ -80,9 +86,16 @@ void server_alloc_free(struct server *s, struct alloc *a)
 	if (a->tcp_io)
 		tcp_relayed_close(a->tcp_io);
 	if (a->user)
-		quota_give(&s->mconf->quota, a->user);
+		quota_give(&s->mconf->quota, a->user + a->quota_off);
 	alloc_table_remove(&s->allocs, a);
 	s->st.allocations = s->allocs.count;
+}
+
+/* A reservation expired unclaimed: its maker's quota unit comes back. */
+static void reservation_gone(void *arg, const char *owner)
+{
+	struct server *s = arg;
+	quota_give(&s->mconf->quota, owner);
 }
 
 static void expire_one(struct alloc *a, void *ctx)
@@ -105,7 +118,7 @@ static void sweep(uv_timer_t *t)
 	s->st.permissions = perms;
 	s->st.channels = chans;
 	if (s->id == 0)
-		ports_reservations_expire(server_now(s));
+		ports_reservations_expire(server_now(s), reservation_gone, s);
 }
 
 void server_close(struct server *s)
@@ -117,6 +130,8 @@ void server_close(struct server *s)
 	if (!uv_is_closing((uv_handle_t *)&s->sweep))
 		uv_close((uv_handle_t *)&s->sweep, NULL);
 	udp_batch_close(&s->out);
+	admit_free(&s->admit);
+	ratelimit_free(&s->rl);
 }
 
 void server_send_client(struct server *s, struct listener *l, struct conn *c,
@@ -134,6 +149,17 @@ void server_send_alloc(struct server *s, const struct alloc *a, const uint8_t *b
 	 * them as opaque keys. */
 	server_send_client(s, (struct listener *)a->key.listener, (struct conn *)a->key.conn,
 			   (const struct sockaddr *)&a->key.client, buf, len);
+}
+
+int server_peer_ok(struct server *s, const struct sockaddr *peer, int ip_only)
+{
+	int ok;
+
+	pthread_rwlock_rdlock(&s->mconf->reload); /* SIGHUP swaps the filter */
+	ok = ip_only ? peerfilter_permits_ip(s->conf->filter, peer)
+		     : peerfilter_permits(s->conf->filter, peer);
+	pthread_rwlock_unlock(&s->mconf->reload);
+	return ok;
 }
 
 void server_begin(struct server *s, struct stun_writer *w, const struct stun_msg *m)

@@ -30,6 +30,7 @@ struct server {
 	struct txcache tx;
 	struct ratelimit rl;
 	struct stats st;
+	struct conn_admit admit;     /* streams held, in all and per source */
 	uv_timer_t sweep;
 	struct relayed_env relayed;  /* what every relayed UDP socket shares */
 	struct tcp_relayed_env tcp;  /* ... and every RFC 6062 one */
@@ -70,6 +71,10 @@ size_t server_error_errno(struct server *s, const struct stun_msg *m, int err,
 /* A success answer: begin, add attributes, finish. */
 void server_begin(struct server *s, struct stun_writer *w, const struct stun_msg *m);
 size_t server_finish(struct server *s, struct stun_writer *w, const struct auth_ok *who);
+
+/* May data go to peer (R15, R18)? ip_only: a permission, which ignores
+ * the port. */
+int server_peer_ok(struct server *s, const struct sockaddr *peer, int ip_only);
 
 /* The allocation of the client at this 5-tuple, or NULL. */
 struct alloc *server_alloc_find(struct server *s, const void *listener, const void *conn,

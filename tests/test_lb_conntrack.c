@@ -1,9 +1,9 @@
 /* test_lb_conntrack.c: hlb's flow table (R24): both directions found,
  * idle timeouts on a fake clock, TCP close tracking, a full table. */
-#include <check.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_main.h"
 #include "conntrack.h"
 
 static struct ct_tuple tup(uint8_t s, uint8_t d, uint16_t sp, uint16_t dp,
@@ -38,7 +38,7 @@ START_TEST(test_both_directions)
 	struct ct_flow *f, *g;
 	int dir = -1;
 
-	ck_assert_int_eq(ct_init(&t, 64, 42), 0);
+	ck_assert_int_eq(ct_init(&t, 64, 42, NULL, NULL), 0);
 	f = ct_insert(&t, &o, &r, 0, 100);
 	ck_assert_ptr_nonnull(f);
 	f->idle = 300;
@@ -62,9 +62,8 @@ START_TEST(test_udp_idle_timeout_fake_clock)
 	struct ct_tuple o = tup(1, 2, 1000, 3478, 17), r = tup(3, 1, 3478, 1000, 17);
 	struct ct_flow *f;
 
-	ck_assert_int_eq(ct_init(&t, 16, 1), 0);
+	ck_assert_int_eq(ct_init(&t, 16, 1, count_remove, NULL), 0);
 	removed = 0;
-	t.on_remove = count_remove;
 	f = ct_insert(&t, &o, &r, 0, 1000);
 	f->idle = 30;
 	ct_touch(f, CT_REPLY, 0, 1020);        /* traffic refreshes */
@@ -83,7 +82,7 @@ START_TEST(test_tcp_default_1800_and_close)
 	struct ct_tuple o = tup(1, 2, 1000, 443, 6), r = tup(3, 1, 443, 1000, 6);
 	struct ct_flow *f;
 
-	ck_assert_int_eq(ct_init(&t, 16, 1), 0);
+	ck_assert_int_eq(ct_init(&t, 16, 1, NULL, NULL), 0);
 	f = ct_insert(&t, &o, &r, 0, 0);
 	f->idle = 1800;
 	ct_touch(f, CT_ORIG, 0x02, 0);          /* SYN */
@@ -119,7 +118,7 @@ START_TEST(test_full_table_and_reuse)
 {
 	struct ct_table t;
 
-	ck_assert_int_eq(ct_init(&t, 100, 7), 0);
+	ck_assert_int_eq(ct_init(&t, 100, 7, NULL, NULL), 0);
 	for (int i = 0; i < 100; i++) {
 		struct ct_tuple o = tup(1, 2, (uint16_t)(1000 + i), 80, 17);
 		struct ct_tuple r = tup(3, 1, 80, (uint16_t)(1000 + i), 17);
@@ -156,7 +155,7 @@ START_TEST(test_flush_and_noreply)
 	struct ct_tuple o = tup(1, 2, 2, 80, 17), r = tup(3, 1, 80, 2, 17);
 	struct ct_tuple o2 = tup(1, 2, 3, 80, 17), r2 = tup(3, 1, 80, 3, 17);
 
-	ck_assert_int_eq(ct_init(&t, 8, 7), 0);
+	ck_assert_int_eq(ct_init(&t, 8, 7, NULL, NULL), 0);
 	ck_assert_ptr_nonnull(ct_insert(&t, &o, &r, 0, 0));
 	ck_assert_ptr_nonnull(ct_insert(&t, &o2, &r2, CT_F_NOREPLY, 0));
 	/* DSR (M12): the reply is not tracked. */
@@ -173,7 +172,7 @@ START_TEST(test_many_flows_hash_spread)
 	struct ct_table t;
 	uint32_t longest = 0;
 
-	ck_assert_int_eq(ct_init(&t, 65536, 99), 0);
+	ck_assert_int_eq(ct_init(&t, 65536, 99, NULL, NULL), 0);
 	for (int i = 0; i < 60000; i++) {
 		struct ct_tuple o = tup((uint8_t)(i >> 8), 2, (uint16_t)i, 3478, 17);
 		struct ct_tuple r = tup(3, (uint8_t)(i >> 8), 3478, (uint16_t)i, 17);
@@ -195,7 +194,7 @@ START_TEST(test_many_flows_hash_spread)
 }
 END_TEST
 
-static Suite *suite(void)
+Suite *test_suite(void)
 {
 	Suite *s = suite_create("lb_conntrack");
 	TCase *tc = tcase_create("core");
@@ -208,15 +207,4 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_many_flows_hash_spread);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -3,10 +3,10 @@
  * the VIP, direct traffic is untouched (R21), outbound from the VIP
  * (R25), fragments, ICMP errors, and the engine-level faults. */
 #include <arpa/inet.h>
-#include <check.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_main.h"
 #include "hlb_config.h"
 #include "csum.h"
 #include "fault.h"
@@ -481,7 +481,7 @@ START_TEST(test_tcp_port_reuse_after_close)
 }
 END_TEST
 
-static Suite *suite(void)
+Suite *test_suite(void)
 {
 	Suite *s = suite_create("lb_nat");
 	TCase *tc = tcase_create("core");
@@ -507,15 +507,4 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_tcp_port_reuse_after_close);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -18,7 +18,7 @@ size_t handle_channel_bind(struct server *s, const struct request *req, const st
 	num = (uint16_t)(v >> 16);
 	if (num < TURN_CHANNEL_MIN || num > TURN_CHANNEL_MAX)
 		return server_error(s, m, 400, "Bad Request: channel number out of range", who);
-	if ((code = peer_vet(s, m, pa, a, &p)))
+	if ((code = peer_vet(s, m, pa, a, 0, &p))) /* a channel names the port too */
 		return server_error(s, m, code, reason_for(code), who);
 	if ((rc = alloc_chan_bind(a, num, &p, now)))
 		return server_error(s, m, rc == -1 ? 400 : 508,

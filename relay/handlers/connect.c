@@ -72,6 +72,7 @@ size_t handle_connect(struct server *s, const struct request *req, const struct 
 	struct sockaddr_storage peer;
 	struct pending *pd;
 	struct peer p;
+	int err;
 
 	if (!a->tcp_io || req->conn != a->key.conn)
 		return server_error(s, m, 400, "Bad Request: not a TCP allocation", who);
@@ -80,7 +81,7 @@ size_t handle_connect(struct server *s, const struct request *req, const struct 
 	if (peer.ss_family != tcp_relayed_family(a->tcp_io))
 		return server_error(s, m, 443, "Peer Address Family Mismatch", who);
 	peer_from_sockaddr(&p, (struct sockaddr *)&peer);
-	if (!peerfilter_permits(s->conf->filter, (struct sockaddr *)&peer) ||
+	if (!server_peer_ok(s, (struct sockaddr *)&peer, 0) ||
 	    !alloc_perm_has(a, &p, server_now(s)))
 		return server_error(s, m, 403, "Forbidden", who);
 	if (tcp_relayed_has_peer(a->tcp_io, (struct sockaddr *)&peer))
@@ -90,8 +91,10 @@ size_t handle_connect(struct server *s, const struct request *req, const struct 
 	memcpy(pd->tid, m->tid, STUN_TID_LEN);
 	pd->control = req->conn;
 	pd->who = *who;
-	if (tcp_relayed_connect(a->tcp_io, (struct sockaddr *)&peer, pd)) {
+	if ((err = tcp_relayed_connect(a->tcp_io, (struct sockaddr *)&peer, pd))) {
 		free(pd);
+		if (err == -ENOSPC)
+			return server_error(s, m, 508, "Insufficient Capacity: --max-connects", who);
 		return server_error(s, m, 447, "Connection Timeout or Failure", who);
 	}
 	return 0; /* answered when the connection succeeds or fails */

@@ -37,7 +37,7 @@ void handle_send(struct server *s, const struct stun_msg *m, struct alloc *a)
 	/* Permissions are per IP: the port is vetted here, so that a
 	 * permission for our own relayed address does not reach our
 	 * listeners. Channels were vetted with their port at bind time. */
-	if (!peerfilter_permits(s->conf->filter, (struct sockaddr *)&ss)) {
+	if (!server_peer_ok(s, (struct sockaddr *)&ss, 0)) {
 		s->st.drops[DROP_FILTERED]++;
 		return;
 	}

@@ -9,6 +9,9 @@
 size_t handle_binding(struct server *s, const struct request *req, const struct stun_msg *m);
 size_t handle_allocate(struct server *s, const struct request *req, const struct stun_msg *m,
 		       const struct auth_ok *who);
+size_t handle_allocate_again(struct server *s, const struct request *req,
+			     const struct stun_msg *m, const struct auth_ok *who,
+			     const struct alloc *a);
 size_t handle_refresh(struct server *s, const struct request *req, const struct stun_msg *m,
 		      const struct auth_ok *who, struct alloc *a);
 size_t handle_create_permission(struct server *s, const struct request *req,
@@ -33,10 +36,11 @@ void handle_peer_data(void *arg, void *tag, uint8_t *data, size_t len, size_t ro
 extern const struct tcp_relayed_cbs connect_cbs;
 
 /* Shared by handlers: the lifetime to grant (RFC 8656 §7.2), and one
- * XOR-PEER-ADDRESS vetted (0, or the error code 400, 403, 443). */
+ * XOR-PEER-ADDRESS vetted (0, or the error code 400, 403, 443); ip_only
+ * for a permission, which does not look at the port. */
 uint32_t lifetime_for(const struct server *s, const struct stun_msg *m);
 int peer_vet(struct server *s, const struct stun_msg *m, const struct stun_attr *pa,
-	     const struct alloc *a, struct peer *out);
+	     const struct alloc *a, int ip_only, struct peer *out);
 const char *reason_for(int code);
 
 #endif

@@ -3,7 +3,7 @@
 #include "handlers/handlers.h"
 
 int peer_vet(struct server *s, const struct stun_msg *m, const struct stun_attr *pa,
-	     const struct alloc *a, struct peer *out)
+	     const struct alloc *a, int ip_only, struct peer *out)
 {
 	struct sockaddr_storage ss;
 
@@ -11,7 +11,7 @@ int peer_vet(struct server *s, const struct stun_msg *m, const struct stun_attr 
 		return 400;
 	if (!(a->family_mask & (ss.ss_family == AF_INET6 ? 2 : 1)))
 		return 443;
-	if (!peerfilter_permits(s->conf->filter, (struct sockaddr *)&ss)) {
+	if (!server_peer_ok(s, (struct sockaddr *)&ss, ip_only)) {
 		s->st.drops[DROP_FILTERED]++;
 		return 403;
 	}
@@ -39,7 +39,8 @@ size_t handle_create_permission(struct server *s, const struct request *req,
 		int code;
 		if (m->attrs[i].type != STUN_A_XOR_PEER_ADDRESS)
 			continue;
-		if ((code = peer_vet(s, m, &m->attrs[i], a, &peers[n])))
+		/* per IP: the port is vetted as data is sent (data.c) */
+		if ((code = peer_vet(s, m, &m->attrs[i], a, 1, &peers[n])))
 			return server_error(s, m, code, reason_for(code), who);
 		n++;
 	}

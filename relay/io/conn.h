@@ -10,7 +10,9 @@
 
 #include "io/listener.h"
 
-#define CONN_BUF 16384
+/* The largest frame a stream carries: a STUN message with a 16-bit
+ * length, or ChannelData of 65535 bytes padded to 4 (RFC 8656 §12.5). */
+#define CONN_FRAME_MAX (20 + 65535)
 
 /* Where a piped connection's bytes go. eof: the client half-closed (the
  * connection stays open for writing). closed: the connection is gone. */
@@ -22,6 +24,7 @@ struct conn_pipe {
 
 struct conn {
 	uv_tcp_t tcp;
+	uv_write_t fence;      /* over out_cap: says when the queue has drained */
 	struct conn *prev, *next;
 	struct listener *l;
 	struct sockaddr_storage peer, local;
@@ -29,8 +32,14 @@ struct conn {
 	BIO *rbio, *wbio;      /* TLS: ciphertext in and out */
 	const struct conn_pipe *pipe;
 	void *pipe_arg;
-	size_t rlen;
-	uint8_t rbuf[CONN_BUF];
+	int held;              /* an allocation or a pipe uses it: no idle timeout */
+	int admitted;          /* counted in the listener's admission */
+	uint64_t born, last_rx, frame_since, full_since; /* loop ms; 0: not so */
+	/* A frame split across reads waits here; whole frames are handed up
+	 * from the read buffer itself. Grown on demand, up to CONN_FRAME_MAX:
+	 * an idle connection holds no buffer. */
+	uint8_t *rbuf;
+	size_t rlen, rcap;
 };
 
 /* Accept a connection on l's socket and start reading it. */
@@ -43,6 +52,11 @@ int conn_send(struct conn *c, const uint8_t *data, size_t len);
  * the close callback. */
 void conn_close(struct conn *c);
 int conn_closing(const struct conn *c);
+
+/* An allocation lives on c: it no longer times out for idleness. */
+void conn_hold(struct conn *c);
+/* The stream listener's timer: close what outlived a limit. */
+void conn_sweep(struct listener *l, uint64_t now);
 
 /* Raw bytes from now on (NULL: back to nobody, reading stops). */
 void conn_set_pipe(struct conn *c, const struct conn_pipe *p, void *arg);

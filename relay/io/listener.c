@@ -65,6 +65,15 @@ static void tcp_accept(uv_stream_t *server, int status)
 	conn_accept(server->data);
 }
 
+/* Twice a second: the streams' timeouts are seconds long. */
+#define SWEEP_MS 500
+
+static void sweep(uv_timer_t *t)
+{
+	struct listener *l = t->data;
+	conn_sweep(l, uv_now(t->loop));
+}
+
 /* ---- binding ---- */
 
 static int make_socket(const struct sockaddr_storage *addr, enum transport tp, int reuseport)
@@ -122,12 +131,16 @@ int listener_start(uv_loop_t *loop, struct listener *l, const char **what)
 		return uv_udp_recv_start(&l->h.udp, udp_alloc, udp_recv);
 	}
 	uv_tcp_init(loop, &l->h.tcp);
+	uv_timer_init(loop, &l->sweep);
 	l->open = 1;
 	l->h.tcp.data = l;
 	if ((err = uv_tcp_open(&l->h.tcp, fd))) {
 		close(fd);
 		return err;
 	}
+	l->sweep.data = l;
+	uv_timer_start(&l->sweep, sweep, SWEEP_MS, SWEEP_MS);
+	uv_unref((uv_handle_t *)&l->sweep);
 	*what = "listen";
 	return uv_listen((uv_stream_t *)&l->h.tcp, 511, tcp_accept);
 }
@@ -140,4 +153,6 @@ void listener_close(struct listener *l)
 		conn_close(c);
 	if (l->open && !uv_is_closing(&l->h.handle))
 		uv_close(&l->h.handle, NULL);
+	if (l->tp != TP_UDP && l->open && !uv_is_closing((uv_handle_t *)&l->sweep))
+		uv_close((uv_handle_t *)&l->sweep, NULL);
 }

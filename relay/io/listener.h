@@ -8,6 +8,7 @@
 #include <openssl/ssl.h>
 #include <uv.h>
 
+#include "io/admit.h"
 #include "io/udpbatch.h"
 #include "util/netaddr.h"
 #include "util/stats.h"
@@ -47,6 +48,9 @@ struct listener {
 	struct stats *st;      /* the worker's counters */
 	uint8_t *scratch;      /* the worker's receive buffer */
 	size_t scratch_len;
+	const struct conn_limits *lim; /* streams: caps and timeouts ... */
+	struct conn_admit *admit;      /* ... and the worker's count, shared by its listeners */
+	uv_timer_t sweep;              /* streams: enforces the timeouts */
 	struct conn *conns;    /* accepted connections, to close at exit */
 	union {
 		uv_udp_t udp;
@@ -59,7 +63,8 @@ struct listener {
  * negative errno. */
 int listener_probe(const struct sockaddr_storage *addr, enum transport tp);
 /* Bind l->addr with SO_REUSEPORT (the other workers bind it too) and start
- * reading. Fill tp, addr, tls, cb, out, st and scratch first. 0 or a
+ * reading. Fill tp, addr, tls, cb, out, st and scratch first (streams:
+ * lim and admit too). 0 or a
  * negative errno, with *what naming the failing step. */
 int listener_start(uv_loop_t *loop, struct listener *l, const char **what);
 void listener_close(struct listener *l);

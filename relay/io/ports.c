@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -15,11 +16,11 @@
 
 static struct {
 	pthread_mutex_t lock;
-	struct { uint64_t token, expires; int fd, fam; } r[MAX_RESERVED];
+	struct { uint64_t token, expires; int fd, fam; char *owner; } r[MAX_RESERVED];
 	int n;
-} reserved = {PTHREAD_MUTEX_INITIALIZER, {{0, 0, 0, 0}}, 0};
+} reserved = {PTHREAD_MUTEX_INITIALIZER, {{0, 0, 0, 0, NULL}}, 0};
 
-int ports_claim(uint64_t token, int *fam)
+int ports_claim(uint64_t token, int *fam, char **owner)
 {
 	int fd = -ENOENT;
 
@@ -28,6 +29,7 @@ int ports_claim(uint64_t token, int *fam)
 		if (reserved.r[i].token == token) {
 			fd = reserved.r[i].fd;
 			*fam = reserved.r[i].fam;
+			*owner = reserved.r[i].owner;
 			reserved.r[i] = reserved.r[--reserved.n];
 			break;
 		}
@@ -35,14 +37,21 @@ int ports_claim(uint64_t token, int *fam)
 	return fd;
 }
 
-int ports_reserve(int fd, int fam, uint64_t now_ms, uint64_t *token)
+int ports_reserve(int fd, int fam, uint64_t now_ms, const char *owner, uint64_t *token)
 {
+	char *copy = strdup(owner);
 	int err = -ENOSPC;
 
-	if (RAND_bytes((unsigned char *)token, sizeof *token) != 1)
+	if (!copy)
+		return -ENOMEM;
+	if (RAND_bytes((unsigned char *)token, sizeof *token) != 1) {
+		free(copy);
 		return -EIO;
+	}
 	pthread_mutex_lock(&reserved.lock);
 	if (reserved.n < MAX_RESERVED) {
+		reserved.r[reserved.n].owner = copy;
+		copy = NULL;
 		reserved.r[reserved.n].token = *token;
 		reserved.r[reserved.n].expires = now_ms + RESERVE_MS;
 		reserved.r[reserved.n].fd = fd;
@@ -51,15 +60,20 @@ int ports_reserve(int fd, int fam, uint64_t now_ms, uint64_t *token)
 		err = 0;
 	}
 	pthread_mutex_unlock(&reserved.lock);
+	free(copy);
 	return err;
 }
 
-void ports_reservations_expire(uint64_t now_ms)
+void ports_reservations_expire(uint64_t now_ms, void (*gone)(void *arg, const char *owner),
+			       void *arg)
 {
 	pthread_mutex_lock(&reserved.lock);
 	for (int i = 0; i < reserved.n;)
 		if (reserved.r[i].expires <= now_ms) {
 			close(reserved.r[i].fd);
+			if (gone)
+				gone(arg, reserved.r[i].owner);
+			free(reserved.r[i].owner);
 			reserved.r[i] = reserved.r[--reserved.n];
 		} else {
 			i++;
@@ -67,7 +81,7 @@ void ports_reservations_expire(uint64_t now_ms)
 	pthread_mutex_unlock(&reserved.lock);
 }
 
-void ports_reservations_free(void) { ports_reservations_expire(UINT64_MAX); }
+void ports_reservations_free(void) { ports_reservations_expire(UINT64_MAX, NULL, NULL); }
 
 static int bind_port(const struct sockaddr_storage *base, int type, int port, int df)
 {
@@ -148,8 +162,12 @@ static int pick_port(const struct port_range *r, int fam, int type, int even, in
 			if (fd >= 0)
 				close(fd);
 			ports_release_tcp(p);
+			if (fd == -EMFILE || fd == -ENFILE || fd == -ENOMEM || fd == -ENOBUFS)
+				return fd;
 			continue;
 		}
+		if (fd == -EMFILE || fd == -ENFILE || fd == -ENOMEM || fd == -ENOBUFS)
+			return fd; /* no port would do better */
 		if (fd < 0)
 			continue;
 		if (pair_fd) {

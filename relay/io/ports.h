@@ -26,11 +26,14 @@ int ports_bind_udp(const struct port_range *r, int fam, int even, int df, int *p
 int ports_listen_tcp(const struct port_range *r, int fam, int *port);
 void ports_release_tcp(int port);
 
-/* Reservations: hold fd under a new random token (0 or -errno), claim it
- * back (fd and its family, or -ENOENT), expire the old ones. */
-int ports_reserve(int fd, int fam, uint64_t now_ms, uint64_t *token);
-int ports_claim(uint64_t token, int *fam);
-void ports_reservations_expire(uint64_t now_ms);
+/* Reservations: hold fd under a new random token for its owner (a name
+ * the caller counts it against; copied), 0 or -errno. Claim it back: fd
+ * and its family, and the owner's name, the caller's to free; or -ENOENT.
+ * Expire the old ones, telling gone (if given) each owner. */
+int ports_reserve(int fd, int fam, uint64_t now_ms, const char *owner, uint64_t *token);
+int ports_claim(uint64_t token, int *fam, char **owner);
+void ports_reservations_expire(uint64_t now_ms, void (*gone)(void *arg, const char *owner),
+			       void *arg);
 void ports_reservations_free(void);
 
 #endif

@@ -95,7 +95,7 @@ static int open_family(struct relayed *r, struct relayed_opts *o, int fam, int h
 				    o->reserve ? &pair : NULL);
 		if (fd < 0)
 			return fd;
-		if (o->reserve && (err = ports_reserve(pair, fam, o->now_ms, &o->token_out))) {
+		if (o->reserve && (err = ports_reserve(pair, fam, o->now_ms, o->owner, &o->token_out))) {
 			close(pair);
 			close(fd);
 			return err;
@@ -130,7 +130,7 @@ int relayed_open(struct relayed **out, const struct relayed_env *env, struct rel
 	/* A reserved port (RFC 8656 §7.2) brings its own family: the
 	 * Allocate that claims it carries no family attribute. */
 	if (o->token) {
-		if ((held = ports_claim(o->token, &held_fam)) < 0) {
+		if ((held = ports_claim(o->token, &held_fam, &o->claimed_owner)) < 0) {
 			free(r);
 			return held;
 		}

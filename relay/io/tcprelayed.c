@@ -66,6 +66,7 @@ struct tcp_relayed {
 	void *tag;
 	struct sockaddr_storage addr;    /* bound relayed address */
 	struct peer_conn *conns;
+	uint32_t nconns;
 	int port;
 };
 
@@ -115,8 +116,10 @@ static void pc_close(struct peer_conn *pc)
 	pc->state = PC_CLOSING;
 	for (pp = &pc->tr->conns; *pp && *pp != pc; pp = &(*pp)->next)
 		;
-	if (*pp)
+	if (*pp) {
 		*pp = pc->next;
+		pc->tr->nconns--;
+	}
 	if (pc->data) { /* cancels its fence and shutdown: their callbacks unref */
 		struct conn *d = pc->data;
 		pc->data = NULL;
@@ -152,6 +155,7 @@ static struct peer_conn *pc_new(struct tcp_relayed *tr)
 	pc->refs = 2;
 	pc->next = tr->conns;
 	tr->conns = pc;
+	tr->nconns++;
 	return pc;
 }
 
@@ -433,6 +437,10 @@ int tcp_relayed_connect(struct tcp_relayed *tr, const struct sockaddr *peer, voi
 	struct peer_conn *pc;
 	int fd, one = 1, err;
 
+	if (tr->nconns >= tr->env->max_peers) {
+		tr->env->st->limits[LIMIT_MAX_CONNECTS]++;
+		return -ENOSPC;
+	}
 	/* From the relayed address itself (§5.2): same IP and port as the
 	 * listener, which SO_REUSEPORT on both allows. */
 	fd = socket(peer->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -477,7 +485,9 @@ static void on_peer(uv_stream_t *l, int status)
 
 	if (status < 0 || !(pc = pc_new(tr)))
 		return;
-	if (uv_accept(l, (uv_stream_t *)&pc->tcp)) {
+	if (uv_accept(l, (uv_stream_t *)&pc->tcp) || tr->nconns > tr->env->max_peers) {
+		if (tr->nconns > tr->env->max_peers)
+			tr->env->st->limits[LIMIT_MAX_CONNECTS]++;
 		pc_close(pc);
 		return;
 	}

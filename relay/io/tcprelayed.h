@@ -37,6 +37,7 @@ struct tcp_relayed_env {
 	struct stats *st;
 	const struct tcp_relayed_cbs *cb;
 	void *arg;
+	uint32_t max_peers;       /* peer connections per relayed socket (R18) */
 	struct tcp_relayed *all;
 };
 
@@ -52,7 +53,7 @@ int tcp_relayed_family(const struct tcp_relayed *tr); /* AF_INET or AF_INET6 */
 /* Is there a connection to or from this peer already (RFC 6062 446)? */
 int tcp_relayed_has_peer(const struct tcp_relayed *tr, const struct sockaddr *peer);
 /* Connect from the relayed address to peer; 0 (then `connected` runs
- * later) or a negative errno (it does not). */
+ * later) or a negative errno (it does not): -ENOSPC at max_peers. */
 int tcp_relayed_connect(struct tcp_relayed *tr, const struct sockaddr *peer, void *udata);
 
 /* The relayed socket holding a peer connection that waits under id, and

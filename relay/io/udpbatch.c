@@ -5,6 +5,11 @@
 #include "io/udpbatch.h"
 #include "util/netaddr.h"
 
+static void report(struct udp_batch *b, unsigned i, int err)
+{
+	b->sent(b->arg, b->q[i].tag, &b->q[i].to.sa, b->iov[i].iov_base, b->iov[i].iov_len, err);
+}
+
 /* One socket's datagrams, in queue order. A datagram that fails is
  * dropped and reported, as a single send would be; the rest still go. */
 static void send_group(struct udp_batch *b, int fd, struct mmsghdr *v, const unsigned *idx,
@@ -18,12 +23,12 @@ static void send_group(struct udp_batch *b, int fd, struct mmsghdr *v, const uns
 			continue;
 		if (r <= 0) { /* the first one failed: a full buffer, no route... */
 			int err = r < 0 ? -errno : -EIO;
-			b->sent(b->arg, b->q[idx[sent]].tag, b->iov[idx[sent]].iov_len, err);
+			report(b, idx[sent], err);
 			sent++;
 			continue;
 		}
 		for (unsigned i = sent; i < sent + (unsigned)r; i++)
-			b->sent(b->arg, b->q[idx[i]].tag, b->iov[idx[i]].iov_len, 0);
+			report(b, idx[i], 0);
 		sent += (unsigned)r;
 	}
 }

@@ -19,7 +19,8 @@
 
 /* Told once per datagram when it has left (err 0) or was dropped (a
  * negative errno): tag is what the sender queued it with. */
-typedef void (*udp_sent_cb)(void *arg, void *tag, size_t len, int err);
+typedef void (*udp_sent_cb)(void *arg, void *tag, const struct sockaddr *to, const uint8_t *data,
+			    size_t len, int err);
 
 struct udp_out {
 	int fd;

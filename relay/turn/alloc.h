@@ -61,7 +61,12 @@ struct alloc {
 	struct five_tuple key;
 	uint64_t expires;
 	char *user;                    /* who owns it (441 on mismatch); heap */
+	uint16_t quota_off;            /* user + quota_off: the name quotas count (REST: NAME) */
+	uint8_t tid[12];               /* the Allocate that made it: its retransmits get the same answer */
 	uint8_t tcp, family_mask;      /* family_mask: 1 IPv4, 2 IPv6 */
+	uint8_t asked_dual;            /* dual asked, IPv4 given (ADDRESS-ERROR-CODE) */
+	uint16_t port[2];              /* relayed port per family */
+	uint64_t token;                /* the RESERVATION-TOKEN it was answered with */
 	uint8_t nperms, nchans;
 	struct perm *perms;            /* grown on demand: idle allocations stay small */
 	struct channel *chans;

@@ -44,6 +44,7 @@ struct rule {
 
 struct self {
 	uint8_t fam;
+	uint8_t plen;      /* a prefix: all of 127.0.0.0/8 is the host's own */
 	uint8_t addr[16];
 };
 
@@ -159,10 +160,8 @@ static void consider(struct best *b, const struct rule *r, int explicit_,
 
 static int is_self(const struct peerfilter *f, uint8_t fam, const uint8_t *addr)
 {
-	size_t n = fam == 4 ? 4 : 16;
-
 	for (size_t i = 0; i < f->nself; i++)
-		if (f->self[i].fam == fam && !memcmp(f->self[i].addr, addr, n))
+		if (f->self[i].fam == fam && prefix_match(addr, f->self[i].addr, f->self[i].plen))
 			return 1;
 	return 0;
 }
@@ -178,7 +177,10 @@ static int allowed(const struct peerfilter *f, uint8_t fam, const uint8_t *addr)
 	return b.len < 0 || !b.deny;
 }
 
-int peerfilter_permits(const struct peerfilter *f, const struct sockaddr *peer)
+/* any_port: a permission (per IP, RFC 8656 §9): our own address passes,
+ * since a relayed address of ours on it may be the peer; the port is
+ * vetted when data is sent. */
+static int permits(const struct peerfilter *f, const struct sockaddr *peer, int any_port)
 {
 	uint8_t fam, addr[16];
 
@@ -187,7 +189,7 @@ int peerfilter_permits(const struct peerfilter *f, const struct sockaddr *peer)
 	/* Our own address: only a relayed transport address may be a peer
 	 * (two clients of one relay talking to each other); any other port
 	 * of ours, the listeners above all, would loop. */
-	if (is_self(f, fam, addr)) {
+	if (!any_port && is_self(f, fam, addr)) {
 		int port = ntohs(peer->sa_family == AF_INET6
 					 ? ((const struct sockaddr_in6 *)peer)->sin6_port
 					 : ((const struct sockaddr_in *)peer)->sin_port);
@@ -204,6 +206,16 @@ int peerfilter_permits(const struct peerfilter *f, const struct sockaddr *peer)
 	return 1;
 }
 
+int peerfilter_permits(const struct peerfilter *f, const struct sockaddr *peer)
+{
+	return permits(f, peer, 0);
+}
+
+int peerfilter_permits_ip(const struct peerfilter *f, const struct sockaddr *peer)
+{
+	return permits(f, peer, 1);
+}
+
 void peerfilter_set_relay_ports(struct peerfilter *f, uint16_t lo, uint16_t hi)
 {
 	f->relay_lo = lo;
@@ -212,11 +224,26 @@ void peerfilter_set_relay_ports(struct peerfilter *f, uint16_t lo, uint16_t hi)
 
 int peerfilter_add_self(struct peerfilter *f, const struct sockaddr *own)
 {
+	return peerfilter_add_self_prefix(f, own, -1);
+}
+
+int peerfilter_add_self_prefix(struct peerfilter *f, const struct sockaddr *net, int plen)
+{
 	struct self s, *v;
 
-	if (normalise(own, &s.fam, s.addr) < 0)
+	int host = 0;
+
+	if (normalise(net, &s.fam, s.addr) < 0)
 		return -1;
-	if (is_self(f, s.fam, s.addr))
+	host = s.fam == 4 ? 32 : 128;
+	if (plen < 0)
+		plen = host;
+	else if (s.fam == 4 && net->sa_family == AF_INET6) /* an IPv4-mapped prefix */
+		plen = plen >= 96 ? plen - 96 : -1;
+	if (plen < 0 || plen > host)
+		return -1;
+	s.plen = (uint8_t)plen;
+	if (plen == host && is_self(f, s.fam, s.addr))
 		return 0;
 	v = realloc(f->self, (f->nself + 1) * sizeof *v);
 	if (!v)

@@ -1,18 +1,14 @@
-/* ctl.c: the control socket: server side on the loop, the command
- * interpreter, and the `hlb ctl` client. */
-#include "ctl.h"
+/* ctl_cmd.c: the control commands, run against the engine; see
+ * ctl_cmd.h. Where the lines come from (the control socket, hlb --check)
+ * is the caller's business. */
+#include "ctl_cmd.h"
 #include "hlb_config.h"
+#include "hlb_sched.h"
 
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
-
-#define CTL_OUT_MAX (64 * 1024)
 
 struct out {
 	char *b;
@@ -53,8 +49,8 @@ static void cmd_list(struct engine *e, struct out *o)
 		    lb_addr_str(&s->vip, a, sizeof(a)),
 		    s->vip.family == 6 ? "]" : "", s->port,
 		    lb_config_proto_name(s->proto), lb_config_mode_name(s->mode),
-		    lb_config_sched_name(s->sched));
-		if (s->sched == LB_SOURCE)
+		    s->sched->name);
+		if (s->sched == &sched_source)
 			put(o, " affinity-timeout %u", s->affinity_timeout);
 		put(o, " tcp-timeout %u udp-timeout %u", s->tcp_timeout,
 		    s->udp_timeout);
@@ -170,7 +166,7 @@ static int cmd_admin(struct engine *e, struct out *o, int admin,
 	return 0;
 }
 
-int ctl_execute(struct engine *e, const char *line, char *outbuf, size_t cap)
+int ctl_cmd_run(struct engine *e, const char *line, char *outbuf, size_t cap)
 {
 	struct out o = { outbuf, cap, 0 };
 	char buf[512], *tok[4], *save = NULL;
@@ -197,173 +193,4 @@ int ctl_execute(struct engine *e, const char *line, char *outbuf, size_t cap)
 		return cmd_admin(e, &o, LB_DRAIN, tok[1], tok[2]);
 	put(&o, "error: usage: list | stats | enable|disable|drain SERVICE REAL\n");
 	return -EINVAL;
-}
-
-/* ---- server ---- */
-
-struct ctl_conn {
-	uv_pipe_t pipe;
-	uv_write_t wr;
-	struct ctl_server *srv;
-	char in[512];
-	size_t inlen;
-	char *out;
-	int done;
-};
-
-static void conn_closed(uv_handle_t *h)
-{
-	struct ctl_conn *c = h->data;
-
-	free(c->out);
-	free(c);
-}
-
-static void conn_written(uv_write_t *w, int status)
-{
-	struct ctl_conn *c = w->data;
-
-	uv_close((uv_handle_t *)&c->pipe, conn_closed);
-}
-
-static void conn_alloc(uv_handle_t *h, size_t sug, uv_buf_t *b)
-{
-	struct ctl_conn *c = h->data;
-
-	b->base = c->in + c->inlen;
-	b->len = sizeof(c->in) - 1 - c->inlen;
-}
-
-static void conn_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
-{
-	struct ctl_conn *c = st->data;
-	uv_buf_t ob;
-
-	if (c->done)
-		return;
-	if (n > 0)
-		c->inlen += (size_t)n;
-	c->in[c->inlen] = 0;
-	if (n >= 0 && !strchr(c->in, '\n') && c->inlen < sizeof(c->in) - 1)
-		return;
-	c->done = 1;
-	uv_read_stop(st);
-	if (n < 0 && c->inlen == 0) {
-		uv_close((uv_handle_t *)&c->pipe, conn_closed);
-		return;
-	}
-	c->out = malloc(CTL_OUT_MAX);
-	if (!c->out) {
-		uv_close((uv_handle_t *)&c->pipe, conn_closed);
-		return;
-	}
-	ctl_execute(c->srv->e, c->in, c->out, CTL_OUT_MAX);
-	ob = uv_buf_init(c->out, (unsigned)strlen(c->out));
-	c->wr.data = c;
-	if (uv_write(&c->wr, st, &ob, 1, conn_written) < 0)
-		uv_close((uv_handle_t *)&c->pipe, conn_closed);
-}
-
-static void on_connection(uv_stream_t *server, int status)
-{
-	struct ctl_server *s = server->data;
-	struct ctl_conn *c;
-
-	if (status < 0)
-		return;
-	c = calloc(1, sizeof(*c));
-	if (!c)
-		return;
-	c->srv = s;
-	uv_pipe_init(server->loop, &c->pipe, 0);
-	c->pipe.data = c;
-	if (uv_accept(server, (uv_stream_t *)&c->pipe) < 0 ||
-	    uv_read_start((uv_stream_t *)&c->pipe, conn_alloc, conn_read) < 0)
-		uv_close((uv_handle_t *)&c->pipe, conn_closed);
-}
-
-int ctl_listen(struct ctl_server *s, uv_loop_t *loop, const char *path,
-	       struct engine *e)
-{
-	int rc;
-
-	s->e = e;
-	snprintf(s->path, sizeof(s->path), "%s", path);
-	unlink(path); /* a stale socket from a killed hlb */
-	uv_pipe_init(loop, &s->pipe, 0);
-	s->pipe.data = s;
-	rc = uv_pipe_bind(&s->pipe, path);
-	if (rc == 0)
-		rc = uv_listen((uv_stream_t *)&s->pipe, 8, on_connection);
-	if (rc < 0) {
-		uv_close((uv_handle_t *)&s->pipe, NULL);
-		return rc;
-	}
-	return 0;
-}
-
-void ctl_close(struct ctl_server *s)
-{
-	uv_close((uv_handle_t *)&s->pipe, NULL);
-	unlink(s->path);
-}
-
-/* ---- client ---- */
-
-int ctl_client_main(int argc, char **argv)
-{
-	const char *path = LB_DEFAULT_SOCKET;
-	char line[512] = "", buf[4096];
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int i = 0, fd, status = 0, first = 1;
-	ssize_t n;
-
-	if (i < argc && strcmp(argv[i], "--socket") == 0 && i + 1 < argc) {
-		path = argv[i + 1];
-		i += 2;
-	}
-	if (i >= argc) {
-		fprintf(stderr, "usage: hlb ctl [--socket PATH] list|stats|enable|disable|drain SERVICE REAL\n");
-		return 2;
-	}
-	for (; i < argc; i++) {
-		strncat(line, argv[i], sizeof(line) - strlen(line) - 2);
-		strncat(line, i + 1 < argc ? " " : "\n", 2);
-	}
-	if (strlen(path) >= sizeof(sa.sun_path)) {
-		fprintf(stderr, "hlb ctl: socket path too long\n");
-		return 2;
-	}
-	memcpy(sa.sun_path, path, strlen(path) + 1);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		fprintf(stderr, "hlb ctl: %s: %s\n", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return 1;
-	}
-	if (write(fd, line, strlen(line)) < 0) {
-		close(fd);
-		return 1;
-	}
-	/* The first line is the verdict; the rest is the answer. */
-	while ((n = read(fd, buf, sizeof(buf))) > 0) {
-		char *p = buf;
-		size_t len = (size_t)n;
-
-		if (first) {
-			char *nl = memchr(buf, '\n', len);
-
-			if (strncmp(buf, "error", 5) == 0)
-				status = 1;
-			if (nl && !status) {
-				p = nl + 1;
-				len -= (size_t)(p - buf);
-			}
-			first = 0;
-		}
-		fwrite(p, 1, len, status ? stderr : stdout);
-	}
-	close(fd);
-	return status;
 }

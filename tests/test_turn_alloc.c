@@ -1,14 +1,14 @@
-/* test_alloc.c: the allocation table (RFC 8656 §2.2, §5), permissions
+/* test_turn_alloc.c: the allocation table (RFC 8656 §2.2, §5), permissions
  * (§9, 300 s) and channels (§12, 600 s + 5 min quarantine) against a fake
  * clock: every timeout is checked one millisecond before, at, and after its
  * boundary. Time is whatever `now` we pass; nothing here sleeps. */
 #include <arpa/inet.h>
-#include <check.h>
 #include <netinet/in.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "check_main.h"
 #include "alloc.h"
 
 /* Listeners and connections are opaque pointers to the table. */
@@ -575,9 +575,9 @@ START_TEST(chan_max)
 }
 END_TEST
 
-static Suite *suite(void)
+Suite *test_suite(void)
 {
-	Suite *s = suite_create("alloc");
+	Suite *s = suite_create("turn_alloc");
 	TCase *tab = tcase_create("table");
 	TCase *perm = tcase_create("permission");
 	TCase *chan = tcase_create("channel");
@@ -605,15 +605,4 @@ static Suite *suite(void)
 	suite_add_tcase(s, perm);
 	suite_add_tcase(s, chan);
 	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed != 0;
 }

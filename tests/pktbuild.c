@@ -1,4 +1,4 @@
-/* pktbuild.c: see pktbuild.h. */
+/* tests/pktbuild.c: see pktbuild.h. */
 #include "pktbuild.h"
 #include "csum.h"
 

@@ -1,14 +1,14 @@
-/* test_txcache.c: the transaction cache (RFC 8489 §6.3.1, RFC 8656 §7.2):
+/* test_turn_txcache.c: the transaction cache (RFC 8489 §6.3.1, RFC 8656 §7.2):
  * a retransmitted request gets the same answer for 40 s, only from the same
  * client on the same connection, and the ring forgets the oldest first.
  * Time is a fake clock passed in as `now`. */
 #include <arpa/inet.h>
-#include <check.h>
 #include <netinet/in.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_main.h"
 #include "txcache.h"
 
 static int conn_1, conn_2;
@@ -203,9 +203,9 @@ START_TEST(too_long_not_cached)
 }
 END_TEST
 
-static Suite *suite(void)
+Suite *test_suite(void)
 {
-	Suite *s = suite_create("txcache");
+	Suite *s = suite_create("turn_txcache");
 	TCase *tc = tcase_create("core");
 
 	tcase_add_test(tc, hit_and_miss);
@@ -216,15 +216,4 @@ static Suite *suite(void)
 	tcase_add_test(tc, too_long_not_cached);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed != 0;
 }

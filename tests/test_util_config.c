@@ -1,10 +1,10 @@
-/* test_config.c: `key = value` files, and errors that name file:line. */
-#include <check.h>
+/* test_util_config.c: `key = value` files, and errors that name file:line. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "check_main.h"
 #include "config.h"
 
 struct seen {
@@ -44,7 +44,7 @@ static char dir[64], path[128];
 
 static void setup(void)
 {
-	strcpy(dir, "/tmp/test_config.XXXXXX");
+	strcpy(dir, "/tmp/test_util_config.XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(path, sizeof path, "%s/avedge.conf", dir);
 }
@@ -176,9 +176,9 @@ START_TEST(missing_file)
 }
 END_TEST
 
-static Suite *suite(void)
+Suite *test_suite(void)
 {
-	Suite *s = suite_create("config");
+	Suite *s = suite_create("util_config");
 	TCase *tc = tcase_create("core");
 
 	tcase_add_checked_fixture(tc, setup, teardown);
@@ -189,15 +189,4 @@ static Suite *suite(void)
 	tcase_add_test(tc, missing_file);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed != 0;
 }

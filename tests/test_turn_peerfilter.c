@@ -1,11 +1,11 @@
-/* test_peerfilter.c: R15, every spelling of every address we refuse. */
+/* test_turn_peerfilter.c: R15, every spelling of every address we refuse. */
 #include <arpa/inet.h>
-#include <check.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/un.h>
 
+#include "check_main.h"
 #include "peerfilter.h"
 
 static struct sockaddr_storage addr(const char *ip)
@@ -231,9 +231,9 @@ START_TEST(bad_cidrs)
 }
 END_TEST
 
-static Suite *suite(void)
+Suite *test_suite(void)
 {
-	Suite *s = suite_create("peerfilter");
+	Suite *s = suite_create("turn_peerfilter");
 	TCase *tc = tcase_create("core");
 
 	tcase_add_test(tc, defaults);
@@ -244,15 +244,4 @@ static Suite *suite(void)
 	tcase_add_test(tc, bad_cidrs);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed != 0;
 }

@@ -1,10 +1,10 @@
-/* test_quota.c: R15 allocation quotas: --quota-user (486 Allocation Quota
+/* test_turn_quota.c: R15 allocation quotas: --quota-user (486 Allocation Quota
  * Reached) and --quota-total (508 Insufficient Capacity), released when an
  * allocation ends, changed by a reload, safe across worker threads. */
-#include <check.h>
 #include <pthread.h>
 #include <stdio.h>
 
+#include "check_main.h"
 #include "quota.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -206,9 +206,9 @@ START_TEST(threads)
 }
 END_TEST
 
-static Suite *suite(void)
+Suite *test_suite(void)
 {
-	Suite *s = suite_create("quota");
+	Suite *s = suite_create("turn_quota");
 	TCase *tc = tcase_create("core");
 
 	tcase_add_test(tc, unlimited);
@@ -221,15 +221,4 @@ static Suite *suite(void)
 	tcase_add_test(tc, threads);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed != 0;
 }

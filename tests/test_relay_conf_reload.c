@@ -1,16 +1,16 @@
-/* test_conf_reload: SIGHUP's conf_reload re-reads the config file (users,
+/* test_relay_conf_reload.c: SIGHUP's conf_reload re-reads the config file (users,
  * secrets, limits) and keeps no copy of what it read: a relay reloaded
  * every minute for a year must not grow. */
-#include <check.h>
 #include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "check_main.h"
 #include "conf.h"
 
-static char path[] = "/tmp/test_conf_reload.XXXXXX";
+static char path[] = "/tmp/test_relay_conf_reload.XXXXXX";
 static struct avedge_conf c;
 
 static void write_conf(const char *text)
@@ -44,7 +44,7 @@ static void teardown(void)
 {
 	conf_free(&c);
 	unlink(path);
-	strcpy(path, "/tmp/test_conf_reload.XXXXXX");
+	strcpy(path, "/tmp/test_relay_conf_reload.XXXXXX");
 }
 
 START_TEST(reload_applies_the_file)
@@ -69,14 +69,17 @@ START_TEST(bad_reload_keeps_the_old)
 }
 END_TEST
 
-/* Heap in use after 2000 reloads is what it was after the first few: the
- * strings each reading keeps while it builds the auth table are freed. */
+/* Heap in use after 2000 reloads is what it was before them: the strings
+ * each reading keeps while it builds the auth table are freed, and so is
+ * each rebuilt peer filter. The warm-up is long because libnl and malloc
+ * settle over the first thousand or so reads of the routing table (then
+ * they grow by 0 bytes per 2000). */
 START_TEST(reload_does_not_grow)
 {
 	char err[256];
 	size_t before, after;
 
-	for (int i = 0; i < 10; i++)
+	for (int i = 0; i < 3000; i++)
 		ck_assert_int_eq(conf_reload(&c, err, sizeof err), 0);
 	before = mallinfo2().uordblks;
 	for (int i = 0; i < 2000; i++)
@@ -88,9 +91,9 @@ START_TEST(reload_does_not_grow)
 }
 END_TEST
 
-static Suite *suite(void)
+Suite *test_suite(void)
 {
-	Suite *s = suite_create("conf_reload");
+	Suite *s = suite_create("relay_conf_reload");
 	TCase *tc = tcase_create("reload");
 
 	tcase_add_checked_fixture(tc, setup, teardown);
@@ -99,15 +102,4 @@ static Suite *suite(void)
 	tcase_add_test(tc, reload_does_not_grow);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	SRunner *r = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(r, CK_NORMAL);
-	failed = srunner_ntests_failed(r);
-	srunner_free(r);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

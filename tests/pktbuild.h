@@ -1,8 +1,8 @@
-/* pktbuild.h: build well-formed IPv4/IPv6 TCP/UDP packets with correct
- * checksums. Used by the unit tests and the benchmark's packet source,
- * never by the packet path. */
-#ifndef HLB_PKTBUILD_H
-#define HLB_PKTBUILD_H
+/* tests/pktbuild.h: build well-formed IPv4/IPv6 TCP/UDP packets with
+ * correct checksums, for hlb's unit tests (tests/test_lb_*.c, linked with
+ * pktbuild.c). hlb itself never builds a packet, so this is not in lb/. */
+#ifndef EDGELAB_PKTBUILD_H
+#define EDGELAB_PKTBUILD_H
 
 #include <stddef.h>
 #include <stdint.h>
