@@ -490,7 +490,7 @@ fail:
 
 static void add_local(void *arg, const struct sockaddr *net, int plen)
 {
-	peerfilter_add_self_prefix(arg, net, plen);
+	peerfilter_add_local(arg, net, plen);
 }
 
 /* The peer filter: the rules, and "self": our listeners and relayed
@@ -511,8 +511,12 @@ static struct peerfilter *filter_build(const struct avedge_conf *c, char *err, s
 	for (int i = 0; i < c->ndeny; i++)
 		if (peerfilter_deny(f, c->deny_peer[i], err, errlen))
 			goto fail;
-	for (int i = 0; i < c->nlisten; i++)
+	for (int i = 0; i < c->nlisten; i++) {
 		peerfilter_add_self(f, (struct sockaddr *)&c->listen[i].addr);
+		peerfilter_add_own_port(f, netaddr_port((struct sockaddr *)&c->listen[i].addr));
+	}
+	if (c->have_metrics)
+		peerfilter_add_own_port(f, netaddr_port((struct sockaddr *)&c->metrics));
 	peerfilter_set_relay_ports(f, c->ports.lo, c->ports.hi);
 	for (int fam = 0; fam < 2; fam++)
 		if (c->ports.has[fam]) {

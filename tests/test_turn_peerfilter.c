@@ -120,6 +120,56 @@ START_TEST(self_addresses)
 }
 END_TEST
 
+static int permits_at(const struct peerfilter *f, const char *ip, int port, int ip_only)
+{
+	struct sockaddr_storage ss = addr(ip);
+	if (ss.ss_family == AF_INET6)
+		((struct sockaddr_in6 *)&ss)->sin6_port = htons((uint16_t)port);
+	else
+		((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)port);
+	return ip_only ? peerfilter_permits_ip(f, (struct sockaddr *)&ss)
+		       : peerfilter_permits(f, (struct sockaddr *)&ss);
+}
+
+/* R18: every address the kernel calls local reaches avedge's listeners
+ * and /metrics on their ports, so those never are peers; its other ports
+ * are other programs', for the rules to decide. A permission (per IP)
+ * looks at no port. */
+START_TEST(local_addresses)
+{
+	struct peerfilter *f = peerfilter_new();
+	struct sockaddr_storage lo = addr("127.0.0.0"), own = addr("127.0.0.1");
+	struct sockaddr_storage host = addr("198.51.100.7"), v6 = addr("2001:db8::7");
+	char err[128];
+
+	ck_assert_int_eq(peerfilter_add_self(f, (struct sockaddr *)&own), 0);
+	ck_assert_int_eq(peerfilter_add_local(f, (struct sockaddr *)&lo, 8), 0);
+	ck_assert_int_eq(peerfilter_add_local(f, (struct sockaddr *)&host, -1), 0);
+	ck_assert_int_eq(peerfilter_add_local(f, (struct sockaddr *)&v6, 128), 0);
+	ck_assert_int_eq(peerfilter_add_own_port(f, 3478), 0);
+	ck_assert_int_eq(peerfilter_add_own_port(f, 9100), 0);
+	peerfilter_set_relay_ports(f, 50000, 59999);
+	ck_assert_int_eq(peerfilter_allow(f, "127.0.0.0/8", err, sizeof err), 0);
+	/* another loopback address: not on our ports, yes on others */
+	ck_assert(!permits_at(f, "127.0.0.9", 3478, 0));
+	ck_assert(!permits_at(f, "127.0.0.9", 9100, 0));
+	ck_assert(permits_at(f, "127.0.0.9", 7000, 0));
+	ck_assert(!permits_at(f, "::ffff:127.0.0.9", 3478, 0));
+	/* the host's public address, either family */
+	ck_assert(!permits_at(f, "198.51.100.7", 3478, 0));
+	ck_assert(permits_at(f, "198.51.100.7", 7000, 0));
+	ck_assert(!permits_at(f, "2001:db8::7", 9100, 0));
+	ck_assert(permits_at(f, "198.51.100.8", 3478, 0)); /* not ours */
+	/* our configured address: only relayed addresses of other clients */
+	ck_assert(!permits_at(f, "127.0.0.1", 7000, 0));
+	ck_assert(permits_at(f, "127.0.0.1", 50001, 0));
+	/* a permission is per IP: our own address too (port 0, RFC 8656 §9) */
+	ck_assert(permits_at(f, "127.0.0.1", 0, 1));
+	ck_assert(permits_at(f, "127.0.0.9", 3478, 1));
+	peerfilter_free(f);
+}
+END_TEST
+
 START_TEST(deny_rules)
 {
 	struct peerfilter *f = peerfilter_new();
@@ -239,6 +289,7 @@ Suite *test_suite(void)
 	tcase_add_test(tc, defaults);
 	tcase_add_test(tc, not_ip);
 	tcase_add_test(tc, self_addresses);
+	tcase_add_test(tc, local_addresses);
 	tcase_add_test(tc, deny_rules);
 	tcase_add_test(tc, allow_rules);
 	tcase_add_test(tc, bad_cidrs);
