@@ -661,7 +661,7 @@ def a7_retransmit(res):
         t.tr.send(raw)
         m = t.wait(raw[8:20], 2.0)
         got = m.addr(stun.A_XOR_RELAYED) if m else None
-        res.note("%d others passed; retransmit -> %s %s" % (passed, m and m.code(), got))
+        res.note("%d others passed; retransmit -> %s %s" % (passed, m and m.code(), "%s:%d" % got if got else "-"))
         res.goal(m is not None and m.code() == 200 and got == first,
                  "retransmit after %d other requests: %s (first answer 200 %s:%d)" %
                  (passed, "%s %s" % (m.code(), got) if m else "no answer", first[0], first[1]))
@@ -837,17 +837,16 @@ def a8_vs_coturn(res):
 
 # ---------------------------------------------------------------- A9
 
-@attack("A9.even-port")
-def a9_even_port(res):
-    """A quota-1 user allocates with EVEN-PORT R=1 and deletes, again and
-    again: the reserved sockets it leaves are bounded by its quota."""
-    quota = 1
-    run = Run(res, LEGIT_USER + ["--user", "q1:pw", "--quota-user", str(quota), "--ports", "50000-59999"])
+def even_port_cycles(res, quota, cycles):
+    """A user with --quota-user quota allocates with EVEN-PORT R=1 and
+    deletes, cycles times: (answer codes, the most relay sockets left after
+    a delete)."""
+    run = Run(res, LEGIT_USER + ["--user", "q:pw", "--quota-user", str(quota), "--ports", "50000-59999"])
     try:
         run.baseline()
         codes, worst = [], 0
-        for i in range(S["a9_cycles"]):
-            t = stun.Turn(stun.Udp(SRV, "127.0.0.90"), "q1", "pw")
+        for i in range(cycles):
+            t = stun.Turn(stun.Udp(SRV, "127.0.0.90"), "q", "pw")
             a = t.allocate(extra=stun.attr(stun.A_EVEN_PORT, b"\x80"))
             codes.append(a.code() if a else None)
             if a and a.code() == 200:
@@ -856,15 +855,29 @@ def a9_even_port(res):
             with run.pr.lock:  # no legitimate allocation while we count
                 left = udp_bound(50000, 59999)
             worst = max(worst, left)
-        res.held = worst
-        res.note("codes %s; relay sockets left after each delete: at most %d" %
-                 (" ".join("%sx%d" % (c, codes.count(c)) for c in sorted(set(codes), key=str)), worst))
-        res.goal(worst <= quota, "a quota-%d user left %d reserved relay sockets after %d EVEN-PORT R=1 "
-                 "allocations, each deleted" % (quota, worst, len(codes)))
         run.peak()
         res.rss[2] = run.av.rss()
+        return codes, worst
     finally:
         run.finish()
+
+
+@attack("A9.even-port")
+def a9_even_port(res):
+    """EVEN-PORT R=1 then delete, again and again: the reserved sockets a
+    user leaves behind are bounded by its quota (1; and 2, where R=1 must
+    also work at all)."""
+    seen = []
+    for quota in (1, 2):
+        codes, worst = even_port_cycles(res, quota, S["a9_cycles"])
+        res.held = max(res.held or 0, worst)
+        seen.append("quota %d: %s, at most %d relay sockets left" %
+                    (quota, " ".join("%sx%d" % (c, codes.count(c)) for c in sorted(set(codes), key=str)), worst))
+        res.goal(worst <= quota, "a quota-%d user left %d reserved relay sockets after %d EVEN-PORT R=1 "
+                 "allocations, each deleted" % (quota, worst, len(codes)))
+        if quota == 2:
+            res.goal(200 in codes, "a quota-2 user never got an EVEN-PORT R=1 allocation: %s" % codes)
+    res.note("; ".join(seen))
 
 
 @attack("A9.connects")
