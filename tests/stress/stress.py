@@ -9,6 +9,7 @@ import sys
 import time
 import traceback
 
+sys.dont_write_bytecode = True  # no __pycache__ in the tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import attacks  # noqa: E402
 import harness  # noqa: E402
@@ -32,6 +33,11 @@ def main():
         for name, _ in attacks.ATTACKS:
             print(name)
         return 0
+    names = [n for n, _ in attacks.ATTACKS]
+    for o in only or []:
+        if not any(n == o or n.startswith(o + ".") for n in names):
+            print("stress: no attack '%s' (see --list)" % o)
+            return 2
     attacks.S.update(attacks.SIZES[long_])
     atexit.register(harness.stop_all)
     signal.signal(signal.SIGTERM, lambda *a: sys.exit(143))
