@@ -96,6 +96,12 @@ struct lb_config {
 	uint32_t conntrack_size;
 	uint32_t affinity_size;
 	uint16_t snat_lo, snat_hi; /* ports for snat and outbound flows */
+	/* Issue 11: what one client may take, and how long unanswered
+	 * flows stay (seconds). */
+	uint32_t source_flows;   /* flows one source address may hold; 0 no cap */
+	uint8_t source_prefix6;  /* an IPv6 source counts by this prefix */
+	uint32_t syn_timeout;    /* TCP handshake not complete */
+	uint32_t unreplied_timeout; /* any other flow nothing answered yet */
 	uint32_t faults;         /* bit set of enum lb_fault */
 	struct lb_service svc[LB_MAX_SERVICES];
 	uint8_t nsvc;

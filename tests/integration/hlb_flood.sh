@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# hlb_flood.sh: one client cannot take hlb's flow table from the others
+# (issue 11, item 12), in three namespaces of its own (tests/lib/hlbtopo.sh):
+#   cli (198.51.100.10 flooder, .11 and .12 other clients) -- lb (VIP
+#   203.0.113.12) -- srv (203.0.113.23)
+# The table is 8192 flows, so the flood is small and short; the limits
+# are hlb's defaults (the config uses no key older hlbs lack):
+#   1. 2000 bare TCP ACKs from .12, each from its own port: dropped,
+#      counted as tcp_no_syn, no flow made; a real connection from .12
+#      still works;
+#   2. 10000 UDP datagrams from .10, each from its own port, to a VIP
+#      port nothing answers (one source filling the table): .10 holds at
+#      most source-flows (4096), the rest is counted as source_cap;
+#   3. a new flow from .11 still gets an answer through the VIP;
+#   4. the flood's flows, never answered, are gone within the unreplied
+#      timeout (5 s) and a sweep, not udp-timeout (300 s); then .10 can
+#      start flows again.
+# Bounded: 12000 packets at 20000/s, every wait with a limit.
+# Exit 0 pass, 77 skip, other fail; the last line gives the figures.
+set -uo pipefail
+
+. "$(dirname "$0")/../lib/hlbtopo.sh"
+topo_need hlb lbecho
+topo_init hlbf
+UDP_N=${UDP_N:-10000}
+ACK_N=${ACK_N:-2000}
+
+setup() {
+	topo_up 23 || return 1
+	in_ns $CLI ip addr add 198.51.100.11/24 dev c0
+	in_ns $CLI ip addr add 198.51.100.12/24 dev c0
+	in_ns $SRV "$BIN/lbecho" serve udp 203.0.113.23 3478 edge1 >/dev/null 2>&1 & disown
+	in_ns $SRV "$BIN/lbecho" serve tcp 203.0.113.23 443 edge1 >/dev/null 2>&1 & disown
+	cat >"$TMP/hlb.conf" <<CONF
+socket $SOCK
+tun hlbf0
+conntrack-size 8192
+service av-udp 203.0.113.12:3478/udp
+	mode dnat
+	real edge1 203.0.113.23
+service silent 203.0.113.12:9999/udp
+	mode dnat
+	real edge1 203.0.113.23
+service av-tcp 203.0.113.12:443/tcp
+	mode dnat
+	real edge1 203.0.113.23
+CONF
+	in_ns $LB "$BIN/hlb" --config "$TMP/hlb.conf" 2>>"$TMP/hlb.log" & disown
+	wait_for 50 ctl list || { cat "$TMP/hlb.log"; return 1; }
+	wait_for 50 in_ns $CLI "$BIN/lbecho" ask udp 203.0.113.12 3478 200 0 198.51.100.11
+}
+
+stat_of() { # WORD: the number after WORD in `ctl stats` (0 when absent)
+	ctl stats | awk -v w="$1" '{ for (i = 1; i < NF; i++) if ($i == w) { print $(i + 1); exit } }' |
+		grep . || echo 0
+}
+flows() { ctl stats | awk '/^conntrack/ { print $3 }'; }
+
+ask_from() { # ADDR PROTO PORT: a new flow from ADDR gets its answer through the VIP
+	in_ns $CLI "$BIN/lbecho" ask "$2" 203.0.113.12 "$3" 1000 0 "$1" | grep -q 'edge1 seen'
+}
+
+check_acks() {
+	local before after
+	before=$(flows)
+	in_ns $CLI "$BIN/lbecho" spray tcp 198.51.100.12 203.0.113.12 443 "$ACK_N" 20000 0x10 >/dev/null
+	sleep 0.3
+	after=$(flows)
+	NOSYN=$(stat_of tcp_no_syn)
+	ACK_GROWTH=$((after - before))
+	echo "    $ACK_N ACKs: flows $before -> $after, tcp_no_syn $NOSYN"
+	[ "$ACK_GROWTH" -lt 10 ] && [ "$NOSYN" -ge $((ACK_N * 9 / 10)) ]
+}
+
+check_udp_flood() {
+	in_ns $CLI "$BIN/lbecho" spray udp 198.51.100.10 203.0.113.12 9999 "$UDP_N" 20000 >/dev/null
+	sleep 0.3
+	PEAK=$(flows)
+	CAPPED=$(stat_of source_cap)
+	FULL=$(stat_of full)
+	echo "    $UDP_N datagrams from one source: flows $PEAK, source_cap $CAPPED, full $FULL"
+	[ "$PEAK" -le 4200 ] && [ "$CAPPED" -ge $((UDP_N - 4096 - UDP_N / 10)) ]
+}
+
+check_gone() { # the flood's flows expire as unanswered ones: 15 s at most
+	local t0=$EPOCHREALTIME n
+	while :; do
+		n=$(flows)
+		GONE_S=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')
+		[ "$n" -lt 50 ] && break
+		awk -v s="$GONE_S" 'BEGIN { exit !(s >= 15) }' && break
+		sleep 0.2
+	done
+	echo "    flows $n after $GONE_S s"
+	[ "$n" -lt 50 ]
+}
+
+main() {
+	setup || { echo "FAIL: setup"; cat "$TMP/hlb.log"; exit 1; }
+	check "tcp ACKs without a flow: dropped, counted, no state" check_acks
+	check "tcp connection from that source still works" ask_from 198.51.100.12 tcp 443
+	check "udp flood from one source's ports: capped, counted" check_udp_flood
+	check "another source's new flow still answered" ask_from 198.51.100.11 udp 3478
+	check "unanswered flood flows gone within 15 s" check_gone
+	check "the flooding source may start flows again" ask_from 198.51.100.10 udp 3478
+	echo "hlb_flood: acks $ACK_N no_syn ${NOSYN:-?} growth ${ACK_GROWTH:-?}; udp $UDP_N peak ${PEAK:-?} source_cap ${CAPPED:-?} full ${FULL:-?}; flood gone in ${GONE_S:-?} s; fails $fails"
+	[ "$fails" -eq 0 ]
+}
+main
