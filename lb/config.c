@@ -58,7 +58,6 @@ const char *lb_config_monitor_name(int type)
 void lb_config_defaults(struct lb_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
-	snprintf(cfg->socket, sizeof(cfg->socket), "%s", LB_DEFAULT_SOCKET);
 	snprintf(cfg->tun, sizeof(cfg->tun), "%s", LB_DEFAULT_TUN);
 	cfg->table = LB_DEFAULT_TABLE;
 	cfg->pref = LB_DEFAULT_PREF;
@@ -72,6 +71,7 @@ void lb_config_defaults(struct lb_config *cfg)
 	cfg->source_prefix6 = CT_SRC_PREFIX6;
 	cfg->syn_timeout = CT_TIMEOUT_SYN;
 	cfg->unreplied_timeout = CT_TIMEOUT_UNREPLIED;
+	cfg->ctl_timeout_ms = LB_DEFAULT_CTL_TIMEOUT_MS;
 }
 
 static int parse_uint(const char *s, unsigned long max, unsigned long *out)
@@ -418,6 +418,11 @@ static int key_global(struct parser *p, char **tok, int n)
 				    tok[1]);
 		*(k[0] == 't' ? &cfg->syn_timeout : &cfg->unreplied_timeout) =
 			(uint32_t)v;
+	} else if (strcmp(k, "ctl-timeout") == 0) {
+		if (parse_ms(tok[1], &cfg->ctl_timeout_ms) < 0 ||
+		    cfg->ctl_timeout_ms > 3600000)
+			return fail(p, "ctl-timeout: bad value '%s' (seconds, up to 3600)",
+				    tok[1]);
 	} else if (strcmp(k, "snat-ports") == 0) {
 		char buf[32], *dash;
 

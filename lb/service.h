@@ -89,7 +89,7 @@ struct lb_service {
 
 struct lb_config {
 	char path[LB_PATH_MAX];
-	char socket[LB_PATH_MAX];
+	char socket[LB_PATH_MAX]; /* "": the per-namespace default (ctl.h) */
 	char tun[16];
 	uint32_t table;          /* routing table that leads into the TUN */
 	uint32_t pref;           /* first policy-rule priority hlb uses */
@@ -102,6 +102,7 @@ struct lb_config {
 	uint8_t source_prefix6;  /* an IPv6 source counts by this prefix */
 	uint32_t syn_timeout;    /* TCP handshake not complete */
 	uint32_t unreplied_timeout; /* any other flow nothing answered yet */
+	uint32_t ctl_timeout_ms; /* a control client's time to ask and read */
 	uint32_t faults;         /* bit set of enum lb_fault */
 	struct lb_service svc[LB_MAX_SERVICES];
 	uint8_t nsvc;

@@ -190,19 +190,23 @@ START_TEST(test_limits)
 	ck_assert_uint_eq(cfg.source_prefix6, 64);
 	ck_assert_uint_eq(cfg.syn_timeout, 30);
 	ck_assert_uint_eq(cfg.unreplied_timeout, 5);
+	ck_assert_uint_eq(cfg.ctl_timeout_ms, 5000);
+	ck_assert_str_eq(cfg.socket, ""); /* the namespace's default */
 	snprintf(text, sizeof(text),
 		 "source-flows 0\nsource-prefix6 56\ntcp-syn-timeout 10\n"
-		 "unreplied-timeout 2\n%s", svc1);
+		 "unreplied-timeout 2\nctl-timeout 0.5\n%s", svc1);
 	ck_assert_msg(lb_config_parse(&cfg, "t.conf", text, err, sizeof(err)) == 0,
 		      "%s", err);
 	ck_assert_uint_eq(cfg.source_flows, 0);
 	ck_assert_uint_eq(cfg.source_prefix6, 56);
 	ck_assert_uint_eq(cfg.syn_timeout, 10);
 	ck_assert_uint_eq(cfg.unreplied_timeout, 2);
+	ck_assert_uint_eq(cfg.ctl_timeout_ms, 500);
 	expect_error("source-flows -1\n", "t.conf:1: source-flows: bad count '-1'");
 	expect_error("source-prefix6 16\n", "t.conf:1: source-prefix6: bad prefix length '16' (32-128)");
 	expect_error("\ntcp-syn-timeout 0\n", "t.conf:2: tcp-syn-timeout: bad value '0' (seconds, 1-3600)");
 	expect_error("unreplied-timeout 4000\n", "t.conf:1: unreplied-timeout: bad value");
+	expect_error("ctl-timeout x\n", "t.conf:1: ctl-timeout: bad value 'x'");
 }
 END_TEST
 
