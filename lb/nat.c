@@ -176,7 +176,6 @@ static struct ct_flow *new_inbound(struct nat *n, struct lb_service *s,
 		.aff = &n->aff,
 	};
 	struct lb_real *r;
-	struct ct_flow *f;
 	int ri;
 
 	*verdict = NAT_DROP; /* whatever refuses the flow drops the packet */
@@ -219,8 +218,7 @@ static struct ct_flow *new_inbound(struct nat *n, struct lb_service *s,
 		if (s->src_port_rewrite && alloc_port(n, &reply, now) < 0)
 			goto full;
 	}
-	f = add_flow(n, s, ri, k, &reply, s->dsr ? CT_F_NOREPLY : 0, now);
-	return f;
+	return add_flow(n, s, ri, k, &reply, s->dsr ? CT_F_NOREPLY : 0, now);
 full:
 	n->st.no_port++;
 	return NULL;

@@ -198,6 +198,15 @@ static struct ct_tuple tup6(const char *last8, uint16_t sp)
 	return t;
 }
 
+/* Insert a flow whose reply is k turned round; 1 when it went in. */
+static int insert6(struct ct_table *t, const struct ct_tuple *k)
+{
+	struct ct_tuple r;
+
+	ct_tuple_invert(&r, k);
+	return ct_insert(t, k, &r, 0, 0) != NULL;
+}
+
 START_TEST(test_source_cap_ipv6_prefix)
 {
 	struct ct_table t;
@@ -205,23 +214,17 @@ START_TEST(test_source_cap_ipv6_prefix)
 	struct ct_tuple a = tup6("\0\0\0\0\0\0\0\1", 1000);
 	struct ct_tuple b = tup6("\xff\xee\0\0\0\0\0\2", 1000);
 	struct ct_tuple c = tup6("\x12\x34\x56\x78\0\0\0\3", 1000);
-	struct ct_tuple r;
 
 	ck_assert_int_eq(ct_init(&t, 64, 5, NULL, NULL), 0);
 	ct_set_limits(&t, &lim);
 	/* Three addresses of one /64: they share the cap. */
-	ct_tuple_invert(&r, &a);
-	ck_assert_ptr_nonnull(ct_insert(&t, &a, &r, 0, 0));
-	ct_tuple_invert(&r, &b);
-	ck_assert_ptr_nonnull(ct_insert(&t, &b, &r, 0, 0));
-	ct_tuple_invert(&r, &c);
-	ck_assert_ptr_null(ct_insert(&t, &c, &r, 0, 0));
+	ck_assert(insert6(&t, &a) && insert6(&t, &b));
+	ck_assert(!insert6(&t, &c));
 	ck_assert_uint_eq(t.src_capped, 1);
 	ck_assert_uint_eq(t.nsrc, 1);
 	/* Another /64 has its own. */
 	c.src[7] = 1;
-	ct_tuple_invert(&r, &c);
-	ck_assert_ptr_nonnull(ct_insert(&t, &c, &r, 0, 0));
+	ck_assert(insert6(&t, &c));
 	ck_assert_uint_eq(t.nsrc, 2);
 	ct_free(&t);
 
@@ -230,12 +233,7 @@ START_TEST(test_source_cap_ipv6_prefix)
 	ck_assert_int_eq(ct_init(&t, 64, 5, NULL, NULL), 0);
 	ct_set_limits(&t, &lim);
 	c.src[7] = 0;
-	ct_tuple_invert(&r, &a);
-	ck_assert_ptr_nonnull(ct_insert(&t, &a, &r, 0, 0));
-	ct_tuple_invert(&r, &b);
-	ck_assert_ptr_nonnull(ct_insert(&t, &b, &r, 0, 0));
-	ct_tuple_invert(&r, &c);
-	ck_assert_ptr_nonnull(ct_insert(&t, &c, &r, 0, 0));
+	ck_assert(insert6(&t, &a) && insert6(&t, &b) && insert6(&t, &c));
 	ck_assert_uint_eq(t.nsrc, 3);
 	ct_free(&t);
 }
@@ -275,25 +273,35 @@ START_TEST(test_unreplied_udp_short)
 }
 END_TEST
 
+/* The TCP flow 10.0.0.1:1000 -> 10.0.0.2:443 made at now with flags,
+ * held 1800 s once established. */
+static struct ct_flow *tcp_flow(struct ct_table *t, uint8_t flags, uint32_t now)
+{
+	struct ct_tuple o = tup(1, 2, 1000, 443, 6), r = tup(3, 1, 443, 1000, 6);
+	struct ct_flow *f = ct_insert(t, &o, &r, flags, now);
+
+	ck_assert_ptr_nonnull(f);
+	f->idle = 1800;
+	return f;
+}
+
 START_TEST(test_tcp_handshake_syn_timeout)
 {
 	struct ct_table t;
-	struct ct_tuple o = tup(1, 2, 1000, 443, 6), r = tup(3, 1, 443, 1000, 6);
+	struct ct_tuple o = tup(1, 2, 1000, 443, 6);
 	struct ct_limits lim = { .syn_timeout = 20 };
 	struct ct_flow *f;
 
 	ck_assert_int_eq(ct_init(&t, 16, 1, NULL, NULL), 0);
 	ct_set_limits(&t, &lim);
 	/* A SYN nobody answers lives the SYN timeout. */
-	f = ct_insert(&t, &o, &r, 0, 0);
-	f->idle = 1800;
+	f = tcp_flow(&t, 0, 0);
 	ct_touch(f, CT_ORIG, 0x02, 0);
 	ck_assert_ptr_nonnull(ct_lookup(&t, &o, 19, NULL));
 	ck_assert_ptr_null(ct_lookup(&t, &o, 20, NULL));
 	/* SYN-ACK back, but the opener never ACKs (a spoofed source): still
 	 * the SYN timeout, though answered. */
-	f = ct_insert(&t, &o, &r, 0, 100);
-	f->idle = 1800;
+	f = tcp_flow(&t, 0, 100);
 	ct_touch(f, CT_ORIG, 0x02, 100);
 	ct_touch(f, CT_REPLY, 0x12, 100);
 	ck_assert_int_eq(f->state, CT_TCP_SYN_ACK);
@@ -302,8 +310,7 @@ START_TEST(test_tcp_handshake_syn_timeout)
 	ck_assert_ptr_nonnull(ct_lookup(&t, &o, 120, NULL));
 	ck_assert_ptr_null(ct_lookup(&t, &o, 121, NULL));
 	/* DSR: the opener's ACK completes what hlb can see. */
-	f = ct_insert(&t, &o, &r, CT_F_NOREPLY, 200);
-	f->idle = 1800;
+	f = tcp_flow(&t, CT_F_NOREPLY, 200);
 	ct_touch(f, CT_ORIG, 0x02, 200);
 	ct_touch(f, CT_ORIG, 0x10, 201);
 	ck_assert_int_eq(f->state, CT_TCP_EST);
@@ -315,15 +322,14 @@ END_TEST
 START_TEST(test_tcp_pickup_not_established)
 {
 	struct ct_table t;
-	struct ct_tuple o = tup(1, 2, 1000, 5061, 6), r = tup(3, 1, 5061, 1000, 6);
+	struct ct_tuple o = tup(1, 2, 1000, 443, 6);
 	struct ct_flow *f;
 
 	ck_assert_int_eq(ct_init(&t, 16, 1, NULL, NULL), 0);
 	/* First packet an ACK (a pickup: R25/M3 flows; hlb drops these to a
 	 * VIP before they reach the table): not established, and gone in the
 	 * unreplied timeout, not 1800 s. */
-	f = ct_insert(&t, &o, &r, CT_F_OUTBOUND, 0);
-	f->idle = 1800;
+	f = tcp_flow(&t, CT_F_OUTBOUND, 0);
 	ct_touch(f, CT_ORIG, 0x10, 0);
 	ck_assert_int_eq(f->state, CT_TCP_NONE);
 	ck_assert_uint_eq(ct_timeout(&t, f), CT_TIMEOUT_UNREPLIED);
@@ -331,8 +337,7 @@ START_TEST(test_tcp_pickup_not_established)
 	ck_assert_int_eq(f->state, CT_TCP_NONE);
 	ck_assert_ptr_null(ct_lookup(&t, &o, 3 + CT_TIMEOUT_UNREPLIED, NULL));
 	/* The other side answers: the connection was alive; established. */
-	f = ct_insert(&t, &o, &r, CT_F_OUTBOUND, 100);
-	f->idle = 1800;
+	f = tcp_flow(&t, CT_F_OUTBOUND, 100);
 	ct_touch(f, CT_ORIG, 0x10, 100);
 	ct_touch(f, CT_REPLY, 0x10, 101);
 	ck_assert_int_eq(f->state, CT_TCP_EST);

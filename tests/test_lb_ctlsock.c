@@ -64,6 +64,17 @@ static int client(void)
 	return fd;
 }
 
+/* Listen with this client timeout, and connect a client. */
+static int listen_and_connect(uint32_t timeout_ms)
+{
+	int fd;
+
+	ck_assert_int_eq(ctl_listen(&srv, &loop, path, timeout_ms, handler, NULL), 0);
+	fd = client();
+	ck_assert_int_ge(fd, 0);
+	return fd;
+}
+
 /* Run the loop until fd has an answer or is closed; what it read. */
 static ssize_t answer(int fd, char *buf, size_t cap, int max_ms)
 {
@@ -101,11 +112,8 @@ END_TEST
 START_TEST(test_answers_then_closes)
 {
 	char buf[256];
-	int fd;
+	int fd = listen_and_connect(1000);
 
-	ck_assert_int_eq(ctl_listen(&srv, &loop, path, 1000, handler, NULL), 0);
-	fd = client();
-	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(write(fd, "list\n", 5), 5);
 	answer(fd, buf, sizeof(buf), 1000);
 	ck_assert_str_eq(buf, "ok\nyou said list\n");
@@ -118,11 +126,8 @@ END_TEST
 START_TEST(test_silent_client_closed_at_timeout)
 {
 	char buf[64];
-	int fd;
+	int fd = listen_and_connect(200);
 
-	ck_assert_int_eq(ctl_listen(&srv, &loop, path, 200, handler, NULL), 0);
-	fd = client();
-	ck_assert_int_ge(fd, 0);
 	/* Nothing sent: closed with nothing said, not before 200 ms. */
 	ck_assert_int_eq(answer(fd, buf, sizeof(buf), 100), 0);
 	ck_assert_uint_eq(srv.st.timeouts, 0);
