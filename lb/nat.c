@@ -224,13 +224,16 @@ full:
 	return NULL;
 }
 
-/* R25 (and M3): a flow a real server starts leaves from the VIP. */
+/* R25 (and M3): a flow a real server starts leaves from the VIP. One
+ * that cannot be tracked is dropped: let through, it would leave from
+ * the real's own address. */
 static struct ct_flow *new_outbound(struct nat *n, struct lb_service *s,
 				    int ri, const struct ct_tuple *k,
-				    int keep_port, uint32_t now)
+				    int keep_port, uint32_t now, int *verdict)
 {
 	struct ct_tuple reply;
 
+	*verdict = NAT_DROP;
 	if (ct_admit(&n->ct, k, now) < 0)
 		return NULL;
 	ct_tuple_invert(&reply, k);
@@ -391,10 +394,10 @@ static int process(struct nat *n, struct pkt *p, uint32_t now)
 		if ((s = find_vip(n, p)) != NULL)
 			f = new_inbound(n, s, &k, p->tcp_flags, now, &verdict);
 		else if ((s = find_real(n, p, 1, &ri)) != NULL)
-			f = new_outbound(n, s, ri, &k, 0, now);
+			f = new_outbound(n, s, ri, &k, 0, now, &verdict);
 		else if ((n->cfg->faults & LB_FAULT_SNAT_ALL_OUTBOUND) &&
 			 (s = find_real(n, p, 0, &ri)) != NULL && !dst_is_local(n, p))
-			f = new_outbound(n, s, ri, &k, 1, now);
+			f = new_outbound(n, s, ri, &k, 1, now, &verdict);
 		if (!f)
 			return verdict;
 	}

@@ -548,6 +548,23 @@ START_TEST(test_one_source_capped_others_get_in)
 }
 END_TEST
 
+START_TEST(test_outbound_refused_is_dropped_not_leaked)
+{
+	struct ct_limits lim = { .src_max = 1 };
+
+	ct_set_limits(&nat.ct, &lim);
+	/* R25: the edge's first federation flow leaves from the VIP... */
+	mk(4, 6, "203.0.113.21", 45000, "198.51.100.20", 5061, PKT_TCP_SYN);
+	ck_assert_int_eq(nat_process(&nat, buf, len, 10), NAT_XLATE);
+	expect("203.0.113.10", 0, "198.51.100.20", 5061);
+	/* ...one it may not have is dropped, never sent from its own
+	 * address. */
+	mk(4, 6, "203.0.113.21", 45001, "198.51.100.20", 5061, PKT_TCP_SYN);
+	ck_assert_int_eq(nat_process(&nat, buf, len, 10), NAT_DROP);
+	ck_assert_uint_eq(nat.ct.src_capped, 1);
+}
+END_TEST
+
 Suite *test_suite(void)
 {
 	Suite *s = suite_create("lb_nat");
@@ -574,6 +591,7 @@ Suite *test_suite(void)
 	tcase_add_test(tc, test_tcp_port_reuse_after_close);
 	tcase_add_test(tc, test_tcp_first_packet_not_syn_dropped);
 	tcase_add_test(tc, test_one_source_capped_others_get_in);
+	tcase_add_test(tc, test_outbound_refused_is_dropped_not_leaked);
 	suite_add_tcase(s, tc);
 	return s;
 }
