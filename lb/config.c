@@ -1,6 +1,7 @@
 /* config.c: read the hlb config; see config.h for the format. Every
  * error says file:line and the key, the way wireguard-tools does. */
 #include "hlb_config.h"
+#include "conntrack.h"
 #include "fault.h"
 #include "hlb_sched.h"
 
@@ -57,7 +58,6 @@ const char *lb_config_monitor_name(int type)
 void lb_config_defaults(struct lb_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
-	snprintf(cfg->socket, sizeof(cfg->socket), "%s", LB_DEFAULT_SOCKET);
 	snprintf(cfg->tun, sizeof(cfg->tun), "%s", LB_DEFAULT_TUN);
 	cfg->table = LB_DEFAULT_TABLE;
 	cfg->pref = LB_DEFAULT_PREF;
@@ -67,6 +67,11 @@ void lb_config_defaults(struct lb_config *cfg)
 	 * monitor sockets never collide with translated flows. */
 	cfg->snat_lo = 20000;
 	cfg->snat_hi = 29999;
+	cfg->source_flows = LB_DEFAULT_SOURCE_FLOWS;
+	cfg->source_prefix6 = CT_SRC_PREFIX6;
+	cfg->syn_timeout = CT_TIMEOUT_SYN;
+	cfg->unreplied_timeout = CT_TIMEOUT_UNREPLIED;
+	cfg->ctl_timeout_ms = LB_DEFAULT_CTL_TIMEOUT_MS;
 }
 
 static int parse_uint(const char *s, unsigned long max, unsigned long *out)
@@ -396,6 +401,28 @@ static int key_global(struct parser *p, char **tok, int n)
 			return fail(p, "%s: bad size '%s' (16-16777216)", k, tok[1]);
 		*(k[0] == 'c' ? &cfg->conntrack_size : &cfg->affinity_size) =
 			(uint32_t)v;
+	} else if (strcmp(k, "source-flows") == 0) {
+		if (parse_uint(tok[1], 1u << 24, &v) < 0)
+			return fail(p, "source-flows: bad count '%s' (0-16777216, 0: no cap)",
+				    tok[1]);
+		cfg->source_flows = (uint32_t)v;
+	} else if (strcmp(k, "source-prefix6") == 0) {
+		if (parse_uint(tok[1], 128, &v) < 0 || v < 32)
+			return fail(p, "source-prefix6: bad prefix length '%s' (32-128)",
+				    tok[1]);
+		cfg->source_prefix6 = (uint8_t)v;
+	} else if (strcmp(k, "tcp-syn-timeout") == 0 ||
+		   strcmp(k, "unreplied-timeout") == 0) {
+		if (parse_uint(tok[1], 3600, &v) < 0 || !v)
+			return fail(p, "%s: bad value '%s' (seconds, 1-3600)", k,
+				    tok[1]);
+		*(k[0] == 't' ? &cfg->syn_timeout : &cfg->unreplied_timeout) =
+			(uint32_t)v;
+	} else if (strcmp(k, "ctl-timeout") == 0) {
+		if (parse_ms(tok[1], &cfg->ctl_timeout_ms) < 0 ||
+		    cfg->ctl_timeout_ms > 3600000)
+			return fail(p, "ctl-timeout: bad value '%s' (seconds, up to 3600)",
+				    tok[1]);
 	} else if (strcmp(k, "snat-ports") == 0) {
 		char buf[32], *dash;
 

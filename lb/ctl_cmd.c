@@ -84,6 +84,7 @@ static void cmd_stats(struct engine *e, struct out *o)
 {
 	struct lb_config *cfg = e->cfg;
 	struct nat_stats *st = &e->nat.st;
+	struct ct_table *ct = &e->nat.ct;
 
 	put(o, "ok\n");
 	put(o, "engine rx %llu tx %llu tx_errors %llu xlate %llu passed %llu dropped %llu bad %llu icmp %llu frags %llu io %s wakeups %llu rounds %llu\n",
@@ -93,10 +94,14 @@ static void cmd_stats(struct engine *e, struct out *o)
 	    (unsigned long long)st->bad, (unsigned long long)st->icmp,
 	    (unsigned long long)st->frags, engine_io_name(e),
 	    (unsigned long long)e->wakeups, (unsigned long long)e->rounds);
-	put(o, "conntrack flows %u size %u full %llu affinity %u\n",
-	    e->nat.ct.count, e->nat.ct.cap,
-	    (unsigned long long)(e->nat.ct.full + st->table_full),
-	    e->nat.aff.count);
+	put(o, "conntrack flows %u size %u sources %u source_flows %u evicted %llu affinity %u\n",
+	    ct->count, ct->cap, ct->nsrc, ct->lim.src_max,
+	    (unsigned long long)ct->evicted, e->nat.aff.count);
+	/* New flows refused, by reason (issue 11). */
+	put(o, "refused full %llu source_cap %llu tcp_no_syn %llu no_port %llu clash %llu\n",
+	    (unsigned long long)ct->full, (unsigned long long)ct->src_capped,
+	    (unsigned long long)st->tcp_no_syn, (unsigned long long)st->no_port,
+	    (unsigned long long)ct->clash);
 	for (int i = 0; i < cfg->nsvc; i++) {
 		struct lb_service *s = &cfg->svc[i];
 

@@ -1,7 +1,8 @@
 /* ctl_cmd.h: the control commands (R26), one line each:
  *
  *   list                           services, reals, settings, flows
- *   stats                          the engine's and every real's counters
+ *   stats                          the engine's, the flow table's (refusals
+ *                                  by reason) and every real's counters
  *   enable|disable|drain SVC REAL  SVC may be '*' (every service that has
  *                                  REAL); REAL is a name or an address
  *

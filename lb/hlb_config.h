@@ -16,8 +16,8 @@
 
 #include "service.h"
 
-/* Defaults hlb uses when the file says nothing. */
-#define LB_DEFAULT_SOCKET   "/run/hlb.sock"
+/* Defaults hlb uses when the file says nothing. The control socket's is
+ * per network namespace: ctl_default_path() (ctl.h). */
 #define LB_DEFAULT_TUN      "hlb0"
 #define LB_DEFAULT_TABLE    200
 #define LB_DEFAULT_PREF     100
@@ -25,6 +25,10 @@
 #define LB_DEFAULT_TCP_IDLE 1800 /* R24: the edge guidance */
 #define LB_DEFAULT_UDP_IDLE 300
 #define LB_DEFAULT_AFFINITY 1800
+/* Issue 11. One client address may hold 1/16 of the default table; the
+ * syn and unreplied timeouts and the IPv6 prefix are conntrack.h's. */
+#define LB_DEFAULT_SOURCE_FLOWS 4096
+#define LB_DEFAULT_CTL_TIMEOUT_MS 5000
 
 void lb_config_defaults(struct lb_config *cfg);
 /* Parse text as if read from a file called name. 0, or -EINVAL with

@@ -89,13 +89,20 @@ struct lb_service {
 
 struct lb_config {
 	char path[LB_PATH_MAX];
-	char socket[LB_PATH_MAX];
+	char socket[LB_PATH_MAX]; /* "": the per-namespace default (ctl.h) */
 	char tun[16];
 	uint32_t table;          /* routing table that leads into the TUN */
 	uint32_t pref;           /* first policy-rule priority hlb uses */
 	uint32_t conntrack_size;
 	uint32_t affinity_size;
 	uint16_t snat_lo, snat_hi; /* ports for snat and outbound flows */
+	/* Issue 11: what one client may take, and how long unanswered
+	 * flows stay (seconds). */
+	uint32_t source_flows;   /* flows one source address may hold; 0 no cap */
+	uint8_t source_prefix6;  /* an IPv6 source counts by this prefix */
+	uint32_t syn_timeout;    /* TCP handshake not complete */
+	uint32_t unreplied_timeout; /* any other flow nothing answered yet */
+	uint32_t ctl_timeout_ms; /* a control client's time to ask and read */
 	uint32_t faults;         /* bit set of enum lb_fault */
 	struct lb_service svc[LB_MAX_SERVICES];
 	uint8_t nsvc;

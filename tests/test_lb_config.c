@@ -179,6 +179,37 @@ START_TEST(test_ipv6_and_defaults)
 }
 END_TEST
 
+/* Issue 11: the limits' keys, their defaults and their errors. */
+START_TEST(test_limits)
+{
+	const char *svc1 = "service a 192.0.2.1:53/udp\n real r 192.0.2.2\n";
+	char text[512];
+
+	ck_assert_int_eq(lb_config_parse(&cfg, "t.conf", svc1, err, sizeof(err)), 0);
+	ck_assert_uint_eq(cfg.source_flows, LB_DEFAULT_SOURCE_FLOWS);
+	ck_assert_uint_eq(cfg.source_prefix6, 64);
+	ck_assert_uint_eq(cfg.syn_timeout, 30);
+	ck_assert_uint_eq(cfg.unreplied_timeout, 5);
+	ck_assert_uint_eq(cfg.ctl_timeout_ms, 5000);
+	ck_assert_str_eq(cfg.socket, ""); /* the namespace's default */
+	snprintf(text, sizeof(text),
+		 "source-flows 0\nsource-prefix6 56\ntcp-syn-timeout 10\n"
+		 "unreplied-timeout 2\nctl-timeout 0.5\n%s", svc1);
+	ck_assert_msg(lb_config_parse(&cfg, "t.conf", text, err, sizeof(err)) == 0,
+		      "%s", err);
+	ck_assert_uint_eq(cfg.source_flows, 0);
+	ck_assert_uint_eq(cfg.source_prefix6, 56);
+	ck_assert_uint_eq(cfg.syn_timeout, 10);
+	ck_assert_uint_eq(cfg.unreplied_timeout, 2);
+	ck_assert_uint_eq(cfg.ctl_timeout_ms, 500);
+	expect_error("source-flows -1\n", "t.conf:1: source-flows: bad count '-1'");
+	expect_error("source-prefix6 16\n", "t.conf:1: source-prefix6: bad prefix length '16' (32-128)");
+	expect_error("\ntcp-syn-timeout 0\n", "t.conf:2: tcp-syn-timeout: bad value '0' (seconds, 1-3600)");
+	expect_error("unreplied-timeout 4000\n", "t.conf:1: unreplied-timeout: bad value");
+	expect_error("ctl-timeout x\n", "t.conf:1: ctl-timeout: bad value 'x'");
+}
+END_TEST
+
 Suite *test_suite(void)
 {
 	Suite *s = suite_create("lb_config");
@@ -189,6 +220,7 @@ Suite *test_suite(void)
 	tcase_add_test(tc, test_faults_change_what_they_say);
 	tcase_add_test(tc, test_errors_name_file_and_line);
 	tcase_add_test(tc, test_ipv6_and_defaults);
+	tcase_add_test(tc, test_limits);
 	suite_add_tcase(s, tc);
 	return s;
 }

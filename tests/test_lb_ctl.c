@@ -70,8 +70,35 @@ START_TEST(test_list_and_stats)
 	has("  real edge1 203.0.113.23 port 3478 weight 1 admin enabled health up flows 1\n");
 	ck_assert_int_eq(run("stats\n"), 0);
 	has("engine rx 0 tx 0 tx_errors 0 xlate 1 ");
-	has("conntrack flows 1 size 65536 full 0 affinity 1\n");
+	has("conntrack flows 1 size 65536 sources 1 source_flows 4096 evicted 0 affinity 1\n");
+	has("refused full 0 source_cap 0 tcp_no_syn 0 no_port 0 clash 0\n");
 	has("service av-udp flows 1 flows_total 1 pkts_in 1 ");
+}
+END_TEST
+
+/* Issue 11: each refusal of a new flow shows in stats by its reason. */
+START_TEST(test_stats_count_refusals)
+{
+	char err[256], text[1024];
+	struct pkt_spec ack = { 4, 6, "198.51.100.10", "203.0.113.12", 40000,
+				443, 0x10, 0 };
+	uint8_t b[256];
+	size_t len;
+
+	nat_free(&eng.nat);
+	snprintf(text, sizeof(text), "source-flows 2\n%s", conf);
+	ck_assert_msg(lb_config_parse(&cfg, "t", text, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(nat_init(&eng.nat, &cfg, 1), 0);
+	flow(40000);
+	flow(40001);
+	len = pkt_build(b, sizeof(b), &(struct pkt_spec){ 4, 17, "198.51.100.10",
+			"203.0.113.12", 40002, 3478, 0, 20 });
+	ck_assert_int_eq(nat_process(&eng.nat, b, len, 10), NAT_DROP);
+	len = pkt_build(b, sizeof(b), &ack);
+	ck_assert_int_eq(nat_process(&eng.nat, b, len, 10), NAT_DROP);
+	ck_assert_int_eq(run("stats"), 0);
+	has("conntrack flows 2 size 65536 sources 1 source_flows 2 ");
+	has("refused full 0 source_cap 1 tcp_no_syn 1 no_port 0 clash 0\n");
 }
 END_TEST
 
@@ -131,6 +158,7 @@ Suite *test_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_list_and_stats);
+	tcase_add_test(tc, test_stats_count_refusals);
 	tcase_add_test(tc, test_disable_removes_flows_drain_keeps_them);
 	tcase_add_test(tc, test_errors);
 	tcase_add_test(tc, test_answer_cut_at_cap);
