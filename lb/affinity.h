@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #include "conntrack.h"
-#include "hlb_sched.h"
+#include "scheduler.h"
 #include "service.h"
 
 /* How often a flow's packets refresh its client's pin, at most: one

@@ -1,9 +1,9 @@
 /* config.c: read the hlb config; see config.h for the format. Every
  * error says file:line and the key, the way wireguard-tools does. */
-#include "hlb_config.h"
+#include "config.h"
 #include "conntrack.h"
 #include "fault.h"
-#include "hlb_sched.h"
+#include "scheduler.h"
 
 #include <errno.h>
 #include <netinet/in.h>

@@ -1,6 +1,6 @@
 /* ctl_client.c: `hlb ctl`, the control socket's client; see ctl.h. */
 #include "ctl.h"
-#include "hlb_config.h"
+#include "config.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -2,8 +2,8 @@
  * ctl_cmd.h. Where the lines come from (the control socket, hlb --check)
  * is the caller's business. */
 #include "ctl_cmd.h"
-#include "hlb_config.h"
-#include "hlb_sched.h"
+#include "config.h"
+#include "scheduler.h"
 
 #include <errno.h>
 #include <stdarg.h>

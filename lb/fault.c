@@ -1,6 +1,6 @@
 /* fault.c: fault names and their effect on a parsed config. */
 #include "fault.h"
-#include "hlb_sched.h"
+#include "scheduler.h"
 
 #include <string.h>
 

@@ -10,7 +10,7 @@
 #include <unistd.h>
 #include <uv.h>
 
-#include "hlb_config.h"
+#include "config.h"
 #include "ctl.h"
 #include "ctl_cmd.h"
 #include "engine.h"

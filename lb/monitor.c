@@ -1,8 +1,8 @@
 /* monitor.c: see monitor.h. Each probe is a non-blocking socket watched
  * by uv_poll, so TLS can be driven with plain SSL_connect() calls. */
 #include "monitor.h"
-#include "hlb_config.h"
-#include "stun.h"
+#include "config.h"
+#include "stun/stun.h"
 
 #include <errno.h>
 #include <netinet/in.h>

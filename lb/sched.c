@@ -1,6 +1,6 @@
-/* sched.c: the table of schedulers, looked up by name; see hlb_sched.h.
+/* sched.c: the table of schedulers, looked up by name; see scheduler.h.
  * A new scheduler is a file with its entry, and a line here. */
-#include "hlb_sched.h"
+#include "scheduler.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 /* sched_leastconn.c: the usable real with the fewest active flows per
  * unit of weight; ties go to the first. */
-#include "hlb_sched.h"
+#include "scheduler.h"
 
 static int pick_leastconn(struct lb_service *s, const struct sched_req *req)
 {

@@ -2,7 +2,7 @@
  * real gains its weight, the richest is picked and pays the total back,
  * so each real gets its weight's share, interleaved rather than in
  * bursts. The state is the reals' `cur`. */
-#include "hlb_sched.h"
+#include "scheduler.h"
 
 static int pick_rr(struct lb_service *s, const struct sched_req *req)
 {

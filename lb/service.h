@@ -23,7 +23,7 @@ enum lb_mode { LB_DNAT = 0, LB_SNAT = 1 };
 enum lb_admin { LB_ENABLED = 0, LB_DISABLED = 1, LB_DRAIN = 2 };
 enum lb_mon_type { LB_MON_NONE = 0, LB_MON_TCP, LB_MON_TLS, LB_MON_STUN };
 
-struct lb_scheduler; /* hlb_sched.h */
+struct lb_scheduler; /* scheduler.h */
 
 struct lb_monitor_cfg {
 	uint8_t type;

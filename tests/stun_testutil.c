@@ -12,7 +12,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "stun.h"
+#include "stun/stun.h"
 #include "stun_testutil.h"
 
 /* ---------------------------------------------------------------------

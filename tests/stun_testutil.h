@@ -16,7 +16,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "stun.h"
+#include "stun/stun.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -7,9 +7,9 @@
 #include <string.h>
 
 #include "check_main.h"
-#include "hlb_config.h"
+#include "config.h"
 #include "fault.h"
-#include "hlb_sched.h"
+#include "scheduler.h"
 
 static struct lb_config cfg;
 static char err[256];

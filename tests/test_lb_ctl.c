@@ -9,7 +9,7 @@
 
 #include "check_main.h"
 #include "ctl_cmd.h"
-#include "hlb_config.h"
+#include "config.h"
 #include "pktbuild.h"
 
 static struct lb_config cfg;

@@ -23,9 +23,9 @@
 #include <uv.h>
 
 #include "check_main.h"
-#include "hlb_config.h"
+#include "config.h"
 #include "monitor.h"
-#include "stun.h"
+#include "stun/stun.h"
 
 static struct lb_monitor_cfg mc;
 static struct lb_real r;

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "check_main.h"
-#include "hlb_config.h"
+#include "config.h"
 #include "csum.h"
 #include "fault.h"
 #include "nat.h"

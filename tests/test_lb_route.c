@@ -10,7 +10,7 @@
 
 #include "check_main.h"
 #include "fault.h"
-#include "hlb_config.h"
+#include "config.h"
 #include "route.h"
 
 #define MAXR 512

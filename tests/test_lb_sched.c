@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "check_main.h"
-#include "hlb_sched.h"
+#include "scheduler.h"
 
 static void mk(struct lb_service *s, int n, const struct lb_scheduler *sc)
 {

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "check_main.h"
-#include "stun.h"
+#include "stun/stun.h"
 #include "stun_testutil.h"
 
 static uint16_t ref_type(uint16_t m, unsigned c)

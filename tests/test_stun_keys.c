@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "check_main.h"
-#include "stun.h"
+#include "stun/stun.h"
 #include "stun_testutil.h"
 
 START_TEST(longterm_keys)

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "check_main.h"
-#include "stun.h"
+#include "stun/stun.h"
 #include "stun_testutil.h"
 
 /* Some size and family checks may live in the parser or in the typed

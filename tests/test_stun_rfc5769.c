@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "check_main.h"
-#include "stun.h"
+#include "stun/stun.h"
 #include "stun_testutil.h"
 
 /* A Binding message of len bytes parsed from b: its header (type is the

@@ -11,7 +11,7 @@
 #include <sys/socket.h>
 
 #include "check_main.h"
-#include "stun.h"
+#include "stun/stun.h"
 #include "stun_testutil.h"
 
 /* Reference encoding of an (XOR-)address value, RFC 8489 §14.1/§14.2. */

@@ -4,7 +4,7 @@
 #include <stdint.h>
 
 #include "check_main.h"
-#include "stun.h"
+#include "stun/stun.h"
 #include "stun_testutil.h"
 
 START_TEST(unknown_attrs)

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "check_main.h"
-#include "alloc.h"
+#include "turn/alloc.h"
 
 /* Listeners and connections are opaque pointers to the table. */
 static int listener_a, listener_b, conn_1, conn_2;

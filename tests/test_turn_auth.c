@@ -13,8 +13,8 @@
 #include <openssl/hmac.h>
 
 #include "check_main.h"
-#include "auth.h"
-#include "stun.h"
+#include "turn/auth.h"
+#include "stun/stun.h"
 
 #define REALM "lab.example"
 #define T0 5000000u            /* monotonic ms */

@@ -6,7 +6,7 @@
 #include <sys/un.h>
 
 #include "check_main.h"
-#include "peerfilter.h"
+#include "turn/peerfilter.h"
 
 static struct sockaddr_storage addr(const char *ip)
 {

@@ -5,7 +5,7 @@
 #include <stdio.h>
 
 #include "check_main.h"
-#include "quota.h"
+#include "turn/quota.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 

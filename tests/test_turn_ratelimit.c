@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "check_main.h"
-#include "ratelimit.h"
+#include "turn/ratelimit.h"
 
 static struct ratelimit rl;
 

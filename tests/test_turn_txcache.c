@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "check_main.h"
-#include "txcache.h"
+#include "turn/txcache.h"
 
 static int conn_1, conn_2;
 

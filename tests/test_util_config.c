@@ -5,7 +5,7 @@
 #include <unistd.h>
 
 #include "check_main.h"
-#include "config.h"
+#include "util/config.h"
 
 struct seen {
 	int n;

@@ -1,4 +1,4 @@
-/* hlb_config.h (not config.h: relay/util has one): the hlb config file,
+/* config.h: the hlb config file,
  * one service per VIP:port/proto.
  *
  *   socket /run/hlb-ext.sock

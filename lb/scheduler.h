@@ -1,5 +1,5 @@
-/* hlb_sched.h (not sched.h: that would shadow the system <sched.h>):
- * choosing a real server for a new flow (R22).
+/* scheduler.h: the schedulers (round robin, least connections, source
+ * affinity): each chooses a real server for a new flow (R22).
  *
  * Each scheduler is one {name, pick} entry, defined in its own file and
  * listed in sched.c's table, where the config finds it by name (as IPVS
