@@ -1,7 +1,9 @@
 /* config.c: read the hlb config; see config.h for the format. Every
  * error says file:line and the key, the way wireguard-tools does. */
-#include "hlb_config.h"
+#include "config.h"
+#include "conntrack.h"
 #include "fault.h"
+#include "scheduler.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -46,13 +48,6 @@ const char *lb_config_mode_name(int mode)
 	return mode == LB_SNAT ? "snat" : "dnat";
 }
 
-const char *lb_config_sched_name(int sched)
-{
-	static const char *n[] = { "rr", "leastconn", "source" };
-
-	return sched >= 0 && sched <= LB_SOURCE ? n[sched] : "?";
-}
-
 const char *lb_config_monitor_name(int type)
 {
 	static const char *n[] = { "none", "tcp", "tls", "stun" };
@@ -63,7 +58,6 @@ const char *lb_config_monitor_name(int type)
 void lb_config_defaults(struct lb_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
-	snprintf(cfg->socket, sizeof(cfg->socket), "%s", LB_DEFAULT_SOCKET);
 	snprintf(cfg->tun, sizeof(cfg->tun), "%s", LB_DEFAULT_TUN);
 	cfg->table = LB_DEFAULT_TABLE;
 	cfg->pref = LB_DEFAULT_PREF;
@@ -73,6 +67,11 @@ void lb_config_defaults(struct lb_config *cfg)
 	 * monitor sockets never collide with translated flows. */
 	cfg->snat_lo = 20000;
 	cfg->snat_hi = 29999;
+	cfg->source_flows = LB_DEFAULT_SOURCE_FLOWS;
+	cfg->source_prefix6 = CT_SRC_PREFIX6;
+	cfg->syn_timeout = CT_TIMEOUT_SYN;
+	cfg->unreplied_timeout = CT_TIMEOUT_UNREPLIED;
+	cfg->ctl_timeout_ms = LB_DEFAULT_CTL_TIMEOUT_MS;
 }
 
 static int parse_uint(const char *s, unsigned long max, unsigned long *out)
@@ -322,15 +321,13 @@ static int key_service_option(struct parser *p, char **tok, int n)
 		else
 			return fail(p, "mode: '%s' is not snat or dnat", tok[1]);
 	} else if (strcmp(k, "scheduler") == 0) {
-		if (strcmp(tok[1], "rr") == 0)
-			s->sched = LB_RR;
-		else if (strcmp(tok[1], "leastconn") == 0)
-			s->sched = LB_LEASTCONN;
-		else if (strcmp(tok[1], "source") == 0)
-			s->sched = LB_SOURCE;
-		else
-			return fail(p, "scheduler: '%s' is not rr, leastconn or source",
-				    tok[1]);
+		const struct lb_scheduler *sched = sched_find(tok[1]);
+		char names[64];
+
+		if (!sched)
+			return fail(p, "scheduler: '%s' is not %s", tok[1],
+				    sched_names(names, sizeof(names)));
+		s->sched = sched;
 	} else if (strcmp(k, "role") == 0) {
 		/* Only "av" changes behaviour: the faults M1 and M12 act on
 		 * A/V services. The others document the config. */
@@ -404,6 +401,28 @@ static int key_global(struct parser *p, char **tok, int n)
 			return fail(p, "%s: bad size '%s' (16-16777216)", k, tok[1]);
 		*(k[0] == 'c' ? &cfg->conntrack_size : &cfg->affinity_size) =
 			(uint32_t)v;
+	} else if (strcmp(k, "source-flows") == 0) {
+		if (parse_uint(tok[1], 1u << 24, &v) < 0)
+			return fail(p, "source-flows: bad count '%s' (0-16777216, 0: no cap)",
+				    tok[1]);
+		cfg->source_flows = (uint32_t)v;
+	} else if (strcmp(k, "source-prefix6") == 0) {
+		if (parse_uint(tok[1], 128, &v) < 0 || v < 32)
+			return fail(p, "source-prefix6: bad prefix length '%s' (32-128)",
+				    tok[1]);
+		cfg->source_prefix6 = (uint8_t)v;
+	} else if (strcmp(k, "tcp-syn-timeout") == 0 ||
+		   strcmp(k, "unreplied-timeout") == 0) {
+		if (parse_uint(tok[1], 3600, &v) < 0 || !v)
+			return fail(p, "%s: bad value '%s' (seconds, 1-3600)", k,
+				    tok[1]);
+		*(k[0] == 't' ? &cfg->syn_timeout : &cfg->unreplied_timeout) =
+			(uint32_t)v;
+	} else if (strcmp(k, "ctl-timeout") == 0) {
+		if (parse_ms(tok[1], &cfg->ctl_timeout_ms) < 0 ||
+		    cfg->ctl_timeout_ms > 3600000)
+			return fail(p, "ctl-timeout: bad value '%s' (seconds, up to 3600)",
+				    tok[1]);
 	} else if (strcmp(k, "snat-ports") == 0) {
 		char buf[32], *dash;
 
@@ -477,6 +496,7 @@ int lb_config_parse(struct lb_config *cfg, const char *name, const char *text,
 
 	lb_config_defaults(cfg);
 	snprintf(cfg->path, sizeof(cfg->path), "%s", name);
+	p.defs.sched = &sched_rr;
 	p.defs.tcp_timeout = LB_DEFAULT_TCP_IDLE;
 	p.defs.udp_timeout = LB_DEFAULT_UDP_IDLE;
 	p.defs.affinity_timeout = LB_DEFAULT_AFFINITY;

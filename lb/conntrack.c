@@ -9,14 +9,14 @@
 #define REF_IDX(r) (((r) - 1) >> 1)
 #define REF_DIR(r) (((r) - 1) & 1)
 
-/* murmur3's 32-bit mixing over the tuple's ten words: cheap, and seeded
- * at start so a client cannot aim flows at one bucket. */
-static uint32_t tuple_hash(const struct ct_tuple *k, uint32_t seed)
+/* murmur3's 32-bit mixing over n bytes (a multiple of 4): cheap, and
+ * seeded at start so a client cannot aim flows at one bucket. */
+static uint32_t hash_words(const void *key, size_t n, uint32_t seed)
 {
 	uint32_t h = seed, w;
-	const uint8_t *p = (const uint8_t *)k;
+	const uint8_t *p = key;
 
-	for (size_t i = 0; i < sizeof(*k); i += 4) {
+	for (size_t i = 0; i < n; i += 4) {
 		memcpy(&w, p + i, 4);
 		w *= 0xcc9e2d51u;
 		w = (w << 15) | (w >> 17);
@@ -25,7 +25,7 @@ static uint32_t tuple_hash(const struct ct_tuple *k, uint32_t seed)
 		h = (h << 13) | (h >> 19);
 		h = h * 5 + 0xe6546b64u;
 	}
-	h ^= (uint32_t)sizeof(*k);
+	h ^= (uint32_t)n;
 	h ^= h >> 16;
 	h *= 0x85ebca6bu;
 	h ^= h >> 13;
@@ -34,7 +34,13 @@ static uint32_t tuple_hash(const struct ct_tuple *k, uint32_t seed)
 	return h;
 }
 
-int ct_init(struct ct_table *t, uint32_t cap, uint32_t seed)
+static uint32_t tuple_hash(const struct ct_tuple *k, uint32_t seed)
+{
+	return hash_words(k, sizeof(*k), seed);
+}
+
+int ct_init(struct ct_table *t, uint32_t cap, uint32_t seed,
+	    ct_remove_cb on_remove, void *ctx)
 {
 	uint32_t nb = 1;
 
@@ -45,17 +51,27 @@ int ct_init(struct ct_table *t, uint32_t cap, uint32_t seed)
 		nb <<= 1;
 	t->flows = calloc(cap, sizeof(*t->flows));
 	t->buckets = calloc(nb, sizeof(*t->buckets));
-	if (!t->flows || !t->buckets) {
+	t->srcs = calloc(cap, sizeof(*t->srcs));
+	t->src_buckets = calloc(nb, sizeof(*t->src_buckets));
+	if (!t->flows || !t->buckets || !t->srcs || !t->src_buckets) {
 		ct_free(t);
 		return -ENOMEM;
 	}
 	t->cap = cap;
 	t->mask = nb - 1;
 	t->seed = seed;
-	/* Free list threaded through next[0]. */
-	for (uint32_t i = 0; i < cap; i++)
+	t->on_remove = on_remove;
+	t->ctx = ctx;
+	t->lim.syn_timeout = CT_TIMEOUT_SYN;
+	t->lim.unreplied_timeout = CT_TIMEOUT_UNREPLIED;
+	t->lim.src_prefix6 = CT_SRC_PREFIX6;
+	/* Free lists threaded through next[0] and next. */
+	for (uint32_t i = 0; i < cap; i++) {
 		t->flows[i].next[0] = i + 1 < cap ? i + 2 : 0;
+		t->srcs[i].next = i + 1 < cap ? i + 2 : 0;
+	}
 	t->free_head = 1;
+	t->src_free = 1;
 	return 0;
 }
 
@@ -63,8 +79,107 @@ void ct_free(struct ct_table *t)
 {
 	free(t->flows);
 	free(t->buckets);
+	free(t->srcs);
+	free(t->src_buckets);
 	t->flows = NULL;
 	t->buckets = NULL;
+	t->srcs = NULL;
+	t->src_buckets = NULL;
+}
+
+void ct_set_limits(struct ct_table *t, const struct ct_limits *lim)
+{
+	t->lim.src_max = lim->src_max;
+	if (lim->syn_timeout)
+		t->lim.syn_timeout = lim->syn_timeout;
+	if (lim->unreplied_timeout)
+		t->lim.unreplied_timeout = lim->unreplied_timeout;
+	if (lim->src_prefix6 && lim->src_prefix6 <= 128)
+		t->lim.src_prefix6 = lim->src_prefix6;
+}
+
+/* Sources. The key is the tuple's source address, an IPv6 one cut to
+ * its prefix (one host usually holds a whole /64). */
+static void src_key(const struct ct_table *t, const struct ct_tuple *k,
+		    struct ct_src *key)
+{
+	memset(key, 0, sizeof(*key));
+	memcpy(key->addr, k->src, 16);
+	key->family = k->family;
+	if (k->family != 6)
+		return;
+	for (unsigned bit = t->lim.src_prefix6; bit < 128; bit++)
+		key->addr[bit / 8] &= (uint8_t)~(0x80u >> (bit % 8));
+}
+
+static uint32_t src_bucket(const struct ct_table *t, const struct ct_src *key)
+{
+	return hash_words(key->addr, 20, t->seed ^ 0x5bd1e995u) & t->mask;
+}
+
+static int src_same(const struct ct_src *a, const struct ct_src *b)
+{
+	return a->family == b->family && memcmp(a->addr, b->addr, 16) == 0;
+}
+
+/* The source entry (index + 1) for key, or 0. */
+static uint32_t src_find(const struct ct_table *t, const struct ct_src *key)
+{
+	uint32_t r = t->src_buckets[src_bucket(t, key)];
+
+	while (r && !src_same(&t->srcs[r - 1], key))
+		r = t->srcs[r - 1].next;
+	return r;
+}
+
+/* Find or make the entry for key; 0 only if every entry is taken, which
+ * cannot be while the flow table has room (a source holds a flow). */
+static uint32_t src_get(struct ct_table *t, const struct ct_src *key)
+{
+	uint32_t r = src_find(t, key), b;
+	struct ct_src *e;
+
+	if (r || !t->src_free)
+		return r;
+	r = t->src_free;
+	e = &t->srcs[r - 1];
+	t->src_free = e->next;
+	b = src_bucket(t, key);
+	memcpy(e->addr, key->addr, 16);
+	e->family = key->family;
+	e->count = 0;
+	e->next = t->src_buckets[b];
+	t->src_buckets[b] = r;
+	t->nsrc++;
+	return r;
+}
+
+/* One flow of entry r is gone; the entry goes with its last flow. */
+static void src_put(struct ct_table *t, uint32_t r)
+{
+	struct ct_src *e = &t->srcs[r - 1];
+	uint32_t *pp;
+
+	if (--e->count)
+		return;
+	pp = &t->src_buckets[src_bucket(t, e)];
+	while (*pp && *pp != r)
+		pp = &t->srcs[*pp - 1].next;
+	if (*pp)
+		*pp = e->next;
+	e->next = t->src_free;
+	t->src_free = r;
+	t->nsrc--;
+}
+
+uint32_t ct_src_count(const struct ct_table *t, const struct ct_tuple *k)
+{
+	struct ct_src key;
+	uint32_t r;
+
+	src_key(t, k, &key);
+	r = src_find(t, &key);
+	return r ? t->srcs[r - 1].count : 0;
 }
 
 void ct_tuple_invert(struct ct_tuple *out, const struct ct_tuple *in)
@@ -78,23 +193,41 @@ void ct_tuple_invert(struct ct_tuple *out, const struct ct_tuple *in)
 	*out = r;
 }
 
-uint32_t ct_timeout(const struct ct_flow *f)
+static uint32_t min_u32(uint32_t a, uint32_t b)
 {
+	return a < b ? a : b;
+}
+
+uint32_t ct_timeout(const struct ct_table *t, const struct ct_flow *f)
+{
+	uint32_t s = f->idle;
+
 	switch (f->state) {
 	case CT_TCP_SYN:
-		return f->idle < CT_TIMEOUT_SYN ? f->idle : CT_TIMEOUT_SYN;
+	case CT_TCP_SYN_ACK:
+		s = min_u32(s, t->lim.syn_timeout);
+		break;
 	case CT_TCP_FIN:
-		return f->idle < CT_TIMEOUT_FIN ? f->idle : CT_TIMEOUT_FIN;
+		s = min_u32(s, CT_TIMEOUT_FIN);
+		break;
 	case CT_TCP_CLOSE:
 		return CT_TIMEOUT_CLOSE;
 	default:
-		return f->idle;
+		break;
 	}
+	/* Nothing came back: a flood, a scan, or a dead server. A TCP
+	 * opener waits for its SYN-ACK as long as the handshake may take;
+	 * anything else (UDP, a TCP pickup) goes soon. DSR replies are never
+	 * seen, so those flows are not held to it. */
+	if (!(f->flags & (CT_F_REPLIED | CT_F_NOREPLY)) && f->state != CT_TCP_SYN)
+		s = min_u32(s, t->lim.unreplied_timeout);
+	return s;
 }
 
-int ct_expired(const struct ct_flow *f, uint32_t now)
+int ct_expired(const struct ct_table *t, const struct ct_flow *f,
+	       uint32_t now)
 {
-	return now - f->last >= ct_timeout(f);
+	return now - f->last >= ct_timeout(t, f);
 }
 
 static void chain_add(struct ct_table *t, uint32_t idx, int dir)
@@ -151,6 +284,8 @@ void ct_remove(struct ct_table *t, struct ct_flow *f)
 		return;
 	if (t->on_remove)
 		t->on_remove(t->ctx, f);
+	if (f->src)
+		src_put(t, f->src);
 	chain_del(t, idx, CT_ORIG);
 	if (!(f->flags & CT_F_NOREPLY))
 		chain_del(t, idx, CT_REPLY);
@@ -165,7 +300,7 @@ struct ct_flow *ct_lookup(struct ct_table *t, const struct ct_tuple *k,
 {
 	struct ct_flow *f = find(t, k, dir);
 
-	if (f && ct_expired(f, now)) {
+	if (f && ct_expired(t, f, now)) {
 		ct_remove(t, f);
 		return NULL;
 	}
@@ -177,17 +312,79 @@ int ct_tuple_taken(struct ct_table *t, const struct ct_tuple *k, uint32_t now)
 	return ct_lookup(t, k, now, NULL) != NULL;
 }
 
+/* A flow that may make room for a new one: nothing answered it, or its
+ * TCP handshake never completed. */
+static int evictable(const struct ct_flow *f)
+{
+	return !(f->flags & (CT_F_REPLIED | CT_F_NOREPLY)) ||
+	       f->state == CT_TCP_SYN || f->state == CT_TCP_SYN_ACK;
+}
+
+/* Free one entry of a full table: the first expired one, else the
+ * longest idle evictable one, among the next CT_EVICT_SCAN entries. */
+static int evict_one(struct ct_table *t, uint32_t now)
+{
+	struct ct_flow *victim = NULL;
+
+	for (uint32_t i = 0; i < CT_EVICT_SCAN && i < t->cap; i++) {
+		struct ct_flow *f = &t->flows[t->evict_pos];
+
+		if (++t->evict_pos >= t->cap)
+			t->evict_pos = 0;
+		if (!f->used)
+			continue;
+		if (ct_expired(t, f, now)) {
+			ct_remove(t, f);
+			return 0;
+		}
+		if (evictable(f) && (!victim || now - f->last > now - victim->last))
+			victim = f;
+	}
+	if (!victim)
+		return -ENOSPC;
+	ct_remove(t, victim);
+	t->evicted++;
+	return 0;
+}
+
+int ct_admit(struct ct_table *t, const struct ct_tuple *orig, uint32_t now)
+{
+	if (t->lim.src_max) {
+		struct ct_src key;
+		uint32_t r;
+
+		src_key(t, orig, &key);
+		r = src_find(t, &key);
+		if (r && t->srcs[r - 1].count >= t->lim.src_max) {
+			t->src_capped++;
+			return -EDQUOT;
+		}
+	}
+	if (!t->free_head && evict_one(t, now) < 0) {
+		t->full++;
+		return -ENOSPC;
+	}
+	return 0;
+}
+
 struct ct_flow *ct_insert(struct ct_table *t, const struct ct_tuple *orig,
 			  const struct ct_tuple *reply, uint8_t flags,
 			  uint32_t now)
 {
+	struct ct_src key;
 	struct ct_flow *f;
-	uint32_t idx;
+	uint32_t idx, src;
 
 	if (ct_tuple_taken(t, orig, now) ||
-	    (!(flags & CT_F_NOREPLY) && ct_tuple_taken(t, reply, now)))
+	    (!(flags & CT_F_NOREPLY) && ct_tuple_taken(t, reply, now))) {
+		t->clash++;
 		return NULL;
-	if (!t->free_head) {
+	}
+	if (ct_admit(t, orig, now) < 0)
+		return NULL;
+	src_key(t, orig, &key);
+	src = src_get(t, &key);
+	if (!src) {
 		t->full++;
 		return NULL;
 	}
@@ -201,6 +398,8 @@ struct ct_flow *ct_insert(struct ct_table *t, const struct ct_tuple *orig,
 	f->used = 1;
 	f->last = now;
 	f->idle = 300;
+	f->src = src;
+	t->srcs[src - 1].count++;
 	chain_add(t, idx, CT_ORIG);
 	if (!(flags & CT_F_NOREPLY))
 		chain_add(t, idx, CT_REPLY);
@@ -210,7 +409,11 @@ struct ct_flow *ct_insert(struct ct_table *t, const struct ct_tuple *orig,
 
 void ct_touch(struct ct_flow *f, int dir, uint8_t tcp_flags, uint32_t now)
 {
+	uint8_t synack = tcp_flags & (0x02 | 0x10);
+
 	f->last = now;
+	if (dir == CT_REPLY)
+		f->flags |= CT_F_REPLIED;
 	if (f->t[0].proto != 6)
 		return;
 	/* R24: close tracking. RST ends a flow at once; FIN both ways ends
@@ -219,20 +422,36 @@ void ct_touch(struct ct_flow *f, int dir, uint8_t tcp_flags, uint32_t now)
 		f->state = CT_TCP_CLOSE;
 		return;
 	}
+	if (f->state == CT_TCP_CLOSE)
+		return;
 	if (tcp_flags & 0x01) {
 		f->fin |= (uint8_t)(1u << dir);
 		f->state = f->fin == 3 ? CT_TCP_CLOSE : CT_TCP_FIN;
 		return;
 	}
-	if (f->state == CT_TCP_CLOSE || f->state == CT_TCP_FIN)
-		return;
-	if ((tcp_flags & 0x02) && !(tcp_flags & 0x10)) {
-		if (f->state == CT_TCP_NONE)
+	/* The handshake: SYN, SYN-ACK back, the opener's ACK. Only then is
+	 * the flow established and held for its idle timeout. */
+	switch (f->state) {
+	case CT_TCP_NONE:
+		if (synack == 0x02)
 			f->state = CT_TCP_SYN;
-		return;
+		else if (dir == CT_REPLY)
+			f->state = CT_TCP_EST; /* a pickup, answered */
+		break;
+	case CT_TCP_SYN:
+		if (dir == CT_REPLY && synack == 0x12)
+			f->state = CT_TCP_SYN_ACK;
+		else if (dir == CT_ORIG && synack == 0x10 &&
+			 (f->flags & CT_F_NOREPLY))
+			f->state = CT_TCP_EST; /* DSR: the SYN-ACK went by */
+		break;
+	case CT_TCP_SYN_ACK:
+		if (dir == CT_ORIG && synack == 0x10)
+			f->state = CT_TCP_EST;
+		break;
+	default:
+		break;
 	}
-	if (dir == CT_REPLY || f->state == CT_TCP_NONE)
-		f->state = CT_TCP_EST;
 }
 
 uint32_t ct_sweep(struct ct_table *t, uint32_t now, uint32_t budget)
@@ -244,7 +463,7 @@ uint32_t ct_sweep(struct ct_table *t, uint32_t now, uint32_t budget)
 	for (uint32_t i = 0; i < budget; i++) {
 		struct ct_flow *f = &t->flows[t->sweep_pos];
 
-		if (f->used && ct_expired(f, now)) {
+		if (f->used && ct_expired(t, f, now)) {
 			ct_remove(t, f);
 			removed++;
 		}

@@ -1,5 +1,6 @@
 /* fault.c: fault names and their effect on a parsed config. */
 #include "fault.h"
+#include "scheduler.h"
 
 #include <string.h>
 
@@ -57,8 +58,8 @@ void fault_apply(struct lb_config *cfg)
 
 		if ((f & LB_FAULT_SNAT_AV) && s->av)
 			s->mode = LB_SNAT;
-		if ((f & LB_FAULT_NO_AFFINITY) && s->sched == LB_SOURCE)
-			s->sched = LB_RR;
+		if ((f & LB_FAULT_NO_AFFINITY) && s->sched == &sched_source)
+			s->sched = &sched_rr;
 		if ((f & LB_FAULT_PORT_TRANSLATE) && s->mode == LB_DNAT)
 			s->src_port_rewrite = 1;
 		if (f & LB_FAULT_NO_MONITOR)

@@ -6,11 +6,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <uv.h>
 
-#include "hlb_config.h"
+#include "config.h"
 #include "ctl.h"
+#include "ctl_cmd.h"
 #include "engine.h"
 #include "fault.h"
 #include "monitor.h"
@@ -27,7 +29,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: hlb --config FILE [--fault NAME]... [--socket PATH] [--check] [--no-routes]\n"
-		"       hlb ctl [--socket PATH] list|stats|enable|disable|drain SERVICE REAL\n"
+		"       hlb ctl [--socket PATH | --config FILE] list|stats|enable|disable|drain SERVICE REAL\n"
 		"faults: %s\n", fault_names());
 }
 
@@ -42,9 +44,22 @@ static void print_summary(void)
 	char out[16384];
 
 	eng.cfg = &cfg;
-	eng.loop = uv_default_loop();
-	ctl_execute(&eng, "list", out, sizeof(out));
+	ctl_cmd_run(&eng, "list", out, sizeof(out));
 	fputs(strchr(out, '\n') + 1, stdout);
+}
+
+/* The control socket's lines are commands for the engine; stats also
+ * gets the control socket's own counters. */
+static int on_ctl_line(void *arg, const char *line, char *out, size_t cap)
+{
+	char word[16] = "";
+	int rc = ctl_cmd_run(arg, line, out, cap);
+	size_t len = strlen(out);
+
+	if (rc == 0 && sscanf(line, "%15s", word) == 1 &&
+	    strcmp(word, "stats") == 0 && len < cap)
+		ctl_stats_line(&ctl, out + len, cap - len);
+	return rc;
 }
 
 int main(int argc, char **argv)
@@ -99,12 +114,28 @@ int main(int argc, char **argv)
 	}
 	if (sock)
 		snprintf(cfg.socket, sizeof(cfg.socket), "%s", sock);
+	if (!cfg.socket[0] && ctl_default_path(cfg.socket, sizeof(cfg.socket)) < 0) {
+		fprintf(stderr, "hlb: cannot tell this network namespace's default control socket: set 'socket' or --socket\n");
+		return 1;
+	}
 	cfg.faults = faults;
 	fault_apply(&cfg);
 	if (check) {
 		print_summary();
 		return 0;
 	}
+	/* Before anything else is touched: another hlb answering on this
+	 * socket owns this namespace's rules, and this one must not start. */
+	if (strncmp(cfg.socket, CTL_DEFAULT_DIR "/", sizeof(CTL_DEFAULT_DIR)) == 0)
+		mkdir(CTL_DEFAULT_DIR, 0700);
+	rc = ctl_claim(cfg.socket, err, sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr, "hlb: %s\n", err);
+		return 1;
+	}
+	if (rc == 1)
+		fprintf(stderr, "hlb: removed stale control socket %s (nothing listened)\n",
+			cfg.socket);
 
 	signal(SIGPIPE, SIG_IGN);
 	fd = tun_open(cfg.tun);
@@ -120,11 +151,14 @@ int main(int argc, char **argv)
 	}
 	loop = uv_default_loop();
 	rc = engine_start(&eng, loop, &cfg, fd);
-	if (rc == 0 && (rc = ctl_listen(&ctl, loop, cfg.socket, &eng)) < 0)
-		fprintf(stderr, "hlb: control socket %s: %s\n", cfg.socket,
-			uv_strerror(rc));
-	if (rc == 0)
-		rc = monitor_start(&mon, loop, &eng);
+	if (rc == 0 && (rc = ctl_listen(&ctl, loop, cfg.socket, cfg.ctl_timeout_ms,
+				       on_ctl_line, &eng)) < 0) {
+		fprintf(stderr, "hlb: control socket %s: %s%s\n", cfg.socket,
+			uv_strerror(rc), rc == UV_EADDRINUSE ?
+			" (it appeared while hlb started: another hlb? left alone)" : "");
+	} else if (rc == 0 && (rc = monitor_start(&mon, &eng)) < 0) {
+		ctl_close(&ctl);
+	}
 	if (rc < 0) {
 		if (routes)
 			route_teardown(&cfg);

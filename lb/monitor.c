@@ -1,8 +1,8 @@
 /* monitor.c: see monitor.h. Each probe is a non-blocking socket watched
  * by uv_poll, so TLS can be driven with plain SSL_connect() calls. */
 #include "monitor.h"
-#include "hlb_config.h"
-#include "stun.h"
+#include "config.h"
+#include "stun/stun.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -323,9 +323,10 @@ static void on_every(uv_timer_t *t)
 	uv_timer_start(&p->deadline, on_deadline, first ? first : 1, 0);
 }
 
-int monitor_start(struct monitor *m, uv_loop_t *loop, struct engine *e)
+int monitor_start(struct monitor *m, struct engine *e)
 {
 	struct lb_config *cfg = e->cfg;
+	uv_loop_t *loop = e->loop;
 
 	memset(m, 0, sizeof(*m));
 	m->e = e;

@@ -54,7 +54,8 @@ struct monitor {
 	int closing;
 };
 
-int monitor_start(struct monitor *m, uv_loop_t *loop, struct engine *e);
+/* Probes every monitored real of e's services on e's loop. */
+int monitor_start(struct monitor *m, struct engine *e);
 void monitor_stop(struct monitor *m);
 
 /* Apply one probe result to a real: +1 when it just came up, -1 when it

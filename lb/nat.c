@@ -25,20 +25,25 @@ static void on_remove(void *ctx, const struct ct_flow *f)
 
 int nat_init(struct nat *n, struct lb_config *cfg, uint32_t seed)
 {
+	struct ct_limits lim = {
+		.src_max = cfg->source_flows,
+		.syn_timeout = cfg->syn_timeout,
+		.unreplied_timeout = cfg->unreplied_timeout,
+		.src_prefix6 = cfg->source_prefix6,
+	};
 	int rc;
 
 	memset(n, 0, sizeof(*n));
 	n->cfg = cfg;
-	rc = ct_init(&n->ct, cfg->conntrack_size, seed);
+	rc = ct_init(&n->ct, cfg->conntrack_size, seed, on_remove, n);
 	if (rc < 0)
 		return rc;
+	ct_set_limits(&n->ct, &lim);
 	rc = aff_init(&n->aff, cfg->affinity_size, seed * 2654435761u + 1);
 	if (rc < 0) {
 		ct_free(&n->ct);
 		return rc;
 	}
-	n->ct.on_remove = on_remove;
-	n->ct.ctx = n;
 	n->port_next = seed;
 	n->nlocal = -1;
 	return 0;
@@ -87,12 +92,10 @@ static int alloc_port(struct nat *n, struct ct_tuple *reply, uint32_t now)
 	return -EADDRINUSE;
 }
 
-static struct lb_service *find_vip(struct nat *n, const struct pkt *p,
-				   int *real_hint)
+static struct lb_service *find_vip(struct nat *n, const struct pkt *p)
 {
 	uint16_t dport = pkt_dport(p);
 
-	*real_hint = -1;
 	for (int i = 0; i < n->cfg->nsvc; i++) {
 		struct lb_service *s = &n->cfg->svc[i];
 
@@ -104,10 +107,8 @@ static struct lb_service *find_vip(struct nat *n, const struct pkt *p,
 			continue;
 		/* M11: a flow to a real's own address taken into the pool. */
 		for (int r = 0; r < s->nreals; r++)
-			if (addr_is(&s->reals[r].addr, p->dst, p->family)) {
-				*real_hint = r;
+			if (addr_is(&s->reals[r].addr, p->dst, p->family))
 				return s;
-			}
 	}
 	return NULL;
 }
@@ -148,10 +149,8 @@ static struct ct_flow *add_flow(struct nat *n, struct lb_service *s, int ri,
 	struct ct_flow *f = ct_insert(&n->ct, orig, reply, flags, now);
 	struct lb_real *r = &s->reals[ri];
 
-	if (!f) {
-		n->st.table_full++;
-		return NULL;
-	}
+	if (!f)
+		return NULL; /* counted by the table, by reason */
 	f->svc = (uint16_t)(s - n->cfg->svc);
 	f->real = (uint16_t)ri;
 	f->idle = orig->proto == IPPROTO_TCP ? s->tcp_timeout : s->udp_timeout;
@@ -165,21 +164,41 @@ static struct ct_flow *add_flow(struct nat *n, struct lb_service *s, int ri,
 }
 
 static struct ct_flow *new_inbound(struct nat *n, struct lb_service *s,
-				   int hint, const struct ct_tuple *k,
+				   const struct ct_tuple *k, uint8_t tcp_flags,
 				   uint32_t now, int *verdict)
 {
 	struct ct_tuple reply;
 	struct lb_addr client = { .family = k->family };
+	struct sched_req req = {
+		.svc = (uint16_t)(s - n->cfg->svc),
+		.client = &client,
+		.now = now,
+		.aff = &n->aff,
+	};
 	struct lb_real *r;
 	int ri;
 
-	(void)hint;
+	*verdict = NAT_DROP; /* whatever refuses the flow drops the packet */
+	/* A TCP flow to a VIP starts with a SYN. Anything else has no flow
+	 * here because hlb forgot it (expired, restarted) or never saw it (a
+	 * scan, a flood of ACKs): it is dropped and counted, no state made,
+	 * nothing sent to a real, as IPVS does. A real picked now would
+	 * most likely not know the connection (a new snat port, another
+	 * real) and answer it with a reset. */
+	if (k->proto == IPPROTO_TCP &&
+	    (tcp_flags & (PKT_TCP_SYN | PKT_TCP_ACK | PKT_TCP_RST)) != PKT_TCP_SYN) {
+		n->st.tcp_no_syn++;
+		return NULL;
+	}
+	/* The source's cap and the table's room, before a real is picked:
+	 * a refused packet changes no scheduler or affinity state. */
+	if (ct_admit(&n->ct, k, now) < 0)
+		return NULL;
 	memcpy(client.a, k->src, 16);
-	ri = sched_pick(s, (uint16_t)(s - n->cfg->svc), &n->aff, &client, now);
+	ri = s->sched->pick(s, &req);
 	if (ri < 0) {
 		s->no_real++;
 		n->st.no_real++;
-		*verdict = NAT_DROP;
 		return NULL;
 	}
 	r = &s->reals[ri];
@@ -199,30 +218,32 @@ static struct ct_flow *new_inbound(struct nat *n, struct lb_service *s,
 		if (s->src_port_rewrite && alloc_port(n, &reply, now) < 0)
 			goto full;
 	}
-	struct ct_flow *f = add_flow(n, s, ri, k, &reply,
-				     s->dsr ? CT_F_NOREPLY : 0, now);
-	if (!f)
-		*verdict = NAT_DROP;
-	return f;
+	return add_flow(n, s, ri, k, &reply, s->dsr ? CT_F_NOREPLY : 0, now);
 full:
-	n->st.table_full++; /* no free port counts as full */
-	*verdict = NAT_DROP;
+	n->st.no_port++;
 	return NULL;
 }
 
-/* R25 (and M3): a flow a real server starts leaves from the VIP. */
+/* R25 (and M3): a flow a real server starts leaves from the VIP. One
+ * that cannot be tracked is dropped: let through, it would leave from
+ * the real's own address. */
 static struct ct_flow *new_outbound(struct nat *n, struct lb_service *s,
 				    int ri, const struct ct_tuple *k,
-				    int keep_port, uint32_t now)
+				    int keep_port, uint32_t now, int *verdict)
 {
 	struct ct_tuple reply;
 
+	*verdict = NAT_DROP;
+	if (ct_admit(&n->ct, k, now) < 0)
+		return NULL;
 	ct_tuple_invert(&reply, k);
 	memset(reply.dst, 0, 16);
 	memcpy(reply.dst, s->vip.a, alen(k->family));
 	if (!keep_port || ct_tuple_taken(&n->ct, &reply, now))
-		if (alloc_port(n, &reply, now) < 0)
+		if (alloc_port(n, &reply, now) < 0) {
+			n->st.no_port++;
 			return NULL;
+		}
 	return add_flow(n, s, ri, k, &reply, CT_F_OUTBOUND, now);
 }
 
@@ -370,13 +391,13 @@ static int process(struct nat *n, struct pkt *p, uint32_t now)
 	}
 	if (!f) {
 		dir = CT_ORIG;
-		if ((s = find_vip(n, p, &ri)) != NULL)
-			f = new_inbound(n, s, ri, &k, now, &verdict);
+		if ((s = find_vip(n, p)) != NULL)
+			f = new_inbound(n, s, &k, p->tcp_flags, now, &verdict);
 		else if ((s = find_real(n, p, 1, &ri)) != NULL)
-			f = new_outbound(n, s, ri, &k, 0, now);
+			f = new_outbound(n, s, ri, &k, 0, now, &verdict);
 		else if ((n->cfg->faults & LB_FAULT_SNAT_ALL_OUTBOUND) &&
 			 (s = find_real(n, p, 0, &ri)) != NULL && !dst_is_local(n, p))
-			f = new_outbound(n, s, ri, &k, 1, now);
+			f = new_outbound(n, s, ri, &k, 1, now, &verdict);
 		if (!f)
 			return verdict;
 	}
@@ -385,16 +406,9 @@ static int process(struct nat *n, struct pkt *p, uint32_t now)
 		frag_remember(n, p, &k, f, dir, now);
 	ct_touch(f, dir, p->tcp_flags, now);
 	count(n, f, dir, p->len);
-	/* Affinity lives as long as the client keeps sending (R22). */
-	if (dir == CT_ORIG && !(f->flags & CT_F_OUTBOUND) &&
-	    now - f->aff_last >= 10 &&
-	    n->cfg->svc[f->svc].sched == LB_SOURCE) {
-		struct lb_addr c = { .family = f->t[0].family };
-
-		memcpy(c.a, f->t[0].src, 16);
-		aff_set(&n->aff, f->svc, &c, f->real, now);
-		f->aff_last = now;
-	}
+	/* A client's packet keeps its affinity alive (R22). */
+	if (dir == CT_ORIG && !(f->flags & CT_F_OUTBOUND))
+		aff_refresh(&n->aff, &n->cfg->svc[f->svc], f, now);
 	return NAT_XLATE;
 }
 

@@ -10,8 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "affinity.h"
 #include "conntrack.h"
-#include "hlb_sched.h"
 #include "service.h"
 
 enum nat_verdict {
@@ -34,7 +34,10 @@ struct nat_frag {
 
 struct nat_stats {
 	uint64_t pkts, xlate, passed, dropped, bad;
-	uint64_t flows, no_real, table_full, icmp, frags;
+	uint64_t flows, no_real, icmp, frags;
+	/* New flows refused here (the table counts its own refusals). */
+	uint64_t no_port;     /* no free snat port */
+	uint64_t tcp_no_syn;  /* a first TCP packet to a VIP that is no SYN */
 };
 
 #define NAT_LOCAL_MAX 64

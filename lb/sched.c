@@ -1,234 +1,39 @@
-/* sched.c: rr, leastconn and source affinity; see sched.h. */
-#include "hlb_sched.h"
+/* sched.c: the table of schedulers, looked up by name; see scheduler.h.
+ * A new scheduler is a file with its entry, and a line here. */
+#include "scheduler.h"
 
-#include <errno.h>
-#include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
-int sched_real_usable(const struct lb_real *r)
+static const struct lb_scheduler *const schedulers[] = {
+	&sched_rr,
+	&sched_leastconn,
+	&sched_source,
+};
+
+#define NSCHED (sizeof(schedulers) / sizeof(schedulers[0]))
+
+const struct lb_scheduler *sched_find(const char *name)
 {
-	return r->admin == LB_ENABLED && r->up && r->weight > 0;
-}
-
-/* Smooth weighted round robin (as nginx does): every real gains its
- * weight, the richest is picked and pays the total back. */
-static int pick_rr(struct lb_service *s)
-{
-	int32_t total = 0;
-	int best = -1;
-
-	for (int i = 0; i < s->nreals; i++) {
-		struct lb_real *r = &s->reals[i];
-
-		if (!sched_real_usable(r))
-			continue;
-		r->cur += (int32_t)r->weight;
-		total += (int32_t)r->weight;
-		if (best < 0 || r->cur > s->reals[best].cur)
-			best = i;
-	}
-	if (best >= 0)
-		s->reals[best].cur -= total;
-	return best;
-}
-
-static int pick_leastconn(struct lb_service *s)
-{
-	int best = -1;
-
-	for (int i = 0; i < s->nreals; i++) {
-		struct lb_real *r = &s->reals[i];
-		struct lb_real *b;
-
-		if (!sched_real_usable(r))
-			continue;
-		if (best < 0) {
-			best = i;
-			continue;
-		}
-		b = &s->reals[best];
-		/* active/weight < best.active/best.weight, without division */
-		if ((uint64_t)r->active * b->weight <
-		    (uint64_t)b->active * r->weight)
-			best = i;
-	}
-	return best;
-}
-
-int sched_pick(struct lb_service *s, uint16_t svc_idx,
-	       struct aff_table *aff, const struct lb_addr *client,
-	       uint32_t now)
-{
-	int r;
-
-	switch (s->sched) {
-	case LB_LEASTCONN:
-		return pick_leastconn(s);
-	case LB_SOURCE:
-		r = aff ? aff_get(aff, svc_idx, client, s->affinity_timeout,
-				  now) : -1;
-		if (r >= 0 && r < s->nreals && sched_real_usable(&s->reals[r])) {
-			aff_set(aff, svc_idx, client, (uint16_t)r, now);
-			return r;
-		}
-		r = pick_rr(s);
-		if (r >= 0 && aff)
-			aff_set(aff, svc_idx, client, (uint16_t)r, now);
-		return r;
-	default:
-		return pick_rr(s);
-	}
-}
-
-/* ---- affinity table: fixed size, chained, like the flow table ---- */
-
-static uint32_t aff_hash(uint16_t svc, const struct lb_addr *a, uint32_t seed)
-{
-	uint32_t h = seed ^ svc ^ ((uint32_t)a->family << 16);
-	size_t n = a->family == 4 ? 4 : 16;
-
-	for (size_t i = 0; i < n; i++) {
-		h ^= a->a[i];
-		h *= 16777619u; /* FNV-1a */
-	}
-	h ^= h >> 15;
-	h *= 0x2c1b3c6du;
-	h ^= h >> 12;
-	return h;
-}
-
-int aff_init(struct aff_table *t, uint32_t cap, uint32_t seed)
-{
-	uint32_t nb = 1;
-
-	memset(t, 0, sizeof(*t));
-	if (cap == 0 || cap > (1u << 26))
-		return -EINVAL;
-	while (nb < cap)
-		nb <<= 1;
-	t->e = calloc(cap, sizeof(*t->e));
-	t->buckets = calloc(nb, sizeof(*t->buckets));
-	if (!t->e || !t->buckets) {
-		aff_free(t);
-		return -ENOMEM;
-	}
-	t->cap = cap;
-	t->mask = nb - 1;
-	t->seed = seed;
-	for (uint32_t i = 0; i < cap; i++)
-		t->e[i].next = i + 1 < cap ? i + 2 : 0;
-	t->free_head = 1;
-	return 0;
-}
-
-void aff_free(struct aff_table *t)
-{
-	free(t->e);
-	free(t->buckets);
-	t->e = NULL;
-	t->buckets = NULL;
-}
-
-static int same(const struct aff_entry *e, uint16_t svc,
-		const struct lb_addr *a)
-{
-	return e->svc == svc && e->family == a->family &&
-	       memcmp(e->addr, a->a, a->family == 4 ? 4 : 16) == 0;
-}
-
-static void aff_del(struct aff_table *t, uint32_t idx)
-{
-	struct aff_entry *e = &t->e[idx];
-	struct lb_addr a = { .family = e->family };
-	uint32_t *pp;
-
-	memcpy(a.a, e->addr, 16);
-	pp = &t->buckets[aff_hash(e->svc, &a, t->seed) & t->mask];
-	while (*pp && *pp != idx + 1)
-		pp = &t->e[*pp - 1].next;
-	if (*pp)
-		*pp = e->next;
-	memset(e, 0, sizeof(*e));
-	e->next = t->free_head;
-	t->free_head = idx + 1;
-	t->count--;
-}
-
-static struct aff_entry *aff_find(struct aff_table *t, uint16_t svc,
-				  const struct lb_addr *a)
-{
-	uint32_t r = t->buckets[aff_hash(svc, a, t->seed) & t->mask];
-
-	while (r) {
-		struct aff_entry *e = &t->e[r - 1];
-
-		if (same(e, svc, a))
-			return e;
-		r = e->next;
-	}
+	for (size_t i = 0; i < NSCHED; i++)
+		if (strcmp(schedulers[i]->name, name) == 0)
+			return schedulers[i];
 	return NULL;
 }
 
-int aff_get(struct aff_table *t, uint16_t svc, const struct lb_addr *client,
-	    uint32_t timeout, uint32_t now)
+const char *sched_names(char *buf, size_t len)
 {
-	struct aff_entry *e = aff_find(t, svc, client);
+	size_t used = 0;
 
-	if (!e)
-		return -1;
-	if (now - e->last >= timeout) {
-		aff_del(t, (uint32_t)(e - t->e));
-		return -1;
+	buf[0] = 0;
+	for (size_t i = 0; i < NSCHED && used < len; i++) {
+		const char *sep = i == 0 ? "" : i + 1 == NSCHED ? " or " : ", ";
+		int n = snprintf(buf + used, len - used, "%s%s", sep,
+				 schedulers[i]->name);
+
+		if (n < 0)
+			break;
+		used += (size_t)n;
 	}
-	return e->real;
-}
-
-int aff_set(struct aff_table *t, uint16_t svc, const struct lb_addr *client,
-	    uint16_t real, uint32_t now)
-{
-	struct aff_entry *e = aff_find(t, svc, client);
-	uint32_t idx, b;
-
-	if (!e) {
-		if (!t->free_head) {
-			t->full++;
-			return -ENOSPC;
-		}
-		idx = t->free_head - 1;
-		e = &t->e[idx];
-		t->free_head = e->next;
-		memset(e, 0, sizeof(*e));
-		e->svc = svc;
-		e->family = client->family;
-		memcpy(e->addr, client->a, 16);
-		e->used = 1;
-		b = aff_hash(svc, client, t->seed) & t->mask;
-		e->next = t->buckets[b];
-		t->buckets[b] = idx + 1;
-		t->count++;
-	}
-	e->real = real;
-	e->last = now;
-	return 0;
-}
-
-uint32_t aff_sweep(struct aff_table *t, const struct lb_config *cfg,
-		   uint32_t now, uint32_t budget)
-{
-	uint32_t removed = 0;
-
-	if (budget > t->cap)
-		budget = t->cap;
-	for (uint32_t i = 0; i < budget; i++) {
-		struct aff_entry *e = &t->e[t->sweep_pos];
-
-		if (e->used && (e->svc >= cfg->nsvc ||
-				now - e->last >= cfg->svc[e->svc].affinity_timeout)) {
-			aff_del(t, t->sweep_pos);
-			removed++;
-		}
-		if (++t->sweep_pos >= t->cap)
-			t->sweep_pos = 0;
-	}
-	return removed;
+	return buf;
 }

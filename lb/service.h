@@ -20,9 +20,10 @@ struct lb_addr {
 };
 
 enum lb_mode { LB_DNAT = 0, LB_SNAT = 1 };
-enum lb_sched { LB_RR = 0, LB_LEASTCONN = 1, LB_SOURCE = 2 };
 enum lb_admin { LB_ENABLED = 0, LB_DISABLED = 1, LB_DRAIN = 2 };
 enum lb_mon_type { LB_MON_NONE = 0, LB_MON_TCP, LB_MON_TLS, LB_MON_STUN };
+
+struct lb_scheduler; /* scheduler.h */
 
 struct lb_monitor_cfg {
 	uint8_t type;
@@ -66,12 +67,12 @@ struct lb_service {
 	uint16_t port;
 	uint8_t proto;          /* IPPROTO_TCP or IPPROTO_UDP */
 	uint8_t mode;           /* enum lb_mode */
-	uint8_t sched;          /* enum lb_sched */
 	uint8_t av;             /* "role av": the faults M1, M12 act on it */
 	uint8_t dsr;            /* M12: return traffic not translated */
 	uint8_t src_port_rewrite; /* M6: dnat rewrites the client's port */
+	const struct lb_scheduler *sched;
 	struct lb_addr snat_src; /* snat: the address reals see; default vip */
-	uint32_t affinity_timeout; /* seconds, for LB_SOURCE */
+	uint32_t affinity_timeout; /* seconds, for the source scheduler */
 	uint32_t tcp_timeout, udp_timeout;
 	uint32_t only_fault;    /* exists only under this fault (M11) */
 	uint8_t intercept;      /* M11: also takes flows to reals' own address */
@@ -88,13 +89,20 @@ struct lb_service {
 
 struct lb_config {
 	char path[LB_PATH_MAX];
-	char socket[LB_PATH_MAX];
+	char socket[LB_PATH_MAX]; /* "": the per-namespace default (ctl.h) */
 	char tun[16];
 	uint32_t table;          /* routing table that leads into the TUN */
 	uint32_t pref;           /* first policy-rule priority hlb uses */
 	uint32_t conntrack_size;
 	uint32_t affinity_size;
 	uint16_t snat_lo, snat_hi; /* ports for snat and outbound flows */
+	/* Issue 11: what one client may take, and how long unanswered
+	 * flows stay (seconds). */
+	uint32_t source_flows;   /* flows one source address may hold; 0 no cap */
+	uint8_t source_prefix6;  /* an IPv6 source counts by this prefix */
+	uint32_t syn_timeout;    /* TCP handshake not complete */
+	uint32_t unreplied_timeout; /* any other flow nothing answered yet */
+	uint32_t ctl_timeout_ms; /* a control client's time to ask and read */
 	uint32_t faults;         /* bit set of enum lb_fault */
 	struct lb_service svc[LB_MAX_SERVICES];
 	uint8_t nsvc;

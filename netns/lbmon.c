@@ -26,7 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "stun.h"
+#include "stun/stun.h"
 
 #define MAX_PROBES 512
 

@@ -5,18 +5,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include <uv.h>
 
-#include "auth.h"
 #include "conf.h"
-#include "io/relay.h"
-#include "log.h"
+#include "io/listener.h"
+#include "io/ports.h"
+#include "io/tls.h"
 #include "metrics.h"
+#include "turn/auth.h"
+#include "util/log.h"
 #include "worker.h"
 
 struct avedge {
-	struct relay_conf conf;
+	struct avedge_conf conf;
 	uv_loop_t loop;
 	uv_signal_t sigint, sigterm, sighup;
 	uv_timer_t drain;
@@ -83,16 +86,42 @@ static const char *bind_hint(int err)
 	}
 }
 
+/* R18: as many descriptors as the system lets us have, and a reserve kept
+ * from the stream cap so that, with every connection slot taken, relayed
+ * sockets and /metrics still open. */
+static void raise_nofile(struct avedge_conf *c)
+{
+	struct rlimit r;
+	rlim_t reserve = 1024 + (c->quota_total ? 2 * (rlim_t)c->quota_total : 4096);
+
+	if (getrlimit(RLIMIT_NOFILE, &r))
+		return;
+	if (r.rlim_cur < r.rlim_max) {
+		r.rlim_cur = r.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &r);
+		getrlimit(RLIMIT_NOFILE, &r);
+	}
+	if (r.rlim_cur != RLIM_INFINITY && (rlim_t)c->lim.max_conns + reserve > r.rlim_cur) {
+		uint32_t was = c->lim.max_conns;
+		c->lim.max_conns = r.rlim_cur > reserve + 16 ? (uint32_t)(r.rlim_cur - reserve) : 16;
+		log_warn("--max-conns %u lowered to %u: %lu file descriptors, %lu kept for relayed "
+			 "sockets", was, c->lim.max_conns, (unsigned long)r.rlim_cur,
+			 (unsigned long)reserve);
+	}
+	if (c->lim.max_per_source > c->lim.max_conns)
+		c->lim.max_per_source = c->lim.max_conns;
+}
+
 /* Fail early and clearly, before any thread starts. */
 static int preflight(struct avedge *a)
 {
 	char err[512], where[NETADDR_STRLEN];
 
+	raise_nofile(&a->conf);
 	for (int i = 0; i < a->conf.nlisten; i++) {
-		const char *what;
-		int e = listener_probe(&a->conf.listen[i], &what);
+		int e = listener_probe(&a->conf.listen[i].addr, a->conf.listen[i].tp);
 		if (e) {
-			log_error("cannot %s %s/%s: %s%s", what,
+			log_error("cannot bind %s/%s: %s%s",
 				  netaddr_str((struct sockaddr *)&a->conf.listen[i].addr, where,
 					      sizeof where),
 				  transport_name(a->conf.listen[i].tp), uv_strerror(e), bind_hint(e));
@@ -158,12 +187,12 @@ int main(int argc, char **argv)
 			 transport_name(a->conf.listen[i].tp));
 	}
 	for (int fam = 0; fam < 2; fam++)
-		if (a->conf.has_relay[fam]) {
+		if (a->conf.ports.has[fam]) {
 			char pub[64], bind[64];
 			netaddr_ip_str((struct sockaddr *)&a->conf.relay_public[fam], pub, sizeof pub);
-			netaddr_ip_str((struct sockaddr *)&a->conf.relay_bind[fam], bind, sizeof bind);
+			netaddr_ip_str((struct sockaddr *)&a->conf.ports.bind[fam], bind, sizeof bind);
 			log_info("relaying at %s%s%s, ports %u-%u", pub, strcmp(pub, bind) ? " bound to " : "",
-				 strcmp(pub, bind) ? bind : "", a->conf.port_lo, a->conf.port_hi);
+				 strcmp(pub, bind) ? bind : "", a->conf.ports.lo, a->conf.ports.hi);
 		}
 	log_info("%d worker thread%s, realm %s", a->nws, a->nws == 1 ? "" : "s", a->conf.realm);
 
@@ -171,6 +200,7 @@ int main(int argc, char **argv)
 	if (a->conf.have_metrics) {
 		char where[NETADDR_STRLEN];
 		int e = metrics_start(&a->loop, (struct sockaddr *)&a->conf.metrics, a->ws, a->nws,
+				      a->conf.metrics_timeout_ms, a->conf.metrics_max_conns,
 				      &a->metrics);
 		netaddr_str((struct sockaddr *)&a->conf.metrics, where, sizeof where);
 		if (e) {
@@ -195,7 +225,7 @@ int main(int argc, char **argv)
 stop:
 	for (int i = 0; i < started; i++)
 		worker_stop(&a->ws[i]);
-	relay_reservations_free();
+	ports_reservations_free();
 out:
 	auth_thread_cleanup();
 	stun_thread_cleanup();

@@ -1,6 +1,7 @@
 /* conf.c: avedge's flags and config file. Both go through conf_apply, so a
  * file line and a flag of the same name always mean the same thing. */
 #include <errno.h>
+#include <stddef.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,10 +10,11 @@
 
 #include <openssl/rand.h>
 
-#include "alloc.h"
 #include "conf.h"
-#include "config.h"
-#include "log.h"
+#include "io/localnets.h"
+#include "turn/alloc.h"
+#include "util/config.h"
+#include "util/log.h"
 
 static const char usage[] =
 	"usage: avedge --listen ADDR:PORT/udp|tcp|tls [--listen ...] [options]\n"
@@ -36,8 +38,22 @@ static const char usage[] =
 	"  --quota-total N            allocations in all (508 past it)\n"
 	"  --max-bps N                bits per second per allocation, each way\n"
 	"  --max-lifetime SECONDS     longest allocation lifetime (default 3600)\n"
+	"  --max-connects N           RFC 6062 Connects per allocation (default 16)\n"
+	"  --unauth-rate N            answers per second to one source without valid\n"
+	"                             credentials, past the burst (default 50; 0: no limit)\n"
+	"  --unauth-burst N           ... and at once (default 200)\n"
+	"Streams (TCP and TLS)\n"
+	"  --max-conns N              connections at once (default 16384)\n"
+	"  --max-conns-per-source N   ... from one address (default 256)\n"
+	"  --tls-handshake-timeout S  a TLS handshake must end within (default 10)\n"
+	"  --idle-timeout S           a connection with no allocation, silent (default 30)\n"
+	"  --frame-timeout S          a frame begun must end within (default 10)\n"
+	"  --conn-out-cap BYTES       queued to a client before it is read no more (default 262144)\n"
+	"  --conn-stall-timeout S     ... and closed if it stays so (default 30)\n"
 	"Operation\n"
 	"  --metrics ADDR:PORT        Prometheus text at http://ADDR:PORT/metrics\n"
+	"  --metrics-timeout S        a request must arrive within (default 5)\n"
+	"  --metrics-max-conns N      connections to /metrics at once (default 16)\n"
 	"  --threads N                worker threads (default: the number of cores)\n"
 	"  --grace SECONDS            SIGTERM: wait this long for allocations (default 30)\n"
 	"  --config FILE              key = value lines, the same names as these flags\n"
@@ -63,6 +79,18 @@ static const struct option opts[] = {
 	{"max-bps", required_argument, NULL, 0},
 	{"max-lifetime", required_argument, NULL, 0},
 	{"metrics", required_argument, NULL, 0},
+	{"max-connects", required_argument, NULL, 0},
+	{"unauth-rate", required_argument, NULL, 0},
+	{"unauth-burst", required_argument, NULL, 0},
+	{"max-conns", required_argument, NULL, 0},
+	{"max-conns-per-source", required_argument, NULL, 0},
+	{"tls-handshake-timeout", required_argument, NULL, 0},
+	{"idle-timeout", required_argument, NULL, 0},
+	{"frame-timeout", required_argument, NULL, 0},
+	{"conn-out-cap", required_argument, NULL, 0},
+	{"conn-stall-timeout", required_argument, NULL, 0},
+	{"metrics-timeout", required_argument, NULL, 0},
+	{"metrics-max-conns", required_argument, NULL, 0},
 	{"threads", required_argument, NULL, 0},
 	{"grace", required_argument, NULL, 0},
 	{"config", required_argument, NULL, 0},
@@ -115,6 +143,49 @@ static int num(const char *v, unsigned long max, unsigned long *out, char *err, 
 	return 0;
 }
 
+/* Plain numeric settings: name, where, range, and a scale (1000 turns
+ * the flag's seconds into the milliseconds kept). */
+static const struct {
+	const char *key;
+	size_t off;
+	unsigned long min, max, scale;
+} numeric[] = {
+	{"max-connects", offsetof(struct avedge_conf, max_connects), 1, 65535, 1},
+	{"unauth-rate", offsetof(struct avedge_conf, unauth_rate), 0, 1000000, 1},
+	{"unauth-burst", offsetof(struct avedge_conf, unauth_burst), 1, 1000000, 1},
+	{"max-conns", offsetof(struct avedge_conf, lim.max_conns), 1, 1000000, 1},
+	{"max-conns-per-source", offsetof(struct avedge_conf, lim.max_per_source), 1, 1000000, 1},
+	{"tls-handshake-timeout", offsetof(struct avedge_conf, lim.handshake_ms), 1, 3600, 1000},
+	{"idle-timeout", offsetof(struct avedge_conf, lim.idle_ms), 1, 86400, 1000},
+	{"frame-timeout", offsetof(struct avedge_conf, lim.frame_ms), 1, 3600, 1000},
+	{"conn-out-cap", offsetof(struct avedge_conf, lim.out_cap), 4096, 1u << 30, 1},
+	{"conn-stall-timeout", offsetof(struct avedge_conf, lim.stall_ms), 1, 3600, 1000},
+	{"metrics-timeout", offsetof(struct avedge_conf, metrics_timeout_ms), 1, 3600, 1000},
+	{"metrics-max-conns", offsetof(struct avedge_conf, metrics_max_conns), 1, 100000, 1},
+};
+
+static int numeric_apply(struct avedge_conf *c, const char *key, const char *v, char *err,
+			 size_t errlen)
+{
+	for (size_t i = 0; i < sizeof numeric / sizeof numeric[0]; i++) {
+		unsigned long n;
+		char *end;
+
+		if (strcmp(key, numeric[i].key))
+			continue;
+		errno = 0;
+		n = strtoul(v, &end, 10);
+		if (!*v || *end || errno || *v == '-' || n < numeric[i].min || n > numeric[i].max) {
+			snprintf(err, errlen, "'%s' is not a number from %lu to %lu", v,
+				 numeric[i].min, numeric[i].max);
+			return -1;
+		}
+		*(uint32_t *)((char *)c + numeric[i].off) = (uint32_t)(n * numeric[i].scale);
+		return 0;
+	}
+	return 1; /* not one of these */
+}
+
 static int add_list(const char **list, int *n, const char *v, const char *what, char *err,
 		    size_t errlen)
 {
@@ -126,7 +197,7 @@ static int add_list(const char **list, int *n, const char *v, const char *what, 
 	return 0;
 }
 
-static int relay_ip(struct relay_conf *c, const char *v, int external, char *err, size_t errlen)
+static int relay_ip(struct avedge_conf *c, const char *v, int external, char *err, size_t errlen)
 {
 	struct sockaddr_storage pub, priv;
 	char buf[128];
@@ -148,16 +219,16 @@ static int relay_ip(struct relay_conf *c, const char *v, int external, char *err
 	fam = pub.ss_family == AF_INET6;
 	c->relay_public[fam] = pub;
 	if (!external)
-		c->relay_bind[fam] = pub;
+		c->ports.bind[fam] = pub;
 	else if (slash)
-		c->relay_bind[fam] = priv;
-	c->has_relay[fam] = 1;
+		c->ports.bind[fam] = priv;
+	c->ports.has[fam] = 1;
 	return 0;
 }
 
 int conf_apply(void *ctx, const char *key, const char *v, char *err, size_t errlen)
 {
-	struct relay_conf *c = ctx;
+	struct avedge_conf *c = ctx;
 	unsigned long n;
 	const char *why;
 
@@ -182,8 +253,8 @@ int conf_apply(void *ctx, const char *key, const char *v, char *err, size_t errl
 			snprintf(err, errlen, "bad ports '%s': want LO-HI within 1024-65535", v);
 			return -1;
 		}
-		c->port_lo = (uint16_t)lo;
-		c->port_hi = (uint16_t)hi;
+		c->ports.lo = (uint16_t)lo;
+		c->ports.hi = (uint16_t)hi;
 	} else if (!strcmp(key, "cert")) {
 		c->cert = keep(v);
 	} else if (!strcmp(key, "key")) {
@@ -278,27 +349,39 @@ int conf_apply(void *ctx, const char *key, const char *v, char *err, size_t errl
 		c->in_file = 0;
 		return rc;
 	} else {
+		int rc = numeric_apply(c, key, v, err, errlen);
+		if (rc <= 0)
+			return rc;
 		snprintf(err, errlen, "unknown setting '%s'", key);
 		return -1;
 	}
 	return 0;
 }
 
-static void defaults(struct relay_conf *c)
+static void defaults(struct avedge_conf *c)
 {
 	memset(c, 0, sizeof *c);
-	c->port_lo = 50000;
-	c->port_hi = 59999;
+	c->ports.lo = 50000;
+	c->ports.hi = 59999;
 	c->realm = "edge.lab";
 	c->software = "avedge/" EDGELAB_VERSION;
 	c->max_lifetime_s = 3600;
 	c->grace_s = 30;
+	c->max_connects = 16;
+	c->unauth_rate = 50;
+	c->unauth_burst = 200;
+	c->lim = (struct conn_limits){
+		.max_conns = 16384, .max_per_source = 256, .handshake_ms = 10000,
+		.idle_ms = 30000, .frame_ms = 10000, .out_cap = 262144, .stall_ms = 30000,
+	};
+	c->metrics_timeout_ms = 5000;
+	c->metrics_max_conns = 16;
 	c->threads = (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
 	if (c->threads < 1)
 		c->threads = 1;
 }
 
-int conf_parse_args(struct relay_conf *c, int argc, char **argv)
+int conf_parse_args(struct avedge_conf *c, int argc, char **argv)
 {
 	char err[512];
 	int ch, idx;
@@ -337,6 +420,21 @@ int conf_parse_args(struct relay_conf *c, int argc, char **argv)
 		fprintf(stderr, "avedge: nothing to do: give at least one --listen (see avedge --help)\n");
 		exit(2);
 	}
+	for (int i = 0; i < c->nlisten; i++) {
+		char ip[64];
+		netaddr_ip_str((struct sockaddr *)&c->listen[i].addr, ip, sizeof ip);
+		/* R18: an answer leaves from the address its request went to. A
+		 * wildcard UDP socket answers from whatever source the kernel
+		 * picks, which on a host with a VIP is the wrong one. */
+		if (c->listen[i].tp == TP_UDP && (!strcmp(ip, "0.0.0.0") || !strcmp(ip, "::"))) {
+			fprintf(stderr, "avedge: --listen %s:%d/udp: a wildcard UDP listener would "
+					"answer from whichever address the kernel picks, not the one "
+					"the client sent to; give each address its own --listen\n",
+				c->listen[i].addr.ss_family == AF_INET6 ? "[::]" : ip,
+				netaddr_port((struct sockaddr *)&c->listen[i].addr));
+			exit(2);
+		}
+	}
 	for (int i = 0; i < c->nlisten; i++)
 		if (c->listen[i].tp == TP_TLS && (!c->cert || !c->key)) {
 			fprintf(stderr, "avedge: a /tls listener needs --cert and --key\n");
@@ -348,20 +446,20 @@ int conf_parse_args(struct relay_conf *c, int argc, char **argv)
 		char ip[64];
 		int fam = sa->sa_family == AF_INET6;
 		netaddr_ip_str(sa, ip, sizeof ip);
-		if (!c->has_relay[fam] && strcmp(ip, "0.0.0.0") && strcmp(ip, "::"))
+		if (!c->ports.has[fam] && strcmp(ip, "0.0.0.0") && strcmp(ip, "::"))
 			relay_ip(c, ip, 0, err, sizeof err);
 	}
-	if (!c->has_relay[0] && !c->has_relay[1]) {
+	if (!c->ports.has[0] && !c->ports.has[1]) {
 		fprintf(stderr, "avedge: no relayed address: give --relay-ip (listeners are all wildcards)\n");
 		exit(2);
 	}
 	for (int fam = 0; fam < 2; fam++) /* --external-ip PUB alone: bind where? */
-		if (c->has_relay[fam] && !c->relay_bind[fam].ss_family)
-			c->relay_bind[fam] = c->relay_public[fam];
+		if (c->ports.has[fam] && !c->ports.bind[fam].ss_family)
+			c->ports.bind[fam] = c->relay_public[fam];
 	return 0;
 }
 
-static struct auth *auth_build(const struct relay_conf *c, const uint8_t nonce_key[32],
+static struct auth *auth_build(const struct avedge_conf *c, const uint8_t nonce_key[32],
 			       char *err, size_t errlen)
 {
 	struct auth *a = auth_new(c->realm, nonce_key);
@@ -390,9 +488,54 @@ fail:
 	return NULL;
 }
 
+static void add_local(void *arg, const struct sockaddr *net, int plen)
+{
+	peerfilter_add_local(arg, net, plen);
+}
+
+/* The peer filter: the rules, and "self": our listeners and relayed
+ * addresses, and every local address of the host (R18: a wildcard
+ * listener, or any other address of ours, is reachable through them). */
+static struct peerfilter *filter_build(const struct avedge_conf *c, char *err, size_t errlen)
+{
+	struct peerfilter *f = peerfilter_new();
+	int e;
+
+	if (!f) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	for (int i = 0; i < c->nallow; i++)
+		if (peerfilter_allow(f, c->allow_peer[i], err, errlen))
+			goto fail;
+	for (int i = 0; i < c->ndeny; i++)
+		if (peerfilter_deny(f, c->deny_peer[i], err, errlen))
+			goto fail;
+	for (int i = 0; i < c->nlisten; i++) {
+		peerfilter_add_self(f, (struct sockaddr *)&c->listen[i].addr);
+		peerfilter_add_own_port(f, netaddr_port((struct sockaddr *)&c->listen[i].addr));
+	}
+	if (c->have_metrics)
+		peerfilter_add_own_port(f, netaddr_port((struct sockaddr *)&c->metrics));
+	peerfilter_set_relay_ports(f, c->ports.lo, c->ports.hi);
+	for (int fam = 0; fam < 2; fam++)
+		if (c->ports.has[fam]) {
+			peerfilter_add_self(f, (struct sockaddr *)&c->ports.bind[fam]);
+			peerfilter_add_self(f, (struct sockaddr *)&c->relay_public[fam]);
+		}
+	if ((e = localnets_each(add_local, f))) {
+		snprintf(err, errlen, "cannot read the local routing table: %s", strerror(-e));
+		goto fail;
+	}
+	return f;
+fail:
+	peerfilter_free(f);
+	return NULL;
+}
+
 static uint8_t nonce_key[32];
 
-int conf_build(struct relay_conf *c, char *err, size_t errlen)
+int conf_build(struct avedge_conf *c, char *err, size_t errlen)
 {
 	quota_init(&c->quota, c->quota_user, c->quota_total);
 	pthread_rwlock_init(&c->reload, NULL);
@@ -405,32 +548,17 @@ int conf_build(struct relay_conf *c, char *err, size_t errlen)
 		return -1;
 	if (!c->nusers && !c->nfile_users && !c->userfile && !c->nsecrets && !c->nfile_secrets)
 		log_warn("no --user, --userfile or --auth-secret: TURN requests will all be refused");
-	if (!(c->filter = peerfilter_new())) {
-		snprintf(err, errlen, "out of memory");
+	if (!(c->filter = filter_build(c, err, errlen)))
 		return -1;
-	}
-	for (int i = 0; i < c->nallow; i++)
-		if (peerfilter_allow(c->filter, c->allow_peer[i], err, errlen))
-			return -1;
-	for (int i = 0; i < c->ndeny; i++)
-		if (peerfilter_deny(c->filter, c->deny_peer[i], err, errlen))
-			return -1;
-	for (int i = 0; i < c->nlisten; i++)
-		peerfilter_add_self(c->filter, (struct sockaddr *)&c->listen[i].addr);
-	peerfilter_set_relay_ports(c->filter, c->port_lo, c->port_hi);
-	for (int fam = 0; fam < 2; fam++)
-		if (c->has_relay[fam]) {
-			peerfilter_add_self(c->filter, (struct sockaddr *)&c->relay_bind[fam]);
-			peerfilter_add_self(c->filter, (struct sockaddr *)&c->relay_public[fam]);
-		}
 	return 0;
 }
 
-int conf_reload(struct relay_conf *c, char *err, size_t errlen)
+int conf_reload(struct avedge_conf *c, char *err, size_t errlen)
 {
-	struct relay_conf *fresh = calloc(1, sizeof *fresh);
+	struct avedge_conf *fresh = calloc(1, sizeof *fresh);
 	struct owned *mark = owned; /* the strings of this reading go after it */
 	struct auth *a, *old;
+	struct peerfilter *f, *old_f;
 
 	if (!fresh)
 		return -1;
@@ -455,20 +583,29 @@ int conf_reload(struct relay_conf *c, char *err, size_t errlen)
 		free(fresh);
 		return -1;
 	}
+	/* The host's addresses may have changed: "self" is read again. */
+	if (!(f = filter_build(c, err, errlen))) {
+		auth_free(a);
+		free(fresh);
+		return -1;
+	}
 	pthread_rwlock_wrlock(&c->reload);
 	old = c->auth;
 	c->auth = a;
+	old_f = c->filter;
+	c->filter = f;
 	c->quota_user = c->flag_set & LIMIT_QUOTA_USER ? c->flag_quota_user : fresh->quota_user;
 	c->quota_total = c->flag_set & LIMIT_QUOTA_TOTAL ? c->flag_quota_total : fresh->quota_total;
 	c->max_bps = c->flag_set & LIMIT_MAX_BPS ? c->flag_max_bps : fresh->max_bps;
 	quota_set(&c->quota, c->quota_user, c->quota_total);
 	pthread_rwlock_unlock(&c->reload);
 	auth_free(old);
+	peerfilter_free(old_f);
 	free(fresh);
 	return 0;
 }
 
-void conf_free(struct relay_conf *c)
+void conf_free(struct avedge_conf *c)
 {
 	if (c->auth)
 		auth_free(c->auth);

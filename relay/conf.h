@@ -8,10 +8,12 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "auth.h"
-#include "netaddr.h"
-#include "peerfilter.h"
-#include "quota.h"
+#include "io/admit.h"
+#include "io/ports.h"
+#include "turn/auth.h"
+#include "turn/peerfilter.h"
+#include "turn/quota.h"
+#include "util/netaddr.h"
 
 #define CONF_MAX_LISTEN 32
 #define CONF_MAX_LIST   64
@@ -23,15 +25,14 @@ struct listen_spec {
 	enum transport tp;
 };
 
-struct relay_conf {
+struct avedge_conf {
 	struct listen_spec listen[CONF_MAX_LISTEN];
 	int nlisten;
-	/* Relayed addresses, [0] IPv4 and [1] IPv6: bind is where relay
-	 * sockets bind, public is what XOR-RELAYED-ADDRESS says (R11: the
-	 * node's own A/V address, or its static-NAT public one). */
-	struct sockaddr_storage relay_bind[2], relay_public[2];
-	int has_relay[2];
-	uint16_t port_lo, port_hi;
+	/* Relayed addresses, [0] IPv4 and [1] IPv6: ports.bind is where
+	 * relayed sockets bind, relay_public is what XOR-RELAYED-ADDRESS says
+	 * (R11: the node's own A/V address, or its static-NAT public one). */
+	struct port_range ports;
+	struct sockaddr_storage relay_public[2];
 	const char *realm, *software, *cert, *key, *userfile, *config;
 	/* Credentials and limits are kept by origin: a reload re-reads the
 	 * file's and keeps the flags' (flags win where both name a limit). */
@@ -46,6 +47,11 @@ struct relay_conf {
 	const char *allow_peer[CONF_MAX_LIST], *deny_peer[CONF_MAX_LIST];
 	int nallow, ndeny;
 	unsigned quota_user, quota_total, max_lifetime_s, threads, grace_s;
+	/* R18: what one client may cost. Stream limits in milliseconds and
+	 * bytes (the flags say seconds); 0 rate turns the limiter off. */
+	struct conn_limits lim;
+	uint32_t unauth_rate, unauth_burst, max_connects;
+	uint32_t metrics_timeout_ms, metrics_max_conns;
 	uint64_t max_bps;
 	int have_metrics;
 	struct sockaddr_storage metrics;
@@ -63,11 +69,11 @@ struct relay_conf {
 int conf_apply(void *conf, const char *key, const char *value, char *err, size_t errlen);
 /* Parse argv (and --config files) into c. Exits with a one-line message on
  * a bad flag; returns 1 when --help/--version was handled. */
-int conf_parse_args(struct relay_conf *c, int argc, char **argv);
+int conf_parse_args(struct avedge_conf *c, int argc, char **argv);
 /* Build auth and the peer filter; 0 or -1 with err. */
-int conf_build(struct relay_conf *c, char *err, size_t errlen);
+int conf_build(struct avedge_conf *c, char *err, size_t errlen);
 /* SIGHUP: re-read users, secrets, limits (and --config). 0 or -1 + err. */
-int conf_reload(struct relay_conf *c, char *err, size_t errlen);
-void conf_free(struct relay_conf *c);
+int conf_reload(struct avedge_conf *c, char *err, size_t errlen);
+void conf_free(struct avedge_conf *c);
 
 #endif

@@ -1,19 +1,42 @@
 /* metrics.c: a minimal HTTP/1.0 responder: read the request line, answer
- * with the counters, close. Sums each worker's counters at read time. */
+ * with the counters, close. Sums each worker's counters at read time.
+ * Bounded like every listener (R18): at most max_conns connections, each
+ * closed if its request has not come within timeout_ms. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "metrics.h"
+#include "util/log.h"
+
+/* The label of each limit counter, in enum limit_hit's order. */
+static const char *const limit_names[LIMITS] = {
+	"max_conns", "max_conns_per_source", "handshake_timeout", "idle_timeout",
+	"frame_timeout", "stall_timeout", "unauth_rate", "metrics_conns", "metrics_timeout",
+	"max_connects",
+};
+
+/* The label of each drop counter, in enum drop_reason's order. */
+static const char *const drop_reason_names[DROP_REASONS] = {
+	"malformed", "no_allocation", "no_permission", "no_channel",
+	"rate_limit", "bandwidth", "send_failed", "filtered",
+};
 
 struct metrics {
 	uv_tcp_t tcp;
+	uv_timer_t sweep;
 	struct worker *ws;
 	int n;
+	uint32_t timeout_ms, max_conns, open;
+	int handles;             /* its handles and its connections': the last close frees */
+	struct mconn *conns;
+	uint64_t limits[LIMITS]; /* its own: metrics_conns, metrics_timeout */
 };
 
 struct mconn {
 	uv_tcp_t tcp;
+	struct mconn *prev, *next;
+	uint64_t born;
 	struct metrics *m;
 	uv_write_t wr;
 	size_t len;
@@ -21,12 +44,47 @@ struct mconn {
 	char body[8192];
 };
 
-static void mconn_closed(uv_handle_t *h) { free(h->data); }
-
-static void written(uv_write_t *w, int status)
+static void release(struct metrics *m)
 {
-	struct mconn *c = w->data;
-	uv_close((uv_handle_t *)&c->tcp, mconn_closed);
+	if (--m->handles == 0)
+		free(m);
+}
+
+static void mconn_closed(uv_handle_t *h)
+{
+	struct mconn *c = h->data;
+	struct metrics *m = c->m;
+
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		m->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	m->open--;
+	free(c);
+	release(m);
+}
+
+static void mconn_close(struct mconn *c)
+{
+	if (!uv_is_closing((uv_handle_t *)&c->tcp))
+		uv_close((uv_handle_t *)&c->tcp, mconn_closed);
+}
+
+static void written(uv_write_t *w, int status) { mconn_close(w->data); }
+
+/* A request that has not come in time: the connection goes. */
+static void sweep(uv_timer_t *t)
+{
+	struct metrics *m = t->data;
+	uint64_t now = uv_now(t->loop);
+
+	for (struct mconn *c = m->conns; c; c = c->next)
+		if (c->born && now - c->born >= m->timeout_ms) {
+			m->limits[LIMIT_METRICS_TIMEOUT]++;
+			mconn_close(c);
+		}
 }
 
 static size_t render(struct metrics *m, char *out, size_t cap)
@@ -48,7 +106,11 @@ static size_t render(struct metrics *m, char *out, size_t cap)
 		t.channels += s->channels;
 		for (int d = 0; d < DROP_REASONS; d++)
 			t.drops[d] += s->drops[d];
+		for (int l = 0; l < LIMITS; l++)
+			t.limits[l] += s->limits[l];
 	}
+	for (int l = 0; l < LIMITS; l++)
+		t.limits[l] += m->limits[l];
 #define OUT(...) (n += (size_t)snprintf(out + n, n < cap ? cap - n : 0, __VA_ARGS__))
 	OUT("# TYPE avedge_allocations gauge\navedge_allocations %lu\n", (unsigned long)t.allocations);
 	OUT("# TYPE avedge_permissions gauge\navedge_permissions %lu\n", (unsigned long)t.permissions);
@@ -71,6 +133,10 @@ static size_t render(struct metrics *m, char *out, size_t cap)
 	for (int d = 0; d < DROP_REASONS; d++)
 		OUT("avedge_drops_total{reason=\"%s\"} %lu\n", drop_reason_names[d],
 		    (unsigned long)t.drops[d]);
+	OUT("# TYPE avedge_limit_total counter\n");
+	for (int l = 0; l < LIMITS; l++)
+		OUT("avedge_limit_total{limit=\"%s\"} %lu\n", limit_names[l],
+		    (unsigned long)t.limits[l]);
 #undef OUT
 	return n < cap ? n : cap - 1;
 }
@@ -91,7 +157,7 @@ static void mconn_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 	uv_buf_t bufs;
 
 	if (n < 0 || c->len + (size_t)n >= sizeof c->req - 1) {
-		uv_close((uv_handle_t *)&c->tcp, mconn_closed);
+		mconn_close(c);
 		return;
 	}
 	c->len += (size_t)n;
@@ -99,6 +165,7 @@ static void mconn_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 	if (!strstr(c->req, "\r\n\r\n") && !strstr(c->req, "\n\n"))
 		return;
 	uv_read_stop(s);
+	c->born = 0; /* answered: the timeout no longer applies */
 	ok = !strncmp(c->req, "GET /metrics ", 13) || !strncmp(c->req, "GET / ", 6);
 	blen = ok ? render(c->m, body, sizeof c->body - sizeof head) : 0;
 	if (!ok)
@@ -111,7 +178,7 @@ static void mconn_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 	bufs = uv_buf_init(body - hlen, (unsigned)(hlen + blen));
 	c->wr.data = c;
 	if (uv_write(&c->wr, s, &bufs, 1, written))
-		uv_close((uv_handle_t *)&c->tcp, mconn_closed);
+		mconn_close(c);
 }
 
 static void on_conn(uv_stream_t *srv, int status)
@@ -122,41 +189,65 @@ static void on_conn(uv_stream_t *srv, int status)
 	if (status < 0 || !(c = calloc(1, sizeof *c)))
 		return;
 	c->m = m;
+	c->born = uv_now(srv->loop);
+	c->next = m->conns;
+	if (m->conns)
+		m->conns->prev = c;
+	m->conns = c;
+	m->open++;
+	m->handles++;
 	uv_tcp_init(srv->loop, &c->tcp);
 	c->tcp.data = c;
 	if (uv_accept(srv, (uv_stream_t *)&c->tcp)) {
-		uv_close((uv_handle_t *)&c->tcp, mconn_closed);
+		mconn_close(c);
 		return;
 	}
-	uv_read_start((uv_stream_t *)&c->tcp, mconn_alloc, mconn_read);
+	if (m->open > m->max_conns) { /* accepted, to take it off the backlog, and closed */
+		m->limits[LIMIT_METRICS_CONNS]++;
+		log_ratelimited(LOG_WARN, "/metrics connection refused: --metrics-max-conns reached");
+		mconn_close(c);
+		return;
+	}
+	if (uv_read_start((uv_stream_t *)&c->tcp, mconn_alloc, mconn_read))
+		mconn_close(c);
 }
 
-static void metrics_closed(uv_handle_t *h) { free(h->data); }
+/* The listener and the timer both close; the last to go frees m. */
+static void metrics_closed(uv_handle_t *h) { release(h->data); }
 
 int metrics_start(uv_loop_t *loop, const struct sockaddr *addr, struct worker *ws, int n,
-		  struct metrics **out)
+		  uint32_t timeout_ms, uint32_t max_conns, struct metrics **out)
 {
 	struct metrics *m = calloc(1, sizeof *m);
 	int err;
 
+	*out = NULL;
 	if (!m)
 		return UV_ENOMEM;
 	m->ws = ws;
 	m->n = n;
+	m->timeout_ms = timeout_ms;
+	m->max_conns = max_conns;
 	uv_tcp_init(loop, &m->tcp);
-	m->tcp.data = m;
+	uv_timer_init(loop, &m->sweep);
+	m->tcp.data = m->sweep.data = m;
+	m->handles = 2;
 	if ((err = uv_tcp_bind(&m->tcp, addr, 0)) ||
 	    (err = uv_listen((uv_stream_t *)&m->tcp, 64, on_conn))) {
-		uv_close((uv_handle_t *)&m->tcp, metrics_closed);
-		*out = NULL;
+		metrics_close(m);
 		return err;
 	}
+	uv_timer_start(&m->sweep, sweep, 500, 500);
 	*out = m;
 	return 0;
 }
 
 void metrics_close(struct metrics *m)
 {
-	if (m)
-		uv_close((uv_handle_t *)&m->tcp, metrics_closed);
+	if (!m)
+		return;
+	for (struct mconn *c = m->conns; c; c = c->next)
+		mconn_close(c);
+	uv_close((uv_handle_t *)&m->tcp, metrics_closed);
+	uv_close((uv_handle_t *)&m->sweep, metrics_closed);
 }

@@ -8,9 +8,11 @@
 
 struct metrics;
 
-/* Serve the sum of the workers' counters on addr. 0 or a libuv error. */
+/* Serve the sum of the workers' counters on addr: at most max_conns
+ * connections, each closed unless its request comes within timeout_ms.
+ * 0 or a negative errno. */
 int metrics_start(uv_loop_t *loop, const struct sockaddr *addr, struct worker *ws, int n,
-		  struct metrics **out);
+		  uint32_t timeout_ms, uint32_t max_conns, struct metrics **out);
 void metrics_close(struct metrics *m);
 
 #endif

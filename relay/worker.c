@@ -3,8 +3,10 @@
  * time, so each allocation lives and dies on one thread without locks. */
 #include <stdlib.h>
 
-#include "auth.h"
-#include "log.h"
+#include "dispatch.h"
+#include "handlers/handlers.h"
+#include "turn/auth.h"
+#include "util/log.h"
 #include "worker.h"
 
 static void on_stop(uv_async_t *a)
@@ -26,10 +28,10 @@ static void run(void *arg)
 	stun_thread_cleanup();
 }
 
-int worker_start(struct worker *w, struct relay_conf *c, SSL_CTX *tls, int id)
+int worker_start(struct worker *w, struct avedge_conf *c, SSL_CTX *tls, int id)
 {
 	uv_loop_init(&w->loop);
-	if (server_init(&w->srv, c, &w->loop, id))
+	if (server_init(&w->srv, c, &w->loop, id, &connect_cbs))
 		return -1;
 	uv_async_init(&w->loop, &w->stop, on_stop);
 	w->stop.data = w;
@@ -49,8 +51,9 @@ int worker_start(struct worker *w, struct relay_conf *c, SSL_CTX *tls, int id)
 			return -1;
 		l->addr = c->listen[i].addr;
 		l->tp = c->listen[i].tp;
-		l->srv = &w->srv;
 		l->tls = l->tp == TP_TLS ? tls : NULL;
+		l->cb = (struct listener_cbs){dispatch_msg, dispatch_conn_closed, &w->srv};
+		server_listener_init(&w->srv, l);
 		w->ls[w->nls++] = l;
 		if ((err = listener_start(&w->loop, l, &what))) {
 			log_error("cannot %s %s/%s: %s", what,

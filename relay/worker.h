@@ -21,7 +21,7 @@ struct worker {
 
 /* Bind this worker's listeners (SO_REUSEPORT) and run its loop in a new
  * thread. 0, or -1 after logging why. */
-int worker_start(struct worker *w, struct relay_conf *c, SSL_CTX *tls, int id);
+int worker_start(struct worker *w, struct avedge_conf *c, SSL_CTX *tls, int id);
 /* Ask the worker to close everything, then wait for its thread. */
 void worker_stop(struct worker *w);
 

@@ -2,7 +2,7 @@
  * (tests/test_stun_<group>.c, linked with stun_testutil.c): the RFC 5769
  * test vectors, reference encoders and checks written from the RFC text
  * independently of the code under test, exactly sized heap copies, and
- * the runner.
+ * the suite they all make.
  *
  * Messages are parsed from heap copies of exactly n bytes (exact(),
  * parse_copy()), freed after each test, so that ASan sees any read past
@@ -16,7 +16,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "stun.h"
+#include "stun/stun.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -94,7 +94,8 @@ struct sockaddr_storage sa_make(const char *ip, uint16_t port);
 void assert_sa_eq(const struct sockaddr_storage *got, const struct sockaddr_storage *want);
 void put_sa(struct stun_writer *w, uint16_t type, const struct sockaddr_storage *ss);
 
-/* Run tests as the TCase group of suite "stun"; the exit status. */
-int stun_test_main(const char *group, const TTest *const *tests, size_t n);
+/* Suite "stun" with tests as its TCase group: a test_stun_<group>.c's
+ * test_suite() (check_main.h). */
+Suite *stun_test_suite(const char *group, const TTest *const *tests, size_t n);
 
 #endif

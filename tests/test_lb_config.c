@@ -1,14 +1,15 @@
 /* test_lb_config.c: the hlb config parser: the shipped lab configs load,
  * faults change only what they name, and every error says file:line. */
-#include <check.h>
 #include <libgen.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "hlb_config.h"
+#include "check_main.h"
+#include "config.h"
 #include "fault.h"
+#include "scheduler.h"
 
 static struct lb_config cfg;
 static char err[256];
@@ -45,7 +46,7 @@ START_TEST(test_lab_ext_config)
 	ck_assert_int_eq(s->port, 3478);
 	ck_assert_int_eq(s->proto, IPPROTO_UDP);
 	ck_assert_int_eq(s->mode, LB_DNAT);
-	ck_assert_int_eq(s->sched, LB_SOURCE);
+	ck_assert_ptr_eq(s->sched, &sched_source);
 	ck_assert_int_eq(s->mon.type, LB_MON_STUN);
 	ck_assert_int_eq(s->mon.interval_ms, 1000);
 	ck_assert_int_eq(s->mon.timeout_ms, 500);
@@ -88,8 +89,8 @@ START_TEST(test_faults_change_what_they_say)
 	fault_apply(&cfg);
 	ck_assert_int_eq(svc("av-udp")->mode, LB_SNAT);
 	ck_assert_int_eq(svc("av-tcp")->mode, LB_SNAT);
-	ck_assert_int_eq(svc("av-udp")->sched, LB_RR);
-	ck_assert_int_eq(svc("access-tls")->sched, LB_LEASTCONN);
+	ck_assert_ptr_eq(svc("av-udp")->sched, &sched_rr);
+	ck_assert_ptr_eq(svc("access-tls")->sched, &sched_leastconn);
 	ck_assert_int_eq(svc("access-tls")->tcp_timeout, 660);
 	ck_assert_int_eq(svc("av-udp")->udp_timeout, 300);
 	ck_assert_int_eq(svc("av-udp")->mon.type, LB_MON_STUN);
@@ -129,6 +130,8 @@ START_TEST(test_errors_name_file_and_line)
 	expect_error("service a 192.0.2.1:80/tcp\n", "t.conf:1: service a has no real servers");
 	snprintf(text, sizeof(text), "%s real r1 192.0.2.9\n mode masq\n", head);
 	expect_error(text, "t.conf:4: mode: 'masq' is not snat or dnat");
+	snprintf(text, sizeof(text), "%s real r1 192.0.2.9\n scheduler wlc\n", head);
+	expect_error(text, "t.conf:4: scheduler: 'wlc' is not rr, leastconn or source");
 	snprintf(text, sizeof(text), "%s real r1 2001:db8::1\n", head);
 	expect_error(text, "t.conf:3: real r1: address family differs");
 	snprintf(text, sizeof(text), "%s real r1 192.0.2.9 weight x\n", head);
@@ -171,12 +174,43 @@ START_TEST(test_ipv6_and_defaults)
 	ck_assert_int_eq(cfg.svc[0].reals[0].weight, 2);
 	ck_assert_int_eq(cfg.svc[0].reals[1].port, 3479);
 	ck_assert_int_eq(cfg.svc[0].mode, LB_DNAT);
-	ck_assert_int_eq(cfg.svc[0].sched, LB_RR);
+	ck_assert_ptr_eq(cfg.svc[0].sched, &sched_rr);
 	ck_assert(lb_addr_eq(&cfg.svc[0].snat_src, &cfg.svc[0].vip));
 }
 END_TEST
 
-static Suite *suite(void)
+/* Issue 11: the limits' keys, their defaults and their errors. */
+START_TEST(test_limits)
+{
+	const char *svc1 = "service a 192.0.2.1:53/udp\n real r 192.0.2.2\n";
+	char text[512];
+
+	ck_assert_int_eq(lb_config_parse(&cfg, "t.conf", svc1, err, sizeof(err)), 0);
+	ck_assert_uint_eq(cfg.source_flows, LB_DEFAULT_SOURCE_FLOWS);
+	ck_assert_uint_eq(cfg.source_prefix6, 64);
+	ck_assert_uint_eq(cfg.syn_timeout, 30);
+	ck_assert_uint_eq(cfg.unreplied_timeout, 5);
+	ck_assert_uint_eq(cfg.ctl_timeout_ms, 5000);
+	ck_assert_str_eq(cfg.socket, ""); /* the namespace's default */
+	snprintf(text, sizeof(text),
+		 "source-flows 0\nsource-prefix6 56\ntcp-syn-timeout 10\n"
+		 "unreplied-timeout 2\nctl-timeout 0.5\n%s", svc1);
+	ck_assert_msg(lb_config_parse(&cfg, "t.conf", text, err, sizeof(err)) == 0,
+		      "%s", err);
+	ck_assert_uint_eq(cfg.source_flows, 0);
+	ck_assert_uint_eq(cfg.source_prefix6, 56);
+	ck_assert_uint_eq(cfg.syn_timeout, 10);
+	ck_assert_uint_eq(cfg.unreplied_timeout, 2);
+	ck_assert_uint_eq(cfg.ctl_timeout_ms, 500);
+	expect_error("source-flows -1\n", "t.conf:1: source-flows: bad count '-1'");
+	expect_error("source-prefix6 16\n", "t.conf:1: source-prefix6: bad prefix length '16' (32-128)");
+	expect_error("\ntcp-syn-timeout 0\n", "t.conf:2: tcp-syn-timeout: bad value '0' (seconds, 1-3600)");
+	expect_error("unreplied-timeout 4000\n", "t.conf:1: unreplied-timeout: bad value");
+	expect_error("ctl-timeout x\n", "t.conf:1: ctl-timeout: bad value 'x'");
+}
+END_TEST
+
+Suite *test_suite(void)
 {
 	Suite *s = suite_create("lb_config");
 	TCase *tc = tcase_create("core");
@@ -186,17 +220,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_faults_change_what_they_say);
 	tcase_add_test(tc, test_errors_name_file_and_line);
 	tcase_add_test(tc, test_ipv6_and_defaults);
+	tcase_add_test(tc, test_limits);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -1,9 +1,9 @@
 /* test_lb_csum.c: hlb's incremental checksum updates (RFC 1624) must give
  * exactly what a full recompute gives, for every rewrite the engine does. */
-#include <check.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_main.h"
 #include "csum.h"
 #include "pkt.h"
 #include "pktbuild.h"
@@ -139,7 +139,7 @@ START_TEST(test_parse_rejects_garbage)
 }
 END_TEST
 
-static Suite *suite(void)
+Suite *test_suite(void)
 {
 	Suite *s = suite_create("lb_csum");
 	TCase *tc = tcase_create("core");
@@ -153,15 +153,4 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_parse_rejects_garbage);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

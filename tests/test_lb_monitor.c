@@ -13,7 +13,6 @@
  * port and a server that is not STUN fail at once. (Against a live
  * avedge, IPv4 and IPv6, tls too: tests/integration/hlb_monitor.sh.) */
 #include <arpa/inet.h>
-#include <check.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,9 +22,10 @@
 #include <unistd.h>
 #include <uv.h>
 
-#include "hlb_config.h"
+#include "check_main.h"
+#include "config.h"
 #include "monitor.h"
-#include "stun.h"
+#include "stun/stun.h"
 
 static struct lb_monitor_cfg mc;
 static struct lb_real r;
@@ -311,7 +311,7 @@ static void probe_setup(void)
 /* Run until the first probe has a result (or 3 s); its seconds. */
 static void probe_run(void)
 {
-	ck_assert_int_eq(monitor_start(&mon, &loop, &eng), 0);
+	ck_assert_int_eq(monitor_start(&mon, &eng), 0);
 	uv_timer_start(&stopper, on_stopper, 1, 1);
 	uv_run(&loop, UV_RUN_DEFAULT);
 	ck_assert_msg(result_ns, "no probe result");
@@ -432,7 +432,7 @@ START_TEST(test_probe_echo_is_not_stun)
 }
 END_TEST
 
-static Suite *suite(void)
+Suite *test_suite(void)
 {
 	Suite *s = suite_create("lb_monitor");
 	TCase *tc = tcase_create("core");
@@ -456,15 +456,4 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_probe_echo_is_not_stun);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

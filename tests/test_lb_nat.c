@@ -1,13 +1,15 @@
 /* test_lb_nat.c: the packet engine on built packets: dnat keeps the
  * client's address and port, snat shows the HLB's, replies leave from
  * the VIP, direct traffic is untouched (R21), outbound from the VIP
- * (R25), fragments, ICMP errors, and the engine-level faults. */
+ * (R25), fragments, ICMP errors, and the engine-level faults; what one
+ * client may take (issue 11): a first TCP packet that is no SYN makes no
+ * flow, one source's flood is capped and the other clients get in. */
 #include <arpa/inet.h>
-#include <check.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "hlb_config.h"
+#include "check_main.h"
+#include "config.h"
 #include "csum.h"
 #include "fault.h"
 #include "nat.h"
@@ -165,6 +167,9 @@ START_TEST(test_affinity_across_flows)
 		mk(4, 17, "198.51.100.10", (uint16_t)(41000 + i), "203.0.113.12", 3478, 0);
 		nat_process(&nat, buf, len, (uint32_t)(10 + i));
 		expect("198.51.100.10", 0, "203.0.113.23", 3478);
+		/* answered, so the flow outlives the unreplied timeout */
+		mk(4, 17, "203.0.113.23", 3478, "198.51.100.10", (uint16_t)(41000 + i), 0);
+		ck_assert_int_eq(nat_process(&nat, buf, len, (uint32_t)(10 + i)), NAT_XLATE);
 	}
 	mk(4, 17, "198.51.100.11", 41000, "203.0.113.12", 3478, 0);
 	nat_process(&nat, buf, len, 30);
@@ -481,7 +486,86 @@ START_TEST(test_tcp_port_reuse_after_close)
 }
 END_TEST
 
-static Suite *suite(void)
+START_TEST(test_tcp_first_packet_not_syn_dropped)
+{
+	static const uint8_t flags[] = { PKT_TCP_ACK, PKT_TCP_ACK | 0x08,
+					 PKT_TCP_SYN | PKT_TCP_ACK, PKT_TCP_FIN,
+					 PKT_TCP_RST, 0 };
+
+	/* No flow, and not a SYN: dropped and counted, nothing tracked,
+	 * no real picked. */
+	for (unsigned i = 0; i < sizeof(flags); i++) {
+		mk(4, 6, "198.51.100.10", (uint16_t)(40000 + i), "203.0.113.10",
+		   5061, flags[i]);
+		ck_assert_int_eq(nat_process(&nat, buf, len, 10), NAT_DROP);
+	}
+	ck_assert_uint_eq(nat.st.tcp_no_syn, sizeof(flags));
+	ck_assert_uint_eq(nat.ct.count, 0);
+	ck_assert_uint_eq(cfg.svc[1].c.flows, 0);
+	/* A SYN makes the flow; the handshake completes it. */
+	mk(4, 6, "198.51.100.10", 40000, "203.0.113.10", 5061, PKT_TCP_SYN);
+	ck_assert_int_eq(nat_process(&nat, buf, len, 10), NAT_XLATE);
+	uint16_t port = cur_sport();
+	mk(4, 6, "203.0.113.21", 5061, "203.0.113.10", port, 0x12);
+	ck_assert_int_eq(nat_process(&nat, buf, len, 10), NAT_XLATE);
+	mk(4, 6, "198.51.100.10", 40000, "203.0.113.10", 5061, PKT_TCP_ACK);
+	ck_assert_int_eq(nat_process(&nat, buf, len, 10), NAT_XLATE);
+	ck_assert_int_eq(nat.ct.flows[0].state, CT_TCP_EST);
+	ck_assert_uint_eq(ct_timeout(&nat.ct, &nat.ct.flows[0]), LB_DEFAULT_TCP_IDLE);
+}
+END_TEST
+
+START_TEST(test_one_source_capped_others_get_in)
+{
+	struct ct_limits lim = { .src_max = 100 };
+	int ok = 0, dropped = 0;
+
+	ct_set_limits(&nat.ct, &lim);
+	/* One client, many ports, nothing answers. */
+	for (int i = 0; i < 300; i++) {
+		mk(4, 17, "198.51.100.10", (uint16_t)(30000 + i), "203.0.113.12", 3478, 0);
+		int v = nat_process(&nat, buf, len, 100);
+		ok += v == NAT_XLATE;
+		dropped += v == NAT_DROP;
+	}
+	ck_assert_int_eq(ok, 100);
+	ck_assert_int_eq(dropped, 200);
+	ck_assert_uint_eq(nat.ct.src_capped, 200);
+	ck_assert_uint_eq(cfg.svc[0].c.flows, 100); /* no real picked for the rest */
+	/* Another client, to both services, is not held by it. */
+	mk(4, 17, "198.51.100.11", 30000, "203.0.113.12", 3478, 0);
+	ck_assert_int_eq(nat_process(&nat, buf, len, 101), NAT_XLATE);
+	mk(4, 6, "198.51.100.11", 30001, "203.0.113.10", 5061, PKT_TCP_SYN);
+	ck_assert_int_eq(nat_process(&nat, buf, len, 101), NAT_XLATE);
+	/* Unanswered flows go in the unreplied timeout (the sweep walks the
+	 * table in 16 ticks, on the fake clock), and the first client may
+	 * start flows again. */
+	for (uint32_t t = 100 + CT_TIMEOUT_UNREPLIED; t < 125; t++)
+		nat_tick(&nat, t);
+	ck_assert_uint_eq(nat.ct.count, 1); /* the SYN: the SYN timeout */
+	mk(4, 17, "198.51.100.10", 31000, "203.0.113.12", 3478, 0);
+	ck_assert_int_eq(nat_process(&nat, buf, len, 125), NAT_XLATE);
+}
+END_TEST
+
+START_TEST(test_outbound_refused_is_dropped_not_leaked)
+{
+	struct ct_limits lim = { .src_max = 1 };
+
+	ct_set_limits(&nat.ct, &lim);
+	/* R25: the edge's first federation flow leaves from the VIP... */
+	mk(4, 6, "203.0.113.21", 45000, "198.51.100.20", 5061, PKT_TCP_SYN);
+	ck_assert_int_eq(nat_process(&nat, buf, len, 10), NAT_XLATE);
+	expect("203.0.113.10", 0, "198.51.100.20", 5061);
+	/* ...one it may not have is dropped, never sent from its own
+	 * address. */
+	mk(4, 6, "203.0.113.21", 45001, "198.51.100.20", 5061, PKT_TCP_SYN);
+	ck_assert_int_eq(nat_process(&nat, buf, len, 10), NAT_DROP);
+	ck_assert_uint_eq(nat.ct.src_capped, 1);
+}
+END_TEST
+
+Suite *test_suite(void)
 {
 	Suite *s = suite_create("lb_nat");
 	TCase *tc = tcase_create("core");
@@ -505,17 +589,9 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_icmp6_non_errors_pass);
 	tcase_add_test(tc, test_fault_snat_av);
 	tcase_add_test(tc, test_tcp_port_reuse_after_close);
+	tcase_add_test(tc, test_tcp_first_packet_not_syn_dropped);
+	tcase_add_test(tc, test_one_source_capped_others_get_in);
+	tcase_add_test(tc, test_outbound_refused_is_dropped_not_leaked);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

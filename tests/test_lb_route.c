@@ -3,14 +3,14 @@
  * steers only TCP and UDP (an all-protocol rule would take a real's
  * neighbour discovery into the TUN), ICMPv6 from a real is steered only
  * when it is not for the HLB itself, and nothing else is caught. */
-#include <check.h>
 #include <linux/fib_rules.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_main.h"
 #include "fault.h"
-#include "hlb_config.h"
+#include "config.h"
 #include "route.h"
 
 #define MAXR 512
@@ -158,7 +158,7 @@ START_TEST(test_icmp6_from_real_after_local_lookup)
 }
 END_TEST
 
-static Suite *suite(void)
+Suite *test_suite(void)
 {
 	Suite *s = suite_create("lb_route");
 	TCase *tc = tcase_create("core");
@@ -168,15 +168,4 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_icmp6_from_real_after_local_lookup);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -1,12 +1,12 @@
 /* tests/test_stun_channeldata.c: the STUN/TURN codec (relay/stun, stun.h):
  * ChannelData framing (RFC 8656 §12.4, §12.5).
  * Helpers and vectors: stun_testutil.h. */
-#include <check.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "stun.h"
+#include "check_main.h"
+#include "stun/stun.h"
 #include "stun_testutil.h"
 
 START_TEST(chdata_frame_len)
@@ -174,11 +174,11 @@ START_TEST(chdata_wrap)
 }
 END_TEST
 
-int main(void)
+Suite *test_suite(void)
 {
 	const TTest *tests[] = {
 		chdata_frame_len, chdata_parse, chdata_wrap
 	};
 
-	return stun_test_main("channeldata", tests, ARRAY_LEN(tests));
+	return stun_test_suite("channeldata", tests, ARRAY_LEN(tests));
 }

@@ -3,11 +3,11 @@
  * names of methods, classes, attributes and errors, stun_peek_len, CRC-32
  * and transaction IDs.
  * Helpers and vectors: stun_testutil.h. */
-#include <check.h>
 #include <stdint.h>
 #include <string.h>
 
-#include "stun.h"
+#include "check_main.h"
+#include "stun/stun.h"
 #include "stun_testutil.h"
 
 static uint16_t ref_type(uint16_t m, unsigned c)
@@ -210,11 +210,11 @@ START_TEST(crc32_and_tid)
 }
 END_TEST
 
-int main(void)
+Suite *test_suite(void)
 {
 	const TTest *tests[] = {
 		type_encoding, names, peek_len, crc32_and_tid
 	};
 
-	return stun_test_main("header", tests, ARRAY_LEN(tests));
+	return stun_test_suite("header", tests, ARRAY_LEN(tests));
 }

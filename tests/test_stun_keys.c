@@ -1,12 +1,12 @@
 /* tests/test_stun_keys.c: the STUN/TURN codec (relay/stun, stun.h):
  * long-term keys (MD5, SHA-256) and USERHASH against OpenSSL.
  * Helpers and vectors: stun_testutil.h. */
-#include <check.h>
 #include <openssl/evp.h>
 #include <stdint.h>
 #include <string.h>
 
-#include "stun.h"
+#include "check_main.h"
+#include "stun/stun.h"
 #include "stun_testutil.h"
 
 START_TEST(longterm_keys)
@@ -53,11 +53,11 @@ START_TEST(userhash)
 }
 END_TEST
 
-int main(void)
+Suite *test_suite(void)
 {
 	const TTest *tests[] = {
 		longterm_keys, userhash
 	};
 
-	return stun_test_main("keys", tests, ARRAY_LEN(tests));
+	return stun_test_suite("keys", tests, ARRAY_LEN(tests));
 }

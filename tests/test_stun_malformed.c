@@ -2,13 +2,13 @@
  * every malformed-input reason code, each case breaking one
  * rule, and every truncation of valid messages.
  * Helpers and vectors: stun_testutil.h. */
-#include <check.h>
 #include <openssl/evp.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "stun.h"
+#include "check_main.h"
+#include "stun/stun.h"
 #include "stun_testutil.h"
 
 /* Some size and family checks may live in the parser or in the typed
@@ -460,7 +460,7 @@ START_TEST(bad_truncations)
 }
 END_TEST
 
-int main(void)
+Suite *test_suite(void)
 {
 	const TTest *tests[] = {
 		bad_short, bad_not_stun, bad_cookie, bad_len_align, bad_len_mismatch,
@@ -469,5 +469,5 @@ int main(void)
 		bad_oversized_fingerprint, bad_truncations
 	};
 
-	return stun_test_main("malformed", tests, ARRAY_LEN(tests));
+	return stun_test_suite("malformed", tests, ARRAY_LEN(tests));
 }

@@ -3,13 +3,13 @@
  * (MESSAGE-INTEGRITY, FINGERPRINT, long-term key), rebuilt by the writer,
  * and every flip of a FINGERPRINTed one rejected.
  * Helpers and vectors: stun_testutil.h. */
-#include <check.h>
 #include <openssl/evp.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "stun.h"
+#include "check_main.h"
+#include "stun/stun.h"
 #include "stun_testutil.h"
 
 /* A Binding message of len bytes parsed from b: its header (type is the
@@ -391,7 +391,7 @@ START_TEST(rfc_all_flips_rejected)
 }
 END_TEST
 
-int main(void)
+Suite *test_suite(void)
 {
 	const TTest *tests[] = {
 		rfc_request_parse, rfc_request_integrity, rfc_request_fingerprint,
@@ -400,5 +400,5 @@ int main(void)
 		rfc_longterm_rebuild, rfc_all_flips_rejected
 	};
 
-	return stun_test_main("rfc5769", tests, ARRAY_LEN(tests));
+	return stun_test_suite("rfc5769", tests, ARRAY_LEN(tests));
 }

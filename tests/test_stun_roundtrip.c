@@ -3,7 +3,6 @@
  * both integrity attributes, and the writer's limits.
  * Helpers and vectors: stun_testutil.h. */
 #include <arpa/inet.h>
-#include <check.h>
 #include <netinet/in.h>
 #include <openssl/evp.h>
 #include <stdint.h>
@@ -11,7 +10,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "stun.h"
+#include "check_main.h"
+#include "stun/stun.h"
 #include "stun_testutil.h"
 
 /* Reference encoding of an (XOR-)address value, RFC 8489 §14.1/§14.2. */
@@ -731,7 +731,7 @@ START_TEST(writer_nospace)
 }
 END_TEST
 
-int main(void)
+Suite *test_suite(void)
 {
 	const TTest *tests[] = {
 		rt_addresses, rt_bad_family_write, rt_integers, rt_strings,
@@ -741,5 +741,5 @@ int main(void)
 		writer_nospace
 	};
 
-	return stun_test_main("roundtrip", tests, ARRAY_LEN(tests));
+	return stun_test_suite("roundtrip", tests, ARRAY_LEN(tests));
 }

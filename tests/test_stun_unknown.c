@@ -1,10 +1,10 @@
 /* tests/test_stun_unknown.c: the STUN/TURN codec (relay/stun, stun.h):
  * unknown attributes, comprehension-required and optional.
  * Helpers and vectors: stun_testutil.h. */
-#include <check.h>
 #include <stdint.h>
 
-#include "stun.h"
+#include "check_main.h"
+#include "stun/stun.h"
 #include "stun_testutil.h"
 
 START_TEST(unknown_attrs)
@@ -46,11 +46,11 @@ START_TEST(unknown_attrs)
 }
 END_TEST
 
-int main(void)
+Suite *test_suite(void)
 {
 	const TTest *tests[] = {
 		unknown_attrs
 	};
 
-	return stun_test_main("unknown", tests, ARRAY_LEN(tests));
+	return stun_test_suite("unknown", tests, ARRAY_LEN(tests));
 }

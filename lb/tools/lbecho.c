@@ -21,17 +21,29 @@
  *       COUNT requests one after another, each waiting for its answer
  *       (from `serve`); print "rtt n N lost L p50 X p90 Y p99 Z" in
  *       microseconds.
+ *   lbecho spray udp|tcp SRCADDR DSTADDR PORT COUNT [PPS] [TCPFLAGS]
+ *       IPv4, through a raw socket: COUNT packets from SRCADDR, each from
+ *       its own source port (1024 up, wrapping after 65535), at PPS
+ *       (default 20000) packets per second; TCP ones carry TCPFLAGS
+ *       (default 0x10, a bare ACK). Print "sent N". A flood of new flows
+ *       from one source without a socket per port.
+ *   lbecho idle unix PATH SECONDS
+ *       connect to a unix stream socket and send nothing; print "closed
+ *       after S s" and exit 0 when the server closes within SECONDS,
+ *       else "still open" and exit 1.
  * flood, sink and rtt are the benchmark's packet source, counter and
  * latency probe. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/ip.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -353,17 +365,144 @@ static int rtt(const char *host, int port, int count)
 	return 0;
 }
 
+static uint32_t sum16(const uint8_t *p, size_t n, uint32_t acc)
+{
+	for (size_t i = 0; i + 1 < n; i += 2)
+		acc += (uint32_t)(p[i] << 8 | p[i + 1]);
+	if (n & 1)
+		acc += (uint32_t)(p[n - 1] << 8);
+	return acc;
+}
+
+static uint16_t fold(uint32_t acc)
+{
+	while (acc >> 16)
+		acc = (acc & 0xffff) + (acc >> 16);
+	return (uint16_t)~acc;
+}
+
+static int spray(int tcp, const char *src, const char *dst, int port,
+		 long count, long pps, int flags)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET };
+	uint8_t pkt[64], *l4 = pkt + 20, ph[12];
+	size_t l4len = tcp ? 20 : 8 + 16, len = 20 + l4len;
+	struct in_addr sa, da;
+	double start = now_s();
+	long sent = 0;
+	int fd;
+
+	if (inet_pton(AF_INET, src, &sa) != 1 || inet_pton(AF_INET, dst, &da) != 1 ||
+	    count < 1 || pps < 1)
+		return 2;
+	fd = socket(AF_INET, SOCK_RAW, IPPROTO_RAW);
+	if (fd < 0) {
+		printf("error: raw socket: %s\n", strerror(errno));
+		return 2;
+	}
+	to.sin_addr = da;
+	memset(pkt, 0, sizeof(pkt));
+	pkt[0] = 0x45;
+	pkt[2] = (uint8_t)(len >> 8);
+	pkt[3] = (uint8_t)len;
+	pkt[6] = 0x40; /* DF */
+	pkt[8] = 64;
+	pkt[9] = tcp ? IPPROTO_TCP : IPPROTO_UDP;
+	memcpy(pkt + 12, &sa, 4);
+	memcpy(pkt + 16, &da, 4);
+	memcpy(ph, &sa, 4);
+	memcpy(ph + 4, &da, 4);
+	ph[8] = 0;
+	ph[9] = pkt[9];
+	ph[10] = (uint8_t)(l4len >> 8);
+	ph[11] = (uint8_t)l4len;
+	for (long i = 0; i < count; i++) {
+		uint16_t sport = (uint16_t)(1024 + i % (65536 - 1024)), c;
+
+		memset(l4, 0, l4len);
+		l4[0] = (uint8_t)(sport >> 8);
+		l4[1] = (uint8_t)sport;
+		l4[2] = (uint8_t)(port >> 8);
+		l4[3] = (uint8_t)port;
+		if (tcp) {
+			l4[4] = (uint8_t)(i >> 8); /* some sequence number */
+			l4[7] = 1;
+			l4[12] = 5 << 4;
+			l4[13] = (uint8_t)flags;
+			l4[14] = 0xff;
+			l4[15] = 0xff;
+		} else {
+			l4[4] = (uint8_t)(l4len >> 8);
+			l4[5] = (uint8_t)l4len;
+			memcpy(l4 + 8, "spray", 5);
+		}
+		c = fold(sum16(l4, l4len, sum16(ph, sizeof(ph), 0)));
+		if (!tcp && c == 0)
+			c = 0xffff;
+		l4[tcp ? 16 : 6] = (uint8_t)(c >> 8);
+		l4[tcp ? 17 : 7] = (uint8_t)c;
+		if (sendto(fd, pkt, len, 0, (struct sockaddr *)&to, sizeof(to)) == (ssize_t)len)
+			sent++;
+		/* Paced: never ahead of PPS. */
+		while ((double)(i + 1) / pps > now_s() - start) {
+			struct timespec ts = { 0, 200000 };
+
+			nanosleep(&ts, NULL);
+		}
+	}
+	close(fd);
+	printf("sent %ld\n", sent);
+	return 0;
+}
+
+static int idle(const char *path, double secs)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	double start;
+	char b[256];
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return 2;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		printf("error: %s: %s\n", path, strerror(errno));
+		return 2;
+	}
+	start = now_s();
+	for (;;) {
+		double left = secs - (now_s() - start);
+		struct pollfd pfd = { fd, POLLIN, 0 };
+
+		if (left <= 0 || poll(&pfd, 1, (int)(left * 1000) + 1) <= 0)
+			break;
+		if (read(fd, b, sizeof(b)) <= 0) {
+			printf("closed after %.2f s\n", now_s() - start);
+			close(fd);
+			return 0;
+		}
+	}
+	printf("still open after %.2f s\n", now_s() - start);
+	close(fd);
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	int tcp;
 
+	if (argc == 5 && strcmp(argv[1], "idle") == 0 && strcmp(argv[2], "unix") == 0)
+		return idle(argv[3], atof(argv[4]));
 	if (argc < 5 || (strcmp(argv[2], "udp") && strcmp(argv[2], "tcp"))) {
 		fprintf(stderr, "usage: lbecho serve udp|tcp ADDR PORT [NAME]\n"
 				"       lbecho ask udp|tcp HOST PORT [TIMEOUT_MS] [SRCPORT] [SRCADDR]\n"
 				"       lbecho refused udp HOST PORT [TIMEOUT_MS]\n"
 				"       lbecho flood udp HOST PORT SECONDS [FLOWS]\n"
 				"       lbecho sink udp ADDR PORT SECONDS\n"
-				"       lbecho rtt udp HOST PORT COUNT\n");
+				"       lbecho rtt udp HOST PORT COUNT\n"
+				"       lbecho spray udp|tcp SRCADDR DSTADDR PORT COUNT [PPS] [TCPFLAGS]\n"
+				"       lbecho idle unix PATH SECONDS\n");
 		return 2;
 	}
 	tcp = strcmp(argv[2], "tcp") == 0;
@@ -378,6 +517,10 @@ int main(int argc, char **argv)
 		return rtt(argv[3], atoi(argv[4]), atoi(argv[5]));
 	if (strcmp(argv[1], "sink") == 0 && argc > 5)
 		return sink(argv[3], atoi(argv[4]), atof(argv[5]));
+	if (strcmp(argv[1], "spray") == 0 && argc > 6)
+		return spray(tcp, argv[3], argv[4], atoi(argv[5]), atol(argv[6]),
+			     argc > 7 ? atol(argv[7]) : 20000,
+			     argc > 8 ? (int)strtol(argv[8], NULL, 0) : 0x10);
 	if (strcmp(argv[1], "ask") == 0)
 		return ask(tcp, argv[3], atoi(argv[4]), argc > 5 ? atoi(argv[5]) : 2000,
 			   argc > 6 ? atoi(argv[6]) : 0, argc > 7 ? argv[7] : NULL);

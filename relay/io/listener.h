@@ -1,24 +1,57 @@
 /* listener.h: client-facing sockets: UDP, TCP and TLS, one set per worker
  * (SO_REUSEPORT spreads clients over the workers, and a client's 5-tuple
- * always lands on the same one). */
+ * always lands on the same one). A listener hands each message up through
+ * the callbacks it was made with; it knows nothing of STUN beyond framing. */
 #ifndef EDGELAB_LISTENER_H
 #define EDGELAB_LISTENER_H
 
 #include <openssl/ssl.h>
 #include <uv.h>
 
-#include "netaddr.h"
-#include "server.h"
+#include "io/admit.h"
+#include "io/udpbatch.h"
+#include "util/netaddr.h"
+#include "util/stats.h"
 
-#define CONN_BUF 16384
+struct listener;
+struct conn;
+
+/* One message as it arrived: who sent it, on which listener/connection. */
+struct request {
+	enum transport tp;
+	struct listener *l;
+	struct conn *conn;            /* streams only */
+	const struct sockaddr *src;
+	const struct sockaddr *local; /* NULL on a wildcard UDP socket */
+	const uint8_t *buf;
+	size_t len;
+};
+
+/* Up-calls, with the arg given here. on_msg: a whole STUN message or
+ * ChannelData frame. on_conn_closed: a stream has closed (called from its
+ * close callback, never from inside a read or write). */
+struct listener_cbs {
+	void (*on_msg)(void *arg, const struct request *req);
+	void (*on_conn_closed)(void *arg, struct conn *c);
+	void *arg;
+};
 
 struct listener {
 	enum transport tp;
 	struct sockaddr_storage addr;
 	int wildcard;          /* bound to 0.0.0.0 or :: */
 	int open;              /* the handle was initialised */
-	struct server *srv;
+	int closing;           /* listener_close: connections close without up-calls */
 	SSL_CTX *tls;          /* TP_TLS only, shared and read-only */
+	struct listener_cbs cb;
+	struct udp_batch *out; /* the worker's send batch */
+	struct stats *st;      /* the worker's counters */
+	uint8_t *scratch;      /* the worker's receive buffer */
+	size_t scratch_len;
+	const struct conn_limits *lim; /* streams: caps and timeouts ... */
+	struct conn_admit *admit;      /* ... and the worker's count, shared by its listeners */
+	uv_timer_t sweep;              /* streams: enforces the timeouts */
+	unsigned freed;                /* connections freed since the last sweep */
 	struct conn *conns;    /* accepted connections, to close at exit */
 	union {
 		uv_udp_t udp;
@@ -27,35 +60,19 @@ struct listener {
 	} h;
 };
 
-/* One accepted stream (TCP or TLS). */
-struct conn {
-	uv_tcp_t tcp;
-	struct conn *prev, *next;
-	struct listener *l;
-	struct sockaddr_storage peer, local;
-	SSL *ssl;
-	BIO *rbio, *wbio;      /* TLS: ciphertext in and out */
-	int closing;
-	struct peer_conn *pipe; /* RFC 6062 data connection: raw bytes to a peer */
-	size_t rlen;
-	uint8_t rbuf[CONN_BUF];
-};
-
-/* Check that the address is free, then bind with SO_REUSEPORT so that the
- * other workers can bind it too. 0 or a negative errno, with *what naming
- * the failing step. */
-int listener_probe(const struct listen_spec *spec, const char **what);
+/* Check that addr is free for tp (a plain bind, no SO_REUSEPORT). 0 or a
+ * negative errno. */
+int listener_probe(const struct sockaddr_storage *addr, enum transport tp);
+/* Bind l->addr with SO_REUSEPORT (the other workers bind it too) and start
+ * reading. Fill tp, addr, tls, cb, out, st and scratch first (streams:
+ * lim and admit too). 0 or a
+ * negative errno, with *what naming the failing step. */
 int listener_start(uv_loop_t *loop, struct listener *l, const char **what);
 void listener_close(struct listener *l);
 
-/* Write to a stream (TLS-encrypted where the stream is TLS). */
-void conn_send(struct conn *c, const uint8_t *data, size_t len);
-void conn_close(struct conn *c);
 /* UDP: send to a client from the listener's socket, at the end of the
- * loop iteration (server_udp_send). 0, or a negative libuv error. */
+ * loop iteration. 0, or a negative errno. */
 int listener_send_udp(struct listener *l, const struct sockaddr *to, const uint8_t *data,
 		      size_t len);
-
-SSL_CTX *tls_ctx_new(const char *cert, const char *key, char *err, size_t errlen);
 
 #endif

@@ -1,17 +1,22 @@
 /* stream.c: try_write first; queue a copy of the remainder. The copy is
  * the only allocation on a stream's data path, and only when the kernel's
- * socket buffer is full. */
+ * socket buffer is full. (libuv's errors are negative errno values.) */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "stream.h"
+#include "io/stream.h"
 
 struct wreq {
 	uv_write_t req;
 	uint8_t data[];
 };
 
-static void write_done(uv_write_t *req, int status) { free(req->data); }
+static void write_done(uv_write_t *req, int status)
+{
+	(void)status;
+	free(req->data);
+}
 
 int stream_write(uv_stream_t *s, const uint8_t *data, size_t len)
 {
@@ -26,7 +31,7 @@ int stream_write(uv_stream_t *s, const uint8_t *data, size_t len)
 	if (n < 0)
 		n = 0;
 	if (!(w = malloc(sizeof *w + len - (size_t)n)))
-		return UV_ENOMEM;
+		return -ENOMEM;
 	memcpy(w->data, data + n, len - (size_t)n);
 	w->req.data = w;
 	b = uv_buf_init((char *)w->data, (unsigned)(len - (size_t)n));
@@ -35,4 +40,12 @@ int stream_write(uv_stream_t *s, const uint8_t *data, size_t len)
 		return err;
 	}
 	return 0;
+}
+
+int stream_fence(uv_stream_t *s, uv_write_t *req, uv_write_cb cb)
+{
+	static char none;
+	uv_buf_t b = uv_buf_init(&none, 0);
+
+	return uv_write(req, s, &b, 1, cb);
 }

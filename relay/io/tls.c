@@ -1,9 +1,10 @@
-/* tls.c: the server TLS context (TLS 1.2 and 1.3) for TURN over TLS. */
+/* tls.c: the server TLS context (TLS 1.3, and 1.2 with ECDHE and AEAD only)
+ * for TURN over TLS. */
 #include <stdio.h>
 
 #include <openssl/err.h>
 
-#include "listener.h"
+#include "io/tls.h"
 
 SSL_CTX *tls_ctx_new(const char *cert, const char *key, char *err, size_t errlen)
 {
@@ -14,6 +15,13 @@ SSL_CTX *tls_ctx_new(const char *cert, const char *key, char *err, size_t errlen
 		return NULL;
 	}
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	/* R18: TLS 1.3 when the client has it; in 1.2 only forward-secret
+	 * key exchange with AEAD ciphers (no static RSA, no CBC-SHA1). */
+	if (SSL_CTX_set_cipher_list(ctx, "ECDHE+AESGCM:ECDHE+CHACHA20") != 1) {
+		snprintf(err, errlen, "no usable TLS 1.2 cipher suites");
+		goto fail;
+	}
+	SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_RENEGOTIATION);
 	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
 		snprintf(err, errlen, "cannot load certificate %s: %s", cert,
 			 ERR_reason_error_string(ERR_get_error()));

@@ -16,32 +16,32 @@ static const char usage[] =
 	"  --refresh            send one Refresh after the Allocate\n"
 	"  --hold SECONDS       keep the allocation, refreshing it, this long\n"
 	"  --keep               do not delete it at exit (UDP: it lives on, 5-tuple bound)\n"
-	TURN_COMMON_HELP;
+	TC_COMMON_HELP;
 
 enum { AO_BIND = 1, AO_REFRESH, AO_HOLD, AO_KEEP, AO_HELP };
 
-void allocate_report(struct out *o, const struct turn_sess *s)
+void probe_allocate_report(struct out *o, const struct tc_sess *s)
 {
 	char a[NETADDR_STRLEN];
 
-	out_str(o, "from", netaddr_str((const struct sockaddr *)&s->from, a, sizeof a));
-	out_str(o, "local", netaddr_str((const struct sockaddr *)&s->ps->local, a, sizeof a));
-	out_str(o, "tls", probe_tls_version(s->ps));
-	out_str(o, "username", s->user);
-	out_str(o, "realm", s->realm);
+	probe_out_str(o, "from", netaddr_str((const struct sockaddr *)&s->from, a, sizeof a));
+	probe_out_str(o, "local", netaddr_str((const struct sockaddr *)&s->ps->local, a, sizeof a));
+	probe_out_str(o, "tls", probe_tls_version(s->ps));
+	probe_out_str(o, "username", s->user);
+	probe_out_str(o, "realm", s->realm);
 	for (int i = 0; i < s->nrelayed; i++)
-		out_str(o, i ? "relayed2" : "relayed",
-			netaddr_str((const struct sockaddr *)&s->relayed[i], a, sizeof a));
+		probe_out_str(o, i ? "relayed2" : "relayed",
+			      netaddr_str((const struct sockaddr *)&s->relayed[i], a, sizeof a));
 	if (s->addr_err)
-		out_int(o, "address_error", s->addr_err);
+		probe_out_int(o, "address_error", s->addr_err);
 	if (s->mapped.ss_family)
-		out_str(o, "xor_mapped", netaddr_str((const struct sockaddr *)&s->mapped, a, sizeof a));
-	out_int(o, "lifetime", s->lifetime);
-	out_num(o, "rtt_ms", s->rtt_ms, 3);
+		probe_out_str(o, "xor_mapped", netaddr_str((const struct sockaddr *)&s->mapped, a, sizeof a));
+	probe_out_int(o, "lifetime", s->lifetime);
+	probe_out_num(o, "rtt_ms", s->rtt_ms, 3);
 }
 
 /* Keep the allocation for secs, refreshing at half its lifetime. */
-static int hold(struct turn_sess *s, long secs)
+static int hold(struct tc_sess *s, long secs)
 {
 	double end = probe_now_ms() + secs * 1000.0;
 	double every = (s->lifetime > 2 ? s->lifetime / 2.0 : 1.0) * 1000.0;
@@ -53,7 +53,7 @@ static int hold(struct turn_sess *s, long secs)
 		if (left > 0)
 			usleep((useconds_t)(left > 200 ? 200000 : left * 1000));
 		if (probe_now_ms() >= next && probe_now_ms() < end) {
-			if (turn_refresh(s, s->cfg->lifetime >= 0 ? s->cfg->lifetime : 600))
+			if (tc_refresh(s, s->cfg->lifetime >= 0 ? s->cfg->lifetime : 600))
 				return -1;
 			next = probe_now_ms() + every;
 		}
@@ -64,7 +64,7 @@ static int hold(struct turn_sess *s, long secs)
 int probe_allocate_main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		TURN_COMMON_OPTIONS,
+		TC_COMMON_OPTIONS,
 		{"bind", required_argument, NULL, AO_BIND},
 		{"refresh", no_argument, NULL, AO_REFRESH},
 		{"hold", required_argument, NULL, AO_HOLD},
@@ -72,17 +72,17 @@ int probe_allocate_main(int argc, char **argv)
 		{"help", no_argument, NULL, AO_HELP},
 		{0, 0, 0, 0},
 	};
-	struct turn_cfg c;
-	struct turn_sess s;
+	struct tc_cfg c;
+	struct tc_sess s;
 	struct out o;
 	const char *bind = NULL;
 	int ch, refresh = 0, keep = 0, rc = 1;
 	long hold_s = 0;
 	char what[160];
 
-	turn_cfg_init(&c);
-	while ((ch = turn_getopt(&c, argc, argv, opts)) != -1) {
-		if (ch == TURN_OPT_BAD)
+	tc_cfg_init(&c);
+	while ((ch = tc_getopt(&c, argc, argv, opts)) != -1) {
+		if (ch == TC_OPT_BAD)
 			return 2;
 		switch (ch) {
 		case AO_BIND: bind = optarg; break;
@@ -107,49 +107,49 @@ int probe_allocate_main(int argc, char **argv)
 		return 2;
 	}
 	snprintf(what, sizeof what, "allocate %s/%s", argv[optind], transport_name(c.tp));
-	out_begin(&o, c.json, "allocate", argv[optind], transport_name(c.tp));
-	if (turn_open(&s, &c, argv[optind], bind)) {
-		out_fail(&o, what, 0, s.err);
-		out_end(&o);
+	probe_out_begin(&o, c.json, "allocate", argv[optind], transport_name(c.tp));
+	if (tc_open(&s, &c, argv[optind], bind)) {
+		probe_out_fail(&o, what, 0, s.err);
+		probe_out_end(&o);
 		return 1;
 	}
-	if (turn_allocate(&s)) {
-		out_str(&o, "username", s.user);
-		out_fail(&o, what, s.code, s.err);
+	if (tc_allocate(&s)) {
+		probe_out_str(&o, "username", s.user);
+		probe_out_fail(&o, what, s.code, s.err);
 		goto out;
 	}
-	allocate_report(&o, &s);
+	probe_allocate_report(&o, &s);
 	if (refresh) {
-		if (turn_refresh(&s, c.lifetime >= 0 ? c.lifetime : 600)) {
-			out_str(&o, "refresh", s.err);
-			out_fail(&o, what, s.code, s.err);
+		if (tc_refresh(&s, c.lifetime >= 0 ? c.lifetime : 600)) {
+			probe_out_str(&o, "refresh", s.err);
+			probe_out_fail(&o, what, s.code, s.err);
 			goto out;
 		}
-		out_str(&o, "refresh", "ok");
-		out_int(&o, "refresh_lifetime", s.lifetime);
+		probe_out_str(&o, "refresh", "ok");
+		probe_out_int(&o, "refresh_lifetime", s.lifetime);
 	}
 	if (hold_s) {
 		if (hold(&s, hold_s)) {
-			out_fail(&o, what, s.code, s.err);
+			probe_out_fail(&o, what, s.code, s.err);
 			goto out;
 		}
-		out_int(&o, "held_s", hold_s);
+		probe_out_int(&o, "held_s", hold_s);
 	}
 	if (!keep) {
-		if (turn_refresh(&s, 0)) {
-			out_str(&o, "delete", s.err);
-			out_fail(&o, what, s.code, s.err);
+		if (tc_refresh(&s, 0)) {
+			probe_out_str(&o, "delete", s.err);
+			probe_out_fail(&o, what, s.code, s.err);
 			goto out;
 		}
-		out_str(&o, "delete", "ok");
+		probe_out_str(&o, "delete", "ok");
 	}
 	rc = 0;
 out:
-	out_end(&o);
+	probe_out_end(&o);
 	/* A failed step still leaves no allocation behind (errors are
 	 * already reported; this one's own outcome does not matter). */
 	if (s.allocated && !keep)
-		turn_refresh(&s, 0);
-	turn_close(&s);
+		tc_refresh(&s, 0);
+	tc_close(&s);
 	return rc;
 }

@@ -14,7 +14,7 @@
 #include "out.h"
 #include "turnc.h"
 
-int echo_socket(const struct sockaddr *addr, int reuseport, char *err, size_t errlen)
+int probe_echo_socket(const struct sockaddr *addr, int reuseport, char *err, size_t errlen)
 {
 	int one = 1, buf = 4 << 20;
 	int fd = socket(addr->sa_family, SOCK_DGRAM | SOCK_NONBLOCK, 0);
@@ -37,7 +37,7 @@ int echo_socket(const struct sockaddr *addr, int reuseport, char *err, size_t er
 	return fd;
 }
 
-long echo_pump(int fd, struct echo_bufs *b)
+long probe_echo_pump(int fd, struct echo_bufs *b)
 {
 	long total = 0;
 
@@ -76,7 +76,7 @@ long echo_pump(int fd, struct echo_bufs *b)
 }
 
 static volatile sig_atomic_t stop;
-static void on_signal(int sig)
+static void on_stop_signal(int sig)
 {
 	(void)sig;
 	stop = 1;
@@ -125,35 +125,35 @@ int probe_echo_main(int argc, char **argv)
 		fprintf(stderr, "edgeprobe echo: want ADDR:PORT and --seconds 1..86400\n");
 		return 2;
 	}
-	if (turn_parse_peer("address", argv[optind], &addr))
+	if (tc_parse_peer("address", argv[optind], &addr))
 		return 2;
 	snprintf(what, sizeof what, "echo %s", argv[optind]);
-	out_begin(&o, json, "echo", argv[optind], tcp ? "tcp" : "udp");
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
+	probe_out_begin(&o, json, "echo", argv[optind], tcp ? "tcp" : "udp");
+	signal(SIGINT, on_stop_signal);
+	signal(SIGTERM, on_stop_signal);
 	end = probe_now_ms() + (double)secs * 1000;
 	if (tcp) {
-		int rc = echo_tcp_serve((struct sockaddr *)&addr, end, &stop, &o, err, sizeof err);
+		int rc = probe_echo_tcp_serve((struct sockaddr *)&addr, end, &stop, &o, err, sizeof err);
 		if (rc)
-			out_fail(&o, what, 0, err);
-		out_end(&o);
+			probe_out_fail(&o, what, 0, err);
+		probe_out_end(&o);
 		return rc ? 1 : 0;
 	}
-	fd = echo_socket((struct sockaddr *)&addr, 0, err, sizeof err);
+	fd = probe_echo_socket((struct sockaddr *)&addr, 0, err, sizeof err);
 	b = malloc(sizeof *b);
 	if (fd < 0 || !b) {
-		out_fail(&o, what, 0, fd < 0 ? err : "out of memory");
-		out_end(&o);
+		probe_out_fail(&o, what, 0, fd < 0 ? err : "out of memory");
+		probe_out_end(&o);
 		free(b);
 		return 1;
 	}
 	while (!stop && probe_now_ms() < end) {
 		struct pollfd p = {fd, POLLIN, 0};
 		if (poll(&p, 1, 100) > 0)
-			total += echo_pump(fd, b);
+			total += probe_echo_pump(fd, b);
 	}
-	out_int(&o, "echoed", total);
-	out_end(&o);
+	probe_out_int(&o, "echoed", total);
+	probe_out_end(&o);
 	close(fd);
 	free(b);
 	return 0;

@@ -20,15 +20,15 @@ struct echo_bufs {
 
 /* A non-blocking UDP socket bound to addr; reuseport lets several threads
  * share the address. fd, or -1 with a reason in err. */
-int echo_socket(const struct sockaddr *addr, int reuseport, char *err, size_t errlen);
+int probe_echo_socket(const struct sockaddr *addr, int reuseport, char *err, size_t errlen);
 /* Echo what is queued on fd (up to a few batches); returns datagrams echoed. */
-long echo_pump(int fd, struct echo_bufs *b);
+long probe_echo_pump(int fd, struct echo_bufs *b);
 
 /* Serve TCP echo on addr until end (probe_now_ms() clock) or *stop, then
  * report the connections accepted and bytes echoed in o. 0, or -1 with a
  * reason in err (cannot listen). */
 struct out;
-int echo_tcp_serve(const struct sockaddr *addr, double end, volatile sig_atomic_t *stop,
-		   struct out *o, char *err, size_t errlen);
+int probe_echo_tcp_serve(const struct sockaddr *addr, double end, volatile sig_atomic_t *stop,
+			 struct out *o, char *err, size_t errlen);
 
 #endif

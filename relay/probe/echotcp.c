@@ -80,8 +80,8 @@ static int conn_pump(struct echo_conn *c, short revents, long long *echoed)
 	return 0;
 }
 
-int echo_tcp_serve(const struct sockaddr *addr, double end, volatile sig_atomic_t *stop,
-		   struct out *o, char *err, size_t errlen)
+int probe_echo_tcp_serve(const struct sockaddr *addr, double end, volatile sig_atomic_t *stop,
+			 struct out *o, char *err, size_t errlen)
 {
 	struct pollfd p[1 + ECHO_TCP_CONNS];
 	struct echo_conn *c = calloc(ECHO_TCP_CONNS, sizeof *c);
@@ -128,7 +128,7 @@ int echo_tcp_serve(const struct sockaddr *addr, double end, volatile sig_atomic_
 			close(c[i].fd);
 	close(lfd);
 	free(c);
-	out_int(o, "connections", accepted);
-	out_int(o, "echoed", echoed);
+	probe_out_int(o, "connections", accepted);
+	probe_out_int(o, "echoed", echoed);
 	return 0;
 }

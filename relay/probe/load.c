@@ -31,14 +31,14 @@ static const char usage[] =
 	"                       'ready' on stderr first), then run the traffic if any\n"
 	"  --drain MS           after sending stops, wait this long for answers (default 500)\n"
 	"latency: round trip, 1 us buckets; 200000 means 200 ms or more\n"
-	TURN_COMMON_HELP;
+	TC_COMMON_HELP;
 
 enum { LO_ALLOCS = 1, LO_RATE, LO_FLAT, LO_WINDOW, LO_SECONDS, LO_SIZE, LO_PEER, LO_EXTPEER,
        LO_THREADS, LO_BIND, LO_IDLE, LO_DRAIN, LO_HELP };
 
 struct load_args {
 	struct load_cfg lc;
-	struct turn_cfg tc;
+	struct tc_cfg tc;
 	struct sockaddr_storage peer;
 	const char *target, *bind;
 	long allocations, idle;
@@ -61,7 +61,7 @@ static int parse_long(const char *flag, const char *s, long lo, long hi, long *o
 static int parse(int argc, char **argv, struct load_args *la)
 {
 	static const struct option opts[] = {
-		TURN_COMMON_OPTIONS,
+		TC_COMMON_OPTIONS,
 		{"allocations", required_argument, NULL, LO_ALLOCS},
 		{"rate", required_argument, NULL, LO_RATE},
 		{"flat", no_argument, NULL, LO_FLAT},
@@ -80,9 +80,9 @@ static int parse(int argc, char **argv, struct load_args *la)
 	long v;
 	int c;
 
-	/* la->tc was set up by turn_cfg_init (getopt reset included). */
-	while ((c = turn_getopt(&la->tc, argc, argv, opts)) != -1) {
-		if (c == TURN_OPT_BAD)
+	/* la->tc was set up by tc_cfg_init (getopt reset included). */
+	while ((c = tc_getopt(&la->tc, argc, argv, opts)) != -1) {
+		if (c == TC_OPT_BAD)
 			return 2;
 		switch (c) {
 		case LO_ALLOCS: if (parse_long("--allocations", optarg, 1, 60000, &la->allocations)) return 2; break;
@@ -91,7 +91,7 @@ static int parse(int argc, char **argv, struct load_args *la)
 		case LO_WINDOW: if (parse_long("--window", optarg, 1, LOAD_BATCH * 16, &v)) return 2; la->lc.window = (int)v; break;
 		case LO_SECONDS: if (parse_long("--seconds", optarg, 0, 3600, &la->lc.seconds)) return 2; break;
 		case LO_SIZE: if (parse_long("--size", optarg, 16, 1400, &v)) return 2; la->lc.size = (size_t)v; break;
-		case LO_PEER: if (turn_parse_peer("--peer", optarg, &la->peer)) return 2; la->have_peer = 1; break;
+		case LO_PEER: if (tc_parse_peer("--peer", optarg, &la->peer)) return 2; la->have_peer = 1; break;
 		case LO_EXTPEER: la->external_peer = 1; break;
 		case LO_THREADS: if (parse_long("--threads", optarg, 1, 64, &v)) return 2; la->lc.threads = (int)v; break;
 		case LO_BIND: la->bind = optarg; break;
@@ -119,27 +119,27 @@ static int parse(int argc, char **argv, struct load_args *la)
  * drops the session's big receive buffers. */
 static int make_alloc(struct load_args *la, struct load_alloc *a, int *code, char *err, size_t errlen)
 {
-	struct turn_sess *s = malloc(sizeof *s);
+	struct tc_sess *s = malloc(sizeof *s);
 	struct sockaddr_storage server;
 
 	if (!s) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	if (turn_open(s, &la->tc, la->target, la->bind) || turn_allocate(s) ||
-	    turn_channel_bind(s, LOAD_CHANNEL, (struct sockaddr *)&la->peer)) {
+	if (tc_open(s, &la->tc, la->target, la->bind) || tc_allocate(s) ||
+	    tc_channel_bind(s, LOAD_CHANNEL, (struct sockaddr *)&la->peer)) {
 		snprintf(err, errlen, "%s", s->err);
 		*code = s->code;
 		if (s->allocated)
-			turn_refresh(s, 0);
-		turn_close(s);
+			tc_refresh(s, 0);
+		tc_close(s);
 		free(s);
 		return -1;
 	}
 	server = s->ps->server;
 	a->fd = s->ps->fd;
 	s->ps->fd = -1;
-	turn_close(s);
+	tc_close(s);
 	/* Connected: the kernel then hands us only the server's packets. */
 	connect(a->fd, (struct sockaddr *)&server, netaddr_len((struct sockaddr *)&server));
 	fcntl(a->fd, F_SETFL, fcntl(a->fd, F_GETFL) | O_NONBLOCK);
@@ -161,7 +161,7 @@ static void teardown(struct load_args *la, struct load_alloc *a, long n)
 			fcntl(ps->fd, F_SETFL, fcntl(ps->fd, F_GETFL) & ~O_NONBLOCK);
 			netaddr_set_port((struct sockaddr *)&ps->local, 1); /* known: skip the lookup */
 			a[i].s->ps = ps;
-			turn_refresh(a[i].s, 0);
+			tc_refresh(a[i].s, 0);
 			a[i].s->ps = NULL;
 		}
 		close(a[i].fd);
@@ -196,29 +196,29 @@ static void report(struct out *o, struct load_args *la, struct load_thread *th, 
 		for (long i = 0; hist && i <= LOAD_HIST_N; i++)
 			hist[i] += th[t].hist[i];
 	}
-	out_int(o, "allocations", la->allocations);
-	out_int(o, "threads", la->lc.threads);
-	out_str(o, "mode", la->lc.rate ? "rate" : "flat");
+	probe_out_int(o, "allocations", la->allocations);
+	probe_out_int(o, "threads", la->lc.threads);
+	probe_out_str(o, "mode", la->lc.rate ? "rate" : "flat");
 	if (la->lc.rate)
-		out_num(o, "rate_pps", la->lc.rate, 0);
+		probe_out_num(o, "rate_pps", la->lc.rate, 0);
 	else
-		out_int(o, "window", la->lc.window);
-	out_int(o, "size", (long long)la->lc.size);
-	out_int(o, "seconds", la->lc.seconds);
-	out_num(o, "setup_s", setup_s, 3);
-	out_int(o, "sent", (long long)sent);
-	out_int(o, "received", (long long)rcvd);
+		probe_out_int(o, "window", la->lc.window);
+	probe_out_int(o, "size", (long long)la->lc.size);
+	probe_out_int(o, "seconds", la->lc.seconds);
+	probe_out_num(o, "setup_s", setup_s, 3);
+	probe_out_int(o, "sent", (long long)sent);
+	probe_out_int(o, "received", (long long)rcvd);
 	if (!la->external_peer)
-		out_int(o, "echoed", (long long)echoed);
+		probe_out_int(o, "echoed", (long long)echoed);
 	if (garbled)
-		out_int(o, "garbled", (long long)garbled);
-	out_num(o, "relayed_pps", secs > 0 ? (double)rcvd / secs : 0, 0);
-	out_num(o, "loss_pct", sent ? 100.0 * (double)(sent - (rcvd < sent ? rcvd : sent)) / (double)sent : 0, 3);
+		probe_out_int(o, "garbled", (long long)garbled);
+	probe_out_num(o, "relayed_pps", secs > 0 ? (double)rcvd / secs : 0, 0);
+	probe_out_num(o, "loss_pct", sent ? 100.0 * (double)(sent - (rcvd < sent ? rcvd : sent)) / (double)sent : 0, 3);
 	if (hist && rcvd) {
-		out_num(o, "p50_us", pct(hist, rcvd, 0.50), 0);
-		out_num(o, "p90_us", pct(hist, rcvd, 0.90), 0);
-		out_num(o, "p99_us", pct(hist, rcvd, 0.99), 0);
-		out_num(o, "max_us", pct(hist, rcvd, 1.0), 0);
+		probe_out_num(o, "p50_us", pct(hist, rcvd, 0.50), 0);
+		probe_out_num(o, "p90_us", pct(hist, rcvd, 0.90), 0);
+		probe_out_num(o, "p99_us", pct(hist, rcvd, 0.99), 0);
+		probe_out_num(o, "max_us", pct(hist, rcvd, 1.0), 0);
 	}
 	free(hist);
 }
@@ -235,7 +235,7 @@ int probe_load_main(int argc, char **argv)
 	double t0;
 	int r, rc = 1;
 
-	turn_cfg_init(&la.tc);
+	tc_cfg_init(&la.tc);
 	r = parse(argc, argv, &la);
 	if (r)
 		return r == 1 ? 0 : r;
@@ -243,11 +243,11 @@ int probe_load_main(int argc, char **argv)
 		la.lc.threads = (int)la.allocations;
 	probe_raise_nofile();
 	snprintf(what, sizeof what, "load %s/udp", la.target);
-	out_begin(&o, la.tc.json, "load", la.target, "udp");
+	probe_out_begin(&o, la.tc.json, "load", la.target, "udp");
 	a = calloc((size_t)la.allocations, sizeof *a);
 	th = calloc((size_t)la.lc.threads, sizeof *th);
 	if (!a || !th) {
-		out_fail(&o, what, 0, "out of memory");
+		probe_out_fail(&o, what, 0, "out of memory");
 		goto out;
 	}
 	/* The echo peer first, so the first packets find it. */
@@ -257,12 +257,12 @@ int probe_load_main(int argc, char **argv)
 		th[t].hist = calloc(LOAD_HIST_N + 1, sizeof *th[t].hist);
 		th[t].sbuf = malloc(TURN_CHDATA_HDR + la.lc.size + 4);
 		if (!th[t].hist || !th[t].sbuf) {
-			out_fail(&o, what, 0, "out of memory");
+			probe_out_fail(&o, what, 0, "out of memory");
 			goto out;
 		}
 		if (!la.external_peer &&
-		    (th[t].echo_fd = echo_socket((struct sockaddr *)&la.peer, 1, err, sizeof err)) < 0) {
-			out_fail(&o, what, 0, err);
+		    (th[t].echo_fd = probe_echo_socket((struct sockaddr *)&la.peer, 1, err, sizeof err)) < 0) {
+			probe_out_fail(&o, what, 0, err);
 			goto out;
 		}
 	}
@@ -272,7 +272,7 @@ int probe_load_main(int argc, char **argv)
 		int code = 0;
 		if (make_alloc(&la, &a[made], &code, e, sizeof e)) {
 			snprintf(err, sizeof err, "allocation %ld of %ld: %s", made + 1, la.allocations, e);
-			out_fail(&o, what, code, err);
+			probe_out_fail(&o, what, code, err);
 			goto out;
 		}
 	}
@@ -290,8 +290,8 @@ int probe_load_main(int argc, char **argv)
 	}
 	if (la.lc.seconds > 0) {
 		for (int t = 0; t < la.lc.threads; t++)
-			if (pthread_create(&th[t].th, NULL, load_run, &th[t])) {
-				out_fail(&o, what, 0, "cannot start a thread");
+			if (pthread_create(&th[t].th, NULL, probe_load_run, &th[t])) {
+				probe_out_fail(&o, what, 0, "cannot start a thread");
 				la.lc.threads = t;
 				break;
 			}
@@ -299,14 +299,14 @@ int probe_load_main(int argc, char **argv)
 			pthread_join(th[t].th, NULL);
 		for (int t = 0; t < la.lc.threads; t++)
 			if (th[t].err[0]) {
-				out_fail(&o, what, 0, th[t].err);
+				probe_out_fail(&o, what, 0, th[t].err);
 				goto out;
 			}
 	}
 	report(&o, &la, th, t0);
 	rc = 0;
 out:
-	out_end(&o);
+	probe_out_end(&o);
 	if (a)
 		teardown(&la, a, made);
 	for (int t = 0; th && t < la.lc.threads; t++) {

@@ -29,7 +29,7 @@ struct load_alloc {
 	int fd;             /* connected to the server; the allocation's 5-tuple */
 	int inflight;
 	double last_rx;
-	struct turn_sess *s; /* auth state, for the delete at the end */
+	struct tc_sess *s; /* auth state, for the delete at the end */
 };
 
 struct load_thread {
@@ -52,6 +52,6 @@ struct load_thread {
 };
 
 /* The thread body: arg is a struct load_thread *. */
-void *load_run(void *arg);
+void *probe_load_run(void *arg);
 
 #endif

@@ -131,7 +131,7 @@ static int setup(struct load_thread *t, int *ep)
 	return 0;
 }
 
-void *load_run(void *arg)
+void *probe_load_run(void *arg)
 {
 	struct load_thread *t = arg;
 	const struct load_cfg *lc = t->lc;
@@ -184,7 +184,7 @@ void *load_run(void *arg)
 			int got;
 
 			if ((int)i == t->n) {
-				t->echoed += (uint64_t)echo_pump(t->echo_fd, &t->eb);
+				t->echoed += (uint64_t)probe_echo_pump(t->echo_fd, &t->eb);
 				continue;
 			}
 			got = recv_alloc(t, &t->a[i]);

@@ -12,7 +12,7 @@ static void put_clean(const char *s)
 			putchar(*s);
 }
 
-void out_begin(struct out *o, int json, const char *op, const char *target, const char *tp)
+void probe_out_begin(struct out *o, int json, const char *op, const char *target, const char *tp)
 {
 	o->json = json;
 	o->first = 1;
@@ -20,16 +20,16 @@ void out_begin(struct out *o, int json, const char *op, const char *target, cons
 		printf("{\"op\":\"%s\"", op);
 		o->first = 0;
 		if (target)
-			out_str(o, "target", target);
+			probe_out_str(o, "target", target);
 		if (tp)
-			out_str(o, "transport", tp);
+			probe_out_str(o, "transport", tp);
 	} else {
 		printf("%s%s%s%s%s\n", op, target ? " " : "", target ? target : "",
 		       tp ? "/" : "", tp ? tp : "");
 	}
 }
 
-void out_str(struct out *o, const char *key, const char *val)
+void probe_out_str(struct out *o, const char *key, const char *val)
 {
 	if (!val || !val[0])
 		return;
@@ -43,7 +43,7 @@ void out_str(struct out *o, const char *key, const char *val)
 	o->first = 0;
 }
 
-void out_int(struct out *o, const char *key, long long v)
+void probe_out_int(struct out *o, const char *key, long long v)
 {
 	if (o->json)
 		printf("%s\"%s\":%lld", o->first ? "" : ",", key, v);
@@ -52,7 +52,7 @@ void out_int(struct out *o, const char *key, long long v)
 	o->first = 0;
 }
 
-void out_num(struct out *o, const char *key, double v, int decimals)
+void probe_out_num(struct out *o, const char *key, double v, int decimals)
 {
 	if (o->json)
 		printf("%s\"%s\":%.*f", o->first ? "" : ",", key, decimals, v);
@@ -61,19 +61,19 @@ void out_num(struct out *o, const char *key, double v, int decimals)
 	o->first = 0;
 }
 
-void out_end(struct out *o)
+void probe_out_end(struct out *o)
 {
 	if (o->json)
 		printf("}\n");
 	fflush(stdout);
 }
 
-void out_fail(struct out *o, const char *what, int code, const char *why)
+void probe_out_fail(struct out *o, const char *what, int code, const char *why)
 {
 	if (o->json) {
-		out_str(o, "error", why);
+		probe_out_str(o, "error", why);
 		if (code)
-			out_int(o, "code", code);
+			probe_out_int(o, "code", code);
 	}
 	fprintf(stderr, "edgeprobe: %s: %s\n", what, why);
 }

@@ -8,8 +8,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "netaddr.h"
-#include "stun.h"
+#include "util/netaddr.h"
+#include "stun/stun.h"
 
 struct probe_sock {
 	int fd;

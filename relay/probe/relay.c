@@ -26,7 +26,7 @@ static const char usage[] =
 	"  --size BYTES         message size (default 100, at least 16)\n"
 	"  --send-indication    Send/Data indications instead of channels\n"
 	"  --max-loss PCT       loss tolerated each way before failing (default 0)\n"
-	TURN_COMMON_HELP;
+	TC_COMMON_HELP;
 
 enum { RO_A = 1, RO_B, RO_ABIND, RO_BBIND, RO_ANETNS, RO_BNETNS, RO_COUNT, RO_SIZE, RO_SENDIND, RO_MAXLOSS, RO_HELP };
 
@@ -42,7 +42,7 @@ struct dir_result {
 
 /* Send count messages from src to dst and count what dst gets. Messages
  * are numbered so that late or duplicated ones are counted once. */
-static int one_way(struct turn_sess *src, struct turn_sess *dst, int chan, uint16_t ch,
+static int one_way(struct tc_sess *src, struct tc_sess *dst, int chan, uint16_t ch,
 		   long count, size_t size, const char tag, struct dir_result *r)
 {
 	const struct sockaddr *to = (const struct sockaddr *)&dst->relayed[0];
@@ -63,8 +63,8 @@ static int one_way(struct turn_sess *src, struct turn_sess *dst, int chan, uint1
 
 		memset(msg, 'x', size);
 		snprintf((char *)msg, size, "edgeprobe %c %08ld", tag, i);
-		if ((chan ? turn_send_channel(src, ch, msg, size)
-			  : turn_send_indication(src, to, msg, size))) {
+		if ((chan ? tc_send_channel(src, ch, msg, size)
+			  : tc_send_indication(src, to, msg, size))) {
 			rc = -1;
 			break;
 		}
@@ -78,7 +78,7 @@ static int one_way(struct turn_sess *src, struct turn_sess *dst, int chan, uint1
 			char got[NETADDR_STRLEN];
 			long seq;
 			char t;
-			int k = turn_recv_data(dst, deadline, &from, &data, &len, &via);
+			int k = tc_recv_data(dst, deadline, &from, &data, &len, &via);
 
 			if (k < 0) {
 				snprintf(src->err, sizeof src->err, "%s", dst->err);
@@ -122,32 +122,32 @@ static void report_dir(struct out *o, const char *pfx, const struct dir_result *
 	char k[48];
 
 	snprintf(k, sizeof k, "%s_sent", pfx);
-	out_int(o, k, r->sent);
+	probe_out_int(o, k, r->sent);
 	snprintf(k, sizeof k, "%s_received", pfx);
-	out_int(o, k, r->received);
+	probe_out_int(o, k, r->received);
 	snprintf(k, sizeof k, "%s_loss_pct", pfx);
-	out_num(o, k, r->sent ? 100.0 * (double)(r->sent - r->received) / (double)r->sent : 0, 2);
+	probe_out_num(o, k, r->sent ? 100.0 * (double)(r->sent - r->received) / (double)r->sent : 0, 2);
 	snprintf(k, sizeof k, "%s_peer", pfx);
-	out_str(o, k, r->peer);
+	probe_out_str(o, k, r->peer);
 	snprintf(k, sizeof k, "%s_via", pfx);
-	out_str(o, k, r->via);
+	probe_out_str(o, k, r->via);
 	if (r->wrong) {
 		snprintf(k, sizeof k, "%s_garbled", pfx);
-		out_int(o, k, r->wrong);
+		probe_out_int(o, k, r->wrong);
 	}
 }
 
 /* Open the session's socket inside namespace ns (NULL: where we are). A
  * socket keeps the namespace it was made in, so we step in, open, and step
  * straight back; the rest of the run needs no privilege. */
-static int open_in(struct turn_sess *s, const struct turn_cfg *c, const char *srv,
+static int open_in(struct tc_sess *s, const struct tc_cfg *c, const char *srv,
 		   const char *bind, const char *ns)
 {
 	char path[300];
 	int home, there, rc;
 
 	if (!ns)
-		return turn_open(s, c, srv, bind);
+		return tc_open(s, c, srv, bind);
 	snprintf(path, sizeof path, "/run/netns/%s", ns);
 	home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	there = open(path, O_RDONLY | O_CLOEXEC);
@@ -156,7 +156,7 @@ static int open_in(struct turn_sess *s, const struct turn_cfg *c, const char *sr
 			 strerror(errno));
 		rc = -1;
 	} else {
-		rc = turn_open(s, c, srv, bind);
+		rc = tc_open(s, c, srv, bind);
 		if (setns(home, CLONE_NEWNET)) {
 			snprintf(s->err, sizeof s->err, "cannot return from network namespace %s: %s",
 				 ns, strerror(errno));
@@ -170,16 +170,16 @@ static int open_in(struct turn_sess *s, const struct turn_cfg *c, const char *sr
 	return rc;
 }
 
-static int setup(struct turn_sess *s, const struct turn_cfg *c, const char *srv, const char *bind,
+static int setup(struct tc_sess *s, const struct tc_cfg *c, const char *srv, const char *bind,
 		 const char *ns)
 {
-	return open_in(s, c, srv, bind, ns) || turn_allocate(s) ? -1 : 0;
+	return open_in(s, c, srv, bind, ns) || tc_allocate(s) ? -1 : 0;
 }
 
 int probe_relay_main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		TURN_COMMON_OPTIONS,
+		TC_COMMON_OPTIONS,
 		{"a", required_argument, NULL, RO_A},
 		{"b", required_argument, NULL, RO_B},
 		{"a-bind", required_argument, NULL, RO_ABIND},
@@ -198,15 +198,15 @@ int probe_relay_main(int argc, char **argv)
 	long count = 10, size = 100;
 	double max_loss = 0;
 	int chan = 1, ch, rc = 1;
-	struct turn_cfg c;
-	struct turn_sess a = {0}, b = {0};
+	struct tc_cfg c;
+	struct tc_sess a = {0}, b = {0};
 	struct dir_result ab, ba;
 	struct out o;
 	char what[300], addr[NETADDR_STRLEN];
 
-	turn_cfg_init(&c);
-	while ((ch = turn_getopt(&c, argc, argv, opts)) != -1) {
-		if (ch == TURN_OPT_BAD)
+	tc_cfg_init(&c);
+	while ((ch = tc_getopt(&c, argc, argv, opts)) != -1) {
+		if (ch == TC_OPT_BAD)
 			return 2;
 		switch (ch) {
 		case RO_A: sa = optarg; break;
@@ -239,48 +239,48 @@ int probe_relay_main(int argc, char **argv)
 		return 2;
 	}
 	snprintf(what, sizeof what, "relay %s <-> %s/%s", sa, sb, transport_name(c.tp));
-	out_begin(&o, c.json, "relay", NULL, transport_name(c.tp));
-	out_str(&o, "a", sa);
-	out_str(&o, "b", sb);
+	probe_out_begin(&o, c.json, "relay", NULL, transport_name(c.tp));
+	probe_out_str(&o, "a", sa);
+	probe_out_str(&o, "b", sb);
 	/* The JSON names the client that failed, as the text does. */
 	if (setup(&a, &c, sa, abind, ans)) {
 		char why[300];
 		snprintf(why, sizeof why, "client A: %s", a.err);
-		out_str(&o, "failed", "a");
-		out_fail(&o, what, a.code, why);
+		probe_out_str(&o, "failed", "a");
+		probe_out_fail(&o, what, a.code, why);
 		goto out;
 	}
 	if (setup(&b, &c, sb, bbind, bns)) {
 		char why[300];
 		snprintf(why, sizeof why, "client B: %s", b.err);
-		out_str(&o, "failed", "b");
-		out_fail(&o, what, b.code, why);
+		probe_out_str(&o, "failed", "b");
+		probe_out_fail(&o, what, b.code, why);
 		goto out;
 	}
-	out_str(&o, "a_from", netaddr_str((struct sockaddr *)&a.from, addr, sizeof addr));
-	out_str(&o, "a_relayed", netaddr_str((struct sockaddr *)&a.relayed[0], addr, sizeof addr));
-	out_str(&o, "a_mapped", netaddr_str((struct sockaddr *)&a.mapped, addr, sizeof addr));
-	out_str(&o, "b_from", netaddr_str((struct sockaddr *)&b.from, addr, sizeof addr));
-	out_str(&o, "b_relayed", netaddr_str((struct sockaddr *)&b.relayed[0], addr, sizeof addr));
-	out_str(&o, "b_mapped", netaddr_str((struct sockaddr *)&b.mapped, addr, sizeof addr));
-	out_str(&o, "mode", chan ? "channel" : "send-indication");
+	probe_out_str(&o, "a_from", netaddr_str((struct sockaddr *)&a.from, addr, sizeof addr));
+	probe_out_str(&o, "a_relayed", netaddr_str((struct sockaddr *)&a.relayed[0], addr, sizeof addr));
+	probe_out_str(&o, "a_mapped", netaddr_str((struct sockaddr *)&a.mapped, addr, sizeof addr));
+	probe_out_str(&o, "b_from", netaddr_str((struct sockaddr *)&b.from, addr, sizeof addr));
+	probe_out_str(&o, "b_relayed", netaddr_str((struct sockaddr *)&b.relayed[0], addr, sizeof addr));
+	probe_out_str(&o, "b_mapped", netaddr_str((struct sockaddr *)&b.mapped, addr, sizeof addr));
+	probe_out_str(&o, "mode", chan ? "channel" : "send-indication");
 	/* Each side lets the other's relayed address in. */
-	if (chan ? turn_channel_bind(&a, CH_A, (struct sockaddr *)&b.relayed[0])
-		 : turn_permit(&a, (struct sockaddr *)&b.relayed[0])) {
-		out_fail(&o, what, a.code, a.err);
+	if (chan ? tc_channel_bind(&a, CH_A, (struct sockaddr *)&b.relayed[0])
+		 : tc_permit(&a, (struct sockaddr *)&b.relayed[0])) {
+		probe_out_fail(&o, what, a.code, a.err);
 		goto out;
 	}
-	if (chan ? turn_channel_bind(&b, CH_B, (struct sockaddr *)&a.relayed[0])
-		 : turn_permit(&b, (struct sockaddr *)&a.relayed[0])) {
-		out_fail(&o, what, b.code, b.err);
+	if (chan ? tc_channel_bind(&b, CH_B, (struct sockaddr *)&a.relayed[0])
+		 : tc_permit(&b, (struct sockaddr *)&a.relayed[0])) {
+		probe_out_fail(&o, what, b.code, b.err);
 		goto out;
 	}
 	if (one_way(&a, &b, chan, CH_A, count, (size_t)size, 'A', &ab)) {
-		out_fail(&o, what, a.code, a.err);
+		probe_out_fail(&o, what, a.code, a.err);
 		goto out;
 	}
 	if (one_way(&b, &a, chan, CH_B, count, (size_t)size, 'B', &ba)) {
-		out_fail(&o, what, b.code, b.err);
+		probe_out_fail(&o, what, b.code, b.err);
 		goto out;
 	}
 	report_dir(&o, "a_to_b", &ab);
@@ -291,7 +291,7 @@ int probe_relay_main(int argc, char **argv)
 			 !ab.peer_ok ? ab.peer : ba.peer,
 			 netaddr_str((struct sockaddr *)(!ab.peer_ok ? &a.relayed[0] : &b.relayed[0]),
 				     addr, sizeof addr));
-		out_fail(&o, what, 0, why);
+		probe_out_fail(&o, what, 0, why);
 		goto out;
 	}
 	if (100.0 * (double)(ab.sent - ab.received) > max_loss * (double)ab.sent ||
@@ -299,18 +299,18 @@ int probe_relay_main(int argc, char **argv)
 		char why[160];
 		snprintf(why, sizeof why, "lost %ld of %ld A->B and %ld of %ld B->A", ab.sent - ab.received,
 			 ab.sent, ba.sent - ba.received, ba.sent);
-		out_fail(&o, what, 0, why);
+		probe_out_fail(&o, what, 0, why);
 		goto out;
 	}
 	rc = 0;
 out:
-	out_end(&o);
+	probe_out_end(&o);
 	/* Leave nothing behind, whatever happened. */
 	if (a.allocated)
-		turn_refresh(&a, 0);
+		tc_refresh(&a, 0);
 	if (b.allocated)
-		turn_refresh(&b, 0);
-	turn_close(&a);
-	turn_close(&b);
+		tc_refresh(&b, 0);
+	tc_close(&a);
+	tc_close(&b);
 	return rc;
 }

@@ -12,7 +12,7 @@
 /* Rewrite s->err as "WHAT: REASON". The server's "Method: CODE Reason"
  * loses its method prefix (method is the request's name, or NULL); a
  * local reason, a timeout say, stays whole. */
-static int name_step(struct turn_sess *s, const char *method, const char *what)
+static int name_step(struct tc_sess *s, const char *method, const char *what)
 {
 	size_t nl = method ? strlen(method) : 0;
 	const char *why = s->err;
@@ -37,14 +37,14 @@ static void put_id(struct stun_writer *w, const void *arg)
 	stun_put_u32(w, STUN_A_CONNECTION_ID, *(const uint32_t *)arg);
 }
 
-int turn_connect(struct turn_sess *s, const struct sockaddr *peer, uint32_t *id)
+int tc_connect(struct tc_sess *s, const struct sockaddr *peer, uint32_t *id)
 {
 	const struct stun_attr *ca;
 	struct stun_msg m;
 	char a[NETADDR_STRLEN], what[160];
 
 	snprintf(what, sizeof what, "Connect to %s failed", netaddr_str(peer, a, sizeof a));
-	if (turn_request(s, TURN_CONNECT, put_peer, peer, &m))
+	if (tc_request(s, TURN_CONNECT, put_peer, peer, &m))
 		return name_step(s, "Connect", what);
 	ca = stun_msg_attr(&m, STUN_A_CONNECTION_ID);
 	if (!ca || stun_attr_u32(ca, id)) {
@@ -55,7 +55,7 @@ int turn_connect(struct turn_sess *s, const struct sockaddr *peer, uint32_t *id)
 	return 0;
 }
 
-int turn_data_open(struct turn_sess *d, const struct turn_sess *ctl, const char *target)
+int tc_data_open(struct tc_sess *d, const struct tc_sess *ctl, const char *target)
 {
 	char ip[NETADDR_STRLEN];
 
@@ -65,7 +65,7 @@ int turn_data_open(struct turn_sess *d, const struct turn_sess *ctl, const char 
 	/* From the control connection's address (a new port): avedge's
 	 * nonces, like many servers', are bound to the client's address. */
 	netaddr_ip_str((const struct sockaddr *)&ctl->ps->local, ip, sizeof ip);
-	if (turn_open(d, ctl->cfg, target, ip)) {
+	if (tc_open(d, ctl->cfg, target, ip)) {
 		char what[160];
 		snprintf(what, sizeof what, "data connection to %s", target);
 		return name_step(d, NULL, what);
@@ -89,18 +89,18 @@ int turn_data_open(struct turn_sess *d, const struct turn_sess *ctl, const char 
 	return 0;
 }
 
-int turn_connection_bind(struct turn_sess *d, uint32_t id)
+int tc_connection_bind(struct tc_sess *d, uint32_t id)
 {
 	struct stun_msg m;
 	char what[160];
 
 	snprintf(what, sizeof what, "ConnectionBind of connection id %u failed", id);
-	if (turn_request(d, TURN_CONNECTION_BIND, put_id, &id, &m))
+	if (tc_request(d, TURN_CONNECTION_BIND, put_id, &id, &m))
 		return name_step(d, "ConnectionBind", what);
 	return 0;
 }
 
-int turn_data_send(struct turn_sess *d, const void *buf, size_t len)
+int tc_data_send(struct tc_sess *d, const void *buf, size_t len)
 {
 	d->code = 0;
 	if (probe_send(d->ps, buf, len, d->err, sizeof d->err))
@@ -108,7 +108,7 @@ int turn_data_send(struct turn_sess *d, const void *buf, size_t len)
 	return 0;
 }
 
-long turn_data_recv(struct turn_sess *d, void *buf, size_t cap, double deadline)
+long tc_data_recv(struct tc_sess *d, void *buf, size_t cap, double deadline)
 {
 	long n;
 

@@ -33,7 +33,7 @@ void probe_raise_nofile(void)
 	}
 }
 
-static int fail(char *err, size_t errlen, const char *what, const char *arg)
+static int fail_errno(char *err, size_t errlen, const char *what, const char *arg)
 {
 	snprintf(err, errlen, "%s %s: %s", what, arg, strerror(errno));
 	return -1;
@@ -100,9 +100,9 @@ int probe_open(struct probe_sock *ps, const struct probe_opts *o, char *err, siz
 	}
 	ps->fd = socket(ps->server.ss_family, o->tp == TP_UDP ? SOCK_DGRAM : SOCK_STREAM, 0);
 	if (ps->fd < 0)
-		return fail(err, errlen, "socket", "");
+		return fail_errno(err, errlen, "socket", "");
 	if (o->bind && bind(ps->fd, (struct sockaddr *)&b, netaddr_len((struct sockaddr *)&b)))
-		return fail(err, errlen, "bind", o->bind);
+		return fail_errno(err, errlen, "bind", o->bind);
 	/* UDP stays unconnected so that an answer from an unexpected source
 	 * is read and reported, not filtered out by the kernel. */
 	if (o->tp != TP_UDP) {
@@ -112,7 +112,7 @@ int probe_open(struct probe_sock *ps, const struct probe_opts *o, char *err, siz
 		setsockopt(ps->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
 		if (connect(ps->fd, (struct sockaddr *)&ps->server,
 			    netaddr_len((struct sockaddr *)&ps->server)))
-			return fail(err, errlen, "connect", o->target);
+			return fail_errno(err, errlen, "connect", o->target);
 		if (o->tp == TP_TLS && tls_start(ps, o->target, err, errlen))
 			return -1;
 	}
@@ -184,7 +184,7 @@ int probe_send(struct probe_sock *ps, const void *buf, size_t len, char *err, si
 
 	if (ps->tp == TP_UDP) {
 		if (sendto(ps->fd, buf, len, 0, to, netaddr_len(to)) < 0)
-			return fail(err, errlen, "send to", "server");
+			return fail_errno(err, errlen, "send to", "server");
 		if (!netaddr_port((struct sockaddr *)&ps->local))
 			udp_learn_local(ps);
 		return 0;
@@ -198,7 +198,7 @@ int probe_send(struct probe_sock *ps, const void *buf, size_t len, char *err, si
 			n = send(ps->fd, (const uint8_t *)buf + off, len - off, MSG_NOSIGNAL);
 		}
 		if (n < 0)
-			return fail(err, errlen, "send", "");
+			return fail_errno(err, errlen, "send", "");
 		off += (size_t)n;
 	}
 	return 0;
@@ -220,8 +220,8 @@ static int frame_from(struct probe_sock *ps, const uint8_t *buf, size_t len, int
 	return stun_msg_parse(&f->m, ps->abuf, len) ? -1 : 0;
 }
 
-static int udp_recv(struct probe_sock *ps, struct probe_frame *f, double deadline,
-		    char *err, size_t errlen)
+static int dgram_recv(struct probe_sock *ps, struct probe_frame *f, double deadline,
+		      char *err, size_t errlen)
 {
 	for (;;) {
 		socklen_t fl = sizeof f->from;
@@ -329,7 +329,7 @@ int probe_recv(struct probe_sock *ps, struct probe_frame *f, double deadline,
 	       char *err, size_t errlen)
 {
 	if (ps->tp == TP_UDP)
-		return udp_recv(ps, f, deadline, err, errlen);
+		return dgram_recv(ps, f, deadline, err, errlen);
 	return stream_recv(ps, f, deadline, err, errlen);
 }
 

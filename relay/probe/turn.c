@@ -50,15 +50,15 @@ struct steps {
 };
 
 /* Report a step: "ok" or its error line; returns 0 if it succeeded. */
-static int step(struct out *o, const char *what, struct turn_sess *s, int failed)
+static int step(struct out *o, const char *what, struct tc_sess *s, int failed)
 {
-	out_str(o, what, failed ? s->err : "ok");
+	probe_out_str(o, what, failed ? s->err : "ok");
 	return failed;
 }
 
 /* A data session's failure becomes the session's (the one reported). */
-static int data_failed(struct out *o, const char *what, struct turn_sess *s,
-		       const struct turn_sess *d)
+static int data_failed(struct out *o, const char *what, struct tc_sess *s,
+		       const struct tc_sess *d)
 {
 	s->code = d->code;
 	memcpy(s->err, d->err, sizeof s->err);
@@ -67,7 +67,7 @@ static int data_failed(struct out *o, const char *what, struct turn_sess *s,
 
 /* Read back exactly what was sent, within the timeout, a chunk at a time
  * (compared as it comes: nothing is kept). */
-static int data_echo(struct out *o, struct turn_sess *d, const char *sent)
+static int data_echo(struct out *o, struct tc_sess *d, const char *sent)
 {
 	size_t len = strlen(sent), got = 0;
 	double end = probe_now_ms() + d->cfg->timeout_ms;
@@ -75,7 +75,7 @@ static int data_echo(struct out *o, struct turn_sess *d, const char *sent)
 	int rc = 0;
 
 	while (!rc && got < len) {
-		long n = turn_data_recv(d, buf, sizeof buf, end);
+		long n = tc_data_recv(d, buf, sizeof buf, end);
 
 		if (n < 0) {
 			rc = -1;
@@ -96,44 +96,44 @@ static int data_echo(struct out *o, struct turn_sess *d, const char *sent)
 			got += (size_t)n;
 		}
 	}
-	out_int(o, "echoed", (long long)got);
+	probe_out_int(o, "echoed", (long long)got);
 	if (!rc)
-		out_str(o, "echo", "ok");
+		probe_out_str(o, "echo", "ok");
 	return rc;
 }
 
 /* RFC 6062 after the permission: Connect, the data connection and its
  * ConnectionBind, then TEXT raw to the peer and maybe its echo. */
-static int run_tcp_steps(struct out *o, struct turn_sess *s, struct steps *st)
+static int run_tcp_steps(struct out *o, struct tc_sess *s, struct steps *st)
 {
-	struct turn_sess d;
+	struct tc_sess d;
 	uint32_t id;
 	char a[NETADDR_STRLEN];
 	int rc = -1;
 
-	if (step(o, "connect", s, turn_connect(s, (const struct sockaddr *)&st->peer, &id)))
+	if (step(o, "connect", s, tc_connect(s, (const struct sockaddr *)&st->peer, &id)))
 		return -1;
-	out_int(o, "connection_id", id);
+	probe_out_int(o, "connection_id", id);
 	if (st->have_conn_id) {
 		id = st->conn_id;
-		out_int(o, "bind_connection_id", id);
+		probe_out_int(o, "bind_connection_id", id);
 	}
-	if (turn_data_open(&d, s, st->target)) {
+	if (tc_data_open(&d, s, st->target)) {
 		data_failed(o, "data_connection", s, &d);
 		goto out;
 	}
-	out_str(o, "data_local", netaddr_str((struct sockaddr *)&d.ps->local, a, sizeof a));
-	if (turn_connection_bind(&d, id)) {
+	probe_out_str(o, "data_local", netaddr_str((struct sockaddr *)&d.ps->local, a, sizeof a));
+	if (tc_connection_bind(&d, id)) {
 		data_failed(o, "connection_bind", s, &d);
 		goto out;
 	}
-	out_str(o, "connection_bind", "ok");
+	probe_out_str(o, "connection_bind", "ok");
 	if (st->send) {
-		if (turn_data_send(&d, st->send, strlen(st->send))) {
+		if (tc_data_send(&d, st->send, strlen(st->send))) {
 			data_failed(o, "send", s, &d);
 			goto out;
 		}
-		out_int(o, "sent", (long long)strlen(st->send));
+		probe_out_int(o, "sent", (long long)strlen(st->send));
 	}
 	if (st->echo && data_echo(o, &d, st->send)) {
 		data_failed(o, "echo", s, &d);
@@ -141,40 +141,40 @@ static int run_tcp_steps(struct out *o, struct turn_sess *s, struct steps *st)
 	}
 	rc = 0;
 out:
-	turn_close(&d);
+	tc_close(&d);
 	return rc;
 }
 
-static int run_steps(struct out *o, struct turn_sess *s, struct steps *st)
+static int run_steps(struct out *o, struct tc_sess *s, struct steps *st)
 {
 	const struct sockaddr *peer = (const struct sockaddr *)&st->peer;
 	char a[NETADDR_STRLEN];
 
-	if (st->refresh && step(o, "refresh", s, turn_refresh(s, s->cfg->lifetime >= 0 ? s->cfg->lifetime : 600)))
+	if (st->refresh && step(o, "refresh", s, tc_refresh(s, s->cfg->lifetime >= 0 ? s->cfg->lifetime : 600)))
 		return -1;
-	if (st->permit && step(o, "permit", s, turn_permit(s, peer)))
+	if (st->permit && step(o, "permit", s, tc_permit(s, peer)))
 		return -1;
 	if (st->relay_tcp)
 		return st->have_peer ? run_tcp_steps(o, s, st) : 0;
 	if (st->channel) {
-		if (step(o, "channel", s, turn_channel_bind(s, (uint16_t)st->channel, peer)))
+		if (step(o, "channel", s, tc_channel_bind(s, (uint16_t)st->channel, peer)))
 			return -1;
-		out_int(o, "channel_number", st->channel);
+		probe_out_int(o, "channel_number", st->channel);
 	}
 	if (st->send) {
 		size_t len = strlen(st->send);
-		int r = st->channel ? turn_send_channel(s, (uint16_t)st->channel, st->send, len)
-				    : turn_send_indication(s, peer, st->send, len);
+		int r = st->channel ? tc_send_channel(s, (uint16_t)st->channel, st->send, len)
+				    : tc_send_indication(s, peer, st->send, len);
 		if (step(o, "send", s, r))
 			return -1;
-		out_str(o, "send_via", st->channel ? "channel" : "send-indication");
+		probe_out_str(o, "send_via", st->channel ? "channel" : "send-indication");
 	}
 	if (st->echo) {
 		struct sockaddr_storage from;
 		const uint8_t *data;
 		const char *via;
 		size_t len;
-		int r = turn_recv_data(s, probe_now_ms() + s->cfg->timeout_ms, &from, &data, &len, &via);
+		int r = tc_recv_data(s, probe_now_ms() + s->cfg->timeout_ms, &from, &data, &len, &via);
 
 		if (r < 0)
 			return step(o, "echo", s, 1);
@@ -184,22 +184,22 @@ static int run_steps(struct out *o, struct turn_sess *s, struct steps *st)
 			s->code = 0;
 			return step(o, "echo", s, 1);
 		}
-		out_str(o, "echo_from", netaddr_str((struct sockaddr *)&from, a, sizeof a));
-		out_str(o, "echo_via", via);
+		probe_out_str(o, "echo_from", netaddr_str((struct sockaddr *)&from, a, sizeof a));
+		probe_out_str(o, "echo_via", via);
 		if (len != strlen(st->send) || memcmp(data, st->send, len)) {
 			snprintf(s->err, sizeof s->err, "echo: %zu bytes came back, not what was sent", len);
 			return step(o, "echo", s, 1);
 		}
-		out_str(o, "echo", "ok");
+		probe_out_str(o, "echo", "ok");
 	}
 	return 0;
 }
 
 /* implied: "permit", "channel", "send" or NULL for plain `turn`. */
-static int turn_cmd(int argc, char **argv, const char *name, const char *implied)
+static int probe_turn_cmd(int argc, char **argv, const char *name, const char *implied)
 {
 	static const struct option opts[] = {
-		TURN_COMMON_OPTIONS,
+		TC_COMMON_OPTIONS,
 		{"peer", required_argument, NULL, TU_PEER},
 		{"permit", no_argument, NULL, TU_PERMIT},
 		{"channel", required_argument, NULL, TU_CHANNEL},
@@ -213,20 +213,20 @@ static int turn_cmd(int argc, char **argv, const char *name, const char *implied
 		{"help", no_argument, NULL, TU_HELP},
 		{0, 0, 0, 0},
 	};
-	struct turn_cfg c;
-	struct turn_sess s;
+	struct tc_cfg c;
+	struct tc_sess s;
 	struct steps st = {0};
 	struct out o;
 	char what[160];
 	int ch, rc = 1;
 
-	turn_cfg_init(&c);
-	while ((ch = turn_getopt(&c, argc, argv, opts)) != -1) {
-		if (ch == TURN_OPT_BAD)
+	tc_cfg_init(&c);
+	while ((ch = tc_getopt(&c, argc, argv, opts)) != -1) {
+		if (ch == TC_OPT_BAD)
 			return 2;
 		switch (ch) {
 		case TU_PEER:
-			if (turn_parse_peer("--peer", optarg, &st.peer))
+			if (tc_parse_peer("--peer", optarg, &st.peer))
 				return 2;
 			st.have_peer = 1;
 			break;
@@ -260,7 +260,7 @@ static int turn_cmd(int argc, char **argv, const char *name, const char *implied
 			st.have_conn_id = 1;
 			break;
 		}
-		case TU_HELP: printf(usage_fmt, name, TURN_COMMON_HELP); return 0;
+		case TU_HELP: printf(usage_fmt, name, TC_COMMON_HELP); return 0;
 		default:
 			fprintf(stderr, "edgeprobe %s: unknown or incomplete option '%s'\n", name,
 				argv[optind - 1]);
@@ -306,45 +306,45 @@ static int turn_cmd(int argc, char **argv, const char *name, const char *implied
 		st.permit = 1;
 	st.target = argv[optind];
 	snprintf(what, sizeof what, "%s %s/%s", name, argv[optind], transport_name(c.tp));
-	out_begin(&o, c.json, name, argv[optind], transport_name(c.tp));
-	if (turn_open(&s, &c, argv[optind], st.bind)) {
-		out_fail(&o, what, 0, s.err);
-		out_end(&o);
+	probe_out_begin(&o, c.json, name, argv[optind], transport_name(c.tp));
+	if (tc_open(&s, &c, argv[optind], st.bind)) {
+		probe_out_fail(&o, what, 0, s.err);
+		probe_out_end(&o);
 		return 1;
 	}
 	if (st.have_peer) {
 		char a[NETADDR_STRLEN];
-		out_str(&o, "peer", netaddr_str((struct sockaddr *)&st.peer, a, sizeof a));
+		probe_out_str(&o, "peer", netaddr_str((struct sockaddr *)&st.peer, a, sizeof a));
 	}
 	if (st.relay_tcp)
-		out_str(&o, "relay_transport", "tcp");
-	if (turn_allocate(&s)) {
-		out_str(&o, "allocate", s.err);
-		out_fail(&o, what, s.code, s.err);
+		probe_out_str(&o, "relay_transport", "tcp");
+	if (tc_allocate(&s)) {
+		probe_out_str(&o, "allocate", s.err);
+		probe_out_fail(&o, what, s.code, s.err);
 		goto out;
 	}
-	out_str(&o, "allocate", "ok");
-	allocate_report(&o, &s);
+	probe_out_str(&o, "allocate", "ok");
+	probe_allocate_report(&o, &s);
 	if (run_steps(&o, &s, &st)) {
-		out_fail(&o, what, s.code, s.err);
+		probe_out_fail(&o, what, s.code, s.err);
 		goto out;
 	}
-	if (!st.keep && step(&o, "delete", &s, turn_refresh(&s, 0))) {
-		out_fail(&o, what, s.code, s.err);
+	if (!st.keep && step(&o, "delete", &s, tc_refresh(&s, 0))) {
+		probe_out_fail(&o, what, s.code, s.err);
 		goto out;
 	}
 	rc = 0;
 out:
-	out_end(&o);
+	probe_out_end(&o);
 	/* A failed step still leaves no allocation behind (errors are
 	 * already reported; this one's own outcome does not matter). */
 	if (s.allocated && !st.keep)
-		turn_refresh(&s, 0);
-	turn_close(&s);
+		tc_refresh(&s, 0);
+	tc_close(&s);
 	return rc;
 }
 
-int probe_turn_main(int argc, char **argv) { return turn_cmd(argc, argv, "turn", NULL); }
-int probe_permit_main(int argc, char **argv) { return turn_cmd(argc, argv, "permit", "permit"); }
-int probe_channel_main(int argc, char **argv) { return turn_cmd(argc, argv, "channel", "channel"); }
-int probe_send_main(int argc, char **argv) { return turn_cmd(argc, argv, "send", "send"); }
+int probe_turn_main(int argc, char **argv) { return probe_turn_cmd(argc, argv, "turn", NULL); }
+int probe_permit_main(int argc, char **argv) { return probe_turn_cmd(argc, argv, "permit", "permit"); }
+int probe_channel_main(int argc, char **argv) { return probe_turn_cmd(argc, argv, "channel", "channel"); }
+int probe_send_main(int argc, char **argv) { return probe_turn_cmd(argc, argv, "send", "send"); }

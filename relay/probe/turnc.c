@@ -1,5 +1,5 @@
 /* turnc.c: the blocking TURN client session (turnc.h). Every request goes
- * through turn_request(), which does the long-term credential dance once
+ * through tc_request(), which does the long-term credential dance once
  * (401 → REALM/NONCE → signed retry) and again on 438 (stale nonce). */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -12,7 +12,7 @@
 
 #include "turnc.h"
 
-static int set_err(struct turn_sess *s, int code, const char *fmt, const char *a)
+static int set_err(struct tc_sess *s, int code, const char *fmt, const char *a)
 {
 	s->code = code;
 	snprintf(s->err, sizeof s->err, fmt, a);
@@ -21,7 +21,7 @@ static int set_err(struct turn_sess *s, int code, const char *fmt, const char *a
 
 /* TURN REST API (as coturn's --use-auth-secret): username EXPIRY:NAME,
  * password base64(HMAC-SHA1(secret, username)). */
-static void rest_credential(struct turn_sess *s, const struct turn_cfg *c)
+static void rest_credential(struct tc_sess *s, const struct tc_cfg *c)
 {
 	unsigned char mac[EVP_MAX_MD_SIZE];
 	unsigned int maclen = 0;
@@ -33,7 +33,7 @@ static void rest_credential(struct turn_sess *s, const struct turn_cfg *c)
 	EVP_EncodeBlock((unsigned char *)s->pass, mac, (int)maclen);
 }
 
-int turn_open(struct turn_sess *s, const struct turn_cfg *c, const char *target, const char *bind)
+int tc_open(struct tc_sess *s, const struct tc_cfg *c, const char *target, const char *bind)
 {
 	struct probe_opts o = {.target = target, .bind = bind, .tp = c->tp,
 			       .timeout_ms = c->timeout_ms};
@@ -58,7 +58,7 @@ int turn_open(struct turn_sess *s, const struct turn_cfg *c, const char *target,
 	return 0;
 }
 
-void turn_close(struct turn_sess *s)
+void tc_close(struct tc_sess *s)
 {
 	if (s->ps) {
 		probe_close(s->ps);
@@ -68,7 +68,7 @@ void turn_close(struct turn_sess *s)
 }
 
 /* Take REALM, NONCE and PASSWORD-ALGORITHMS from a 401/438 and make the key. */
-static int take_challenge(struct turn_sess *s, const struct stun_msg *m)
+static int take_challenge(struct tc_sess *s, const struct stun_msg *m)
 {
 	const struct stun_attr *realm = stun_msg_attr(m, STUN_A_REALM);
 	const struct stun_attr *nonce = stun_msg_attr(m, STUN_A_NONCE);
@@ -104,7 +104,7 @@ static int take_challenge(struct turn_sess *s, const struct stun_msg *m)
 	return 0;
 }
 
-static void sign(struct turn_sess *s, struct stun_writer *w)
+static void sign(struct tc_sess *s, struct stun_writer *w)
 {
 	stun_put_str(w, STUN_A_USERNAME, s->user);
 	stun_put_str(w, STUN_A_REALM, s->realm);
@@ -119,7 +119,7 @@ static void sign(struct turn_sess *s, struct stun_writer *w)
 	}
 }
 
-static int error_of(struct turn_sess *s, const struct stun_msg *m, const char *method)
+static int error_of(struct tc_sess *s, const struct stun_msg *m, const char *method)
 {
 	const struct stun_attr *ea = stun_msg_attr(m, STUN_A_ERROR_CODE);
 	const char *reason = "";
@@ -137,8 +137,8 @@ static int error_of(struct turn_sess *s, const struct stun_msg *m, const char *m
 	return set_err(s, code, "%s", line);
 }
 
-int turn_request(struct turn_sess *s, uint16_t method, turn_put_fn put, const void *arg,
-		 struct stun_msg *m)
+int tc_request(struct tc_sess *s, uint16_t method, tc_put_fn put, const void *arg,
+	       struct stun_msg *m)
 {
 	static _Thread_local uint8_t req[4096];
 	const char *name = stun_method_name(method);
@@ -210,7 +210,7 @@ static void put_family(struct stun_writer *w, uint16_t type, int fam)
 
 static void put_allocate(struct stun_writer *w, const void *arg)
 {
-	const struct turn_cfg *c = arg;
+	const struct tc_cfg *c = arg;
 
 	/* UDP, or TCP for an RFC 6062 allocation */
 	stun_put_u32(w, STUN_A_REQUESTED_TRANSPORT, (c->relay_tcp ? 6u : 17u) << 24);
@@ -222,7 +222,7 @@ static void put_allocate(struct stun_writer *w, const void *arg)
 		put_family(w, STUN_A_ADDITIONAL_ADDRESS_FAMILY, 6);
 }
 
-static void read_lifetime(struct turn_sess *s, const struct stun_msg *m)
+static void read_lifetime(struct tc_sess *s, const struct stun_msg *m)
 {
 	const struct stun_attr *lt = stun_msg_attr(m, STUN_A_LIFETIME);
 	uint32_t v;
@@ -230,11 +230,11 @@ static void read_lifetime(struct turn_sess *s, const struct stun_msg *m)
 	s->lifetime = lt && !stun_attr_u32(lt, &v) ? (long)v : -1;
 }
 
-int turn_allocate(struct turn_sess *s)
+int tc_allocate(struct tc_sess *s)
 {
 	struct stun_msg m;
 
-	if (turn_request(s, TURN_ALLOCATE, put_allocate, s->cfg, &m))
+	if (tc_request(s, TURN_ALLOCATE, put_allocate, s->cfg, &m))
 		return -1;
 	s->nrelayed = 0;
 	s->addr_err = 0;
@@ -262,12 +262,12 @@ static void put_lifetime(struct stun_writer *w, const void *arg)
 	stun_put_u32(w, STUN_A_LIFETIME, *(const uint32_t *)arg);
 }
 
-int turn_refresh(struct turn_sess *s, long lifetime)
+int tc_refresh(struct tc_sess *s, long lifetime)
 {
 	struct stun_msg m;
 	uint32_t lt = (uint32_t)lifetime;
 
-	if (turn_request(s, TURN_REFRESH, put_lifetime, &lt, &m))
+	if (tc_request(s, TURN_REFRESH, put_lifetime, &lt, &m))
 		return -1;
 	read_lifetime(s, &m);
 	if (lifetime == 0)
@@ -282,11 +282,11 @@ static void put_peer(struct stun_writer *w, const void *arg)
 	stun_put_addr(w, STUN_A_XOR_PEER_ADDRESS, arg);
 }
 
-int turn_permit(struct turn_sess *s, const struct sockaddr *peer)
+int tc_permit(struct tc_sess *s, const struct sockaddr *peer)
 {
 	struct stun_msg m;
 
-	return turn_request(s, TURN_CREATE_PERMISSION, put_peer, peer, &m);
+	return tc_request(s, TURN_CREATE_PERMISSION, put_peer, peer, &m);
 }
 
 struct chan_arg {
@@ -302,14 +302,14 @@ static void put_channel(struct stun_writer *w, const void *arg)
 	stun_put_addr(w, STUN_A_XOR_PEER_ADDRESS, a->peer);
 }
 
-int turn_channel_bind(struct turn_sess *s, uint16_t ch, const struct sockaddr *peer)
+int tc_channel_bind(struct tc_sess *s, uint16_t ch, const struct sockaddr *peer)
 {
 	struct chan_arg a = {ch, peer};
 	struct stun_msg m;
 
-	if (turn_request(s, TURN_CHANNEL_BIND, put_channel, &a, &m))
+	if (tc_request(s, TURN_CHANNEL_BIND, put_channel, &a, &m))
 		return -1;
-	if (s->nch < TURN_MAX_CHANNELS) {
+	if (s->nch < TC_MAX_CHANNELS) {
 		s->ch[s->nch] = ch;
 		memcpy(&s->ch_peer[s->nch], peer, netaddr_len(peer));
 		s->nch++;
@@ -319,8 +319,8 @@ int turn_channel_bind(struct turn_sess *s, uint16_t ch, const struct sockaddr *p
 
 /* ---- data ---- */
 
-int turn_send_indication(struct turn_sess *s, const struct sockaddr *peer, const void *data,
-			 size_t len)
+int tc_send_indication(struct tc_sess *s, const struct sockaddr *peer, const void *data,
+		       size_t len)
 {
 	static _Thread_local uint8_t buf[STUN_HDR_LEN + 65536];
 	struct stun_writer w;
@@ -337,7 +337,7 @@ int turn_send_indication(struct turn_sess *s, const struct sockaddr *peer, const
 	return probe_send(s->ps, buf, (size_t)n, s->err, sizeof s->err);
 }
 
-int turn_send_channel(struct turn_sess *s, uint16_t ch, const void *data, size_t len)
+int tc_send_channel(struct tc_sess *s, uint16_t ch, const void *data, size_t len)
 {
 	static _Thread_local uint8_t buf[4 + 65536 + 4];
 	int n;
@@ -351,8 +351,8 @@ int turn_send_channel(struct turn_sess *s, uint16_t ch, const void *data, size_t
 	return probe_send(s->ps, buf, (size_t)n, s->err, sizeof s->err);
 }
 
-int turn_recv_data(struct turn_sess *s, double deadline, struct sockaddr_storage *peer,
-		   const uint8_t **data, size_t *len, const char **via)
+int tc_recv_data(struct tc_sess *s, double deadline, struct sockaddr_storage *peer,
+		 const uint8_t **data, size_t *len, const char **via)
 {
 	static _Thread_local struct probe_frame f;
 

@@ -6,7 +6,7 @@
 
 #include "turnc.h"
 
-void turn_cfg_init(struct turn_cfg *c)
+void tc_cfg_init(struct tc_cfg *c)
 {
 	memset(c, 0, sizeof *c);
 	c->tp = TP_UDP;
@@ -17,21 +17,21 @@ void turn_cfg_init(struct turn_cfg *c)
 	opterr = 0; /* each command names a bad option itself */
 }
 
-int turn_getopt(struct turn_cfg *c, int argc, char **argv, const struct option *opts)
+int tc_getopt(struct tc_cfg *c, int argc, char **argv, const struct option *opts)
 {
 	int ch;
 
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		int r = turn_cfg_opt(c, ch, optarg);
+		int r = tc_cfg_opt(c, ch, optarg);
 		if (r < 0)
-			return TURN_OPT_BAD;
+			return TC_OPT_BAD;
 		if (r == 0)
 			return ch;
 	}
 	return -1;
 }
 
-static int num(const char *flag, const char *arg, long lo, long hi, long *out)
+static int parse_num(const char *flag, const char *arg, long lo, long hi, long *out)
 {
 	char *end;
 	long v;
@@ -46,7 +46,7 @@ static int num(const char *flag, const char *arg, long lo, long hi, long *out)
 	return 0;
 }
 
-int turn_cfg_opt(struct turn_cfg *c, int opt, const char *arg)
+int tc_cfg_opt(struct tc_cfg *c, int opt, const char *arg)
 {
 	long v;
 
@@ -62,11 +62,11 @@ int turn_cfg_opt(struct turn_cfg *c, int opt, const char *arg)
 	case TO_DUAL: c->dual = 1; return 1;
 	case TO_JSON: c->json = 1; return 1;
 	case TO_REST_TTL:
-		if (num("rest-ttl", arg, -100000000L, 100000000L, &c->rest_ttl))
+		if (parse_num("rest-ttl", arg, -100000000L, 100000000L, &c->rest_ttl))
 			return -1;
 		return 1;
 	case TO_FAMILY:
-		if (num("family", arg, 4, 6, &v) || v == 5) {
+		if (parse_num("family", arg, 4, 6, &v) || v == 5) {
 			if (v == 5)
 				fprintf(stderr, "edgeprobe: bad --family '%s': want 4 or 6\n", arg);
 			return -1;
@@ -74,11 +74,11 @@ int turn_cfg_opt(struct turn_cfg *c, int opt, const char *arg)
 		c->family = (int)v;
 		return 1;
 	case TO_LIFETIME:
-		if (num("lifetime", arg, 0, 0xffffffffL, &c->lifetime))
+		if (parse_num("lifetime", arg, 0, 0xffffffffL, &c->lifetime))
 			return -1;
 		return 1;
 	case TO_TIMEOUT:
-		if (num("timeout", arg, 1, 3600000, &v))
+		if (parse_num("timeout", arg, 1, 3600000, &v))
 			return -1;
 		c->timeout_ms = (int)v;
 		return 1;
@@ -86,7 +86,7 @@ int turn_cfg_opt(struct turn_cfg *c, int opt, const char *arg)
 	return 0;
 }
 
-int turn_parse_peer(const char *flag, const char *s, struct sockaddr_storage *out)
+int tc_parse_peer(const char *flag, const char *s, struct sockaddr_storage *out)
 {
 	enum transport tp;
 	const char *why;

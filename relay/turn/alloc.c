@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alloc.h"
+#include "turn/alloc.h"
 
 static uint32_t mix(uint32_t h, const void *p, size_t n)
 {
@@ -30,6 +30,15 @@ static int key_equal(const struct five_tuple *a, const struct five_tuple *b)
 	return a->listener == b->listener && a->conn == b->conn &&
 	       netaddr_equal((const struct sockaddr *)&a->client,
 			     (const struct sockaddr *)&b->client);
+}
+
+void five_tuple_set(struct five_tuple *k, const void *listener, const void *conn,
+		    const struct sockaddr *client)
+{
+	memset(k, 0, sizeof *k);
+	k->listener = listener;
+	k->conn = conn;
+	memcpy(&k->client, client, netaddr_len(client));
 }
 
 int alloc_table_init(struct alloc_table *t, unsigned nbuckets)

@@ -9,7 +9,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "netaddr.h"
+#include "turn/bandwidth.h"
+#include "util/netaddr.h"
 
 #define TURN_PERM_LIFETIME_MS    (300 * 1000)
 #define TURN_CHANNEL_LIFETIME_MS (600 * 1000)
@@ -45,7 +46,14 @@ struct five_tuple {
 	struct sockaddr_storage client;
 };
 
-struct relay_io; /* the relayed sockets, owned by io/relay.c */
+/* The key of the message at hand: one helper, so every lookup hashes the
+ * same bytes (sockaddr padding zeroed). */
+void five_tuple_set(struct five_tuple *k, const void *listener, const void *conn,
+		    const struct sockaddr *client);
+
+/* The relayed sockets: opaque here, owned by the layer that opens them. */
+struct relayed;
+struct tcp_relayed;
 
 struct alloc {
 	struct alloc *hnext;           /* hash chain */
@@ -53,11 +61,18 @@ struct alloc {
 	struct five_tuple key;
 	uint64_t expires;
 	char *user;                    /* who owns it (441 on mismatch); heap */
+	uint16_t quota_off;            /* user + quota_off: the name quotas count (REST: NAME) */
+	uint8_t tid[12];               /* the Allocate that made it: its retransmits get the same answer */
 	uint8_t tcp, family_mask;      /* family_mask: 1 IPv4, 2 IPv6 */
+	uint8_t asked_dual;            /* dual asked, IPv4 given (ADDRESS-ERROR-CODE) */
+	uint16_t port[2];              /* relayed port per family */
+	uint64_t token;                /* the RESERVATION-TOKEN it was answered with */
 	uint8_t nperms, nchans;
 	struct perm *perms;            /* grown on demand: idle allocations stay small */
 	struct channel *chans;
-	struct relay_io *io;
+	struct relayed *udp_io;        /* UDP relayed sockets */
+	struct tcp_relayed *tcp_io;    /* RFC 6062: the relayed TCP listener and its peers */
+	struct bw_bucket bw;           /* --max-bps */
 	uint64_t rx_pkts, tx_pkts, rx_bytes, tx_bytes;
 };
 

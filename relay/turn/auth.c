@@ -17,6 +17,7 @@
 #include <openssl/crypto.h>
 
 #include "auth_int.h"
+#include "util/config.h"
 
 const uint8_t auth_pwalgs[AUTH_PWALGS_LEN] = {
 	0x00, 0x02, 0x00, 0x00, /* SHA-256, no parameters */
@@ -259,67 +260,14 @@ int auth_add_user(struct auth *a, const char *name_colon_pass, char *err, size_t
 	return 0;
 }
 
-static char *trim(char *s)
+static int user_line(void *ctx, char *line, char *err, size_t errlen)
 {
-	char *e;
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	e = s + strlen(s);
-	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' || e[-1] == '\n'))
-		e--;
-	*e = '\0';
-	return s;
+	return auth_add_user(ctx, line, err, errlen);
 }
 
 int auth_load_userfile(struct auth *a, const char *path, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "r");
-	char *line = NULL, why[256];
-	size_t cap = 0;
-	unsigned lineno = 0;
-	ssize_t n;
-	int rc = 0;
-
-	if (!f) {
-		if (err && errlen)
-			snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-		return -1;
-	}
-	while ((n = getline(&line, &cap, f)) >= 0) {
-		char *s;
-
-		lineno++;
-		if (memchr(line, '\0', (size_t)n)) {
-			if (err && errlen)
-				snprintf(err, errlen, "%s:%u: NUL byte in line", path, lineno);
-			rc = -1;
-			break;
-		}
-		s = trim(line);
-		if (lineno == 1 && !memcmp(s, "\xef\xbb\xbf", 3)) /* UTF-8 BOM */
-			s = trim(s + 3);
-		if (!*s || *s == '#')
-			continue;
-		why[0] = '\0';
-		if (auth_add_user(a, s, why, sizeof why) < 0) {
-			if (err && errlen)
-				snprintf(err, errlen, "%s:%u: %s", path, lineno, why);
-			rc = -1;
-			break;
-		}
-	}
-	if (!rc && ferror(f)) {
-		if (err && errlen)
-			snprintf(err, errlen, "%s: read error: %s", path, strerror(errno));
-		rc = -1;
-	}
-	if (line) {
-		OPENSSL_cleanse(line, cap);
-		free(line);
-	}
-	fclose(f);
-	return rc;
+	return config_lines(path, user_line, a, err, errlen);
 }
 
 int auth_add_secret(struct auth *a, const char *secret, char *err, size_t errlen)

@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "stun.h"
+#include "stun/stun.h"
 
 #define AUTH_MAX_NAME 508        /* USERNAME limit, RFC 8489 §14.3 */
 #define AUTH_NONCE_LIFETIME_MS (10 * 60 * 1000)

@@ -44,15 +44,22 @@ struct rule {
 
 struct self {
 	uint8_t fam;
+	uint8_t plen;      /* a prefix: all of 127.0.0.0/8 is the host's own */
 	uint8_t addr[16];
 };
+
+#define MAX_OWN_PORTS 64
 
 struct peerfilter {
 	struct rule *rules;
 	size_t nrules;
-	struct self *self;
+	struct self *self;         /* avedge's configured addresses */
 	size_t nself;
+	struct self *local;        /* every address the kernel calls local */
+	size_t nlocal;
 	uint16_t relay_lo, relay_hi; /* self ports that are relayed addresses */
+	uint16_t own[MAX_OWN_PORTS]; /* ports avedge listens on (any local address may reach them) */
+	size_t nown;
 };
 
 #define V4(a, b, c, d) {a, b, c, d}
@@ -79,6 +86,7 @@ void peerfilter_free(struct peerfilter *f)
 		return;
 	free(f->rules);
 	free(f->self);
+	free(f->local);
 	free(f);
 }
 
@@ -157,12 +165,23 @@ static void consider(struct best *b, const struct rule *r, int explicit_,
 	}
 }
 
+static int in_set(const struct self *set, size_t n, uint8_t fam, const uint8_t *addr)
+{
+	for (size_t i = 0; i < n; i++)
+		if (set[i].fam == fam && prefix_match(addr, set[i].addr, set[i].plen))
+			return 1;
+	return 0;
+}
+
 static int is_self(const struct peerfilter *f, uint8_t fam, const uint8_t *addr)
 {
-	size_t n = fam == 4 ? 4 : 16;
+	return in_set(f->self, f->nself, fam, addr);
+}
 
-	for (size_t i = 0; i < f->nself; i++)
-		if (f->self[i].fam == fam && !memcmp(f->self[i].addr, addr, n))
+static int own_port(const struct peerfilter *f, int port)
+{
+	for (size_t i = 0; i < f->nown; i++)
+		if (f->own[i] == port)
 			return 1;
 	return 0;
 }
@@ -178,7 +197,10 @@ static int allowed(const struct peerfilter *f, uint8_t fam, const uint8_t *addr)
 	return b.len < 0 || !b.deny;
 }
 
-int peerfilter_permits(const struct peerfilter *f, const struct sockaddr *peer)
+/* any_port: a permission (per IP, RFC 8656 §9): our own address passes,
+ * since a relayed address of ours on it may be the peer; the port is
+ * vetted when data is sent. */
+static int permits(const struct peerfilter *f, const struct sockaddr *peer, int any_port)
 {
 	uint8_t fam, addr[16];
 
@@ -187,13 +209,16 @@ int peerfilter_permits(const struct peerfilter *f, const struct sockaddr *peer)
 	/* Our own address: only a relayed transport address may be a peer
 	 * (two clients of one relay talking to each other); any other port
 	 * of ours, the listeners above all, would loop. */
-	if (is_self(f, fam, addr)) {
-		int port = ntohs(peer->sa_family == AF_INET6
-					 ? ((const struct sockaddr_in6 *)peer)->sin6_port
-					 : ((const struct sockaddr_in *)peer)->sin_port);
-		if (!f->relay_hi || port < f->relay_lo || port > f->relay_hi)
-			return 0;
-	}
+	int port = ntohs(peer->sa_family == AF_INET6 ? ((const struct sockaddr_in6 *)peer)->sin6_port
+						    : ((const struct sockaddr_in *)peer)->sin_port);
+	if (!any_port && is_self(f, fam, addr) &&
+	    (!f->relay_hi || port < f->relay_lo || port > f->relay_hi))
+		return 0;
+	/* Any other address of this host reaches our wildcard listeners and
+	 * /metrics on their ports (R18); its other ports are other programs',
+	 * which the rules decide on (loopback is denied unless allowed). */
+	if (!any_port && own_port(f, port) && in_set(f->local, f->nlocal, fam, addr))
+		return 0;
 	if (!allowed(f, fam, addr))
 		return 0;
 	if (fam == 6 && addr[0] == 0x20 && addr[1] == 0x02) { /* 6to4 */
@@ -204,25 +229,65 @@ int peerfilter_permits(const struct peerfilter *f, const struct sockaddr *peer)
 	return 1;
 }
 
+int peerfilter_permits(const struct peerfilter *f, const struct sockaddr *peer)
+{
+	return permits(f, peer, 0);
+}
+
+int peerfilter_permits_ip(const struct peerfilter *f, const struct sockaddr *peer)
+{
+	return permits(f, peer, 1);
+}
+
 void peerfilter_set_relay_ports(struct peerfilter *f, uint16_t lo, uint16_t hi)
 {
 	f->relay_lo = lo;
 	f->relay_hi = hi;
 }
 
-int peerfilter_add_self(struct peerfilter *f, const struct sockaddr *own)
+static int add_prefix(struct self **set, size_t *n, const struct sockaddr *net, int plen)
 {
 	struct self s, *v;
 
-	if (normalise(own, &s.fam, s.addr) < 0)
+	int host = 0;
+
+	if (normalise(net, &s.fam, s.addr) < 0)
 		return -1;
-	if (is_self(f, s.fam, s.addr))
+	host = s.fam == 4 ? 32 : 128;
+	if (plen < 0)
+		plen = host;
+	else if (s.fam == 4 && net->sa_family == AF_INET6) /* an IPv4-mapped prefix */
+		plen = plen >= 96 ? plen - 96 : -1;
+	if (plen < 0 || plen > host)
+		return -1;
+	s.plen = (uint8_t)plen;
+	if (plen == host && in_set(*set, *n, s.fam, s.addr))
 		return 0;
-	v = realloc(f->self, (f->nself + 1) * sizeof *v);
+	v = realloc(*set, (*n + 1) * sizeof *v);
 	if (!v)
 		return -1;
-	f->self = v;
-	v[f->nself++] = s;
+	*set = v;
+	v[(*n)++] = s;
+	return 0;
+}
+
+int peerfilter_add_self(struct peerfilter *f, const struct sockaddr *own)
+{
+	return add_prefix(&f->self, &f->nself, own, -1);
+}
+
+int peerfilter_add_local(struct peerfilter *f, const struct sockaddr *net, int plen)
+{
+	return add_prefix(&f->local, &f->nlocal, net, plen);
+}
+
+int peerfilter_add_own_port(struct peerfilter *f, int port)
+{
+	if (own_port(f, port))
+		return 0;
+	if (f->nown == MAX_OWN_PORTS)
+		return -1;
+	f->own[f->nown++] = (uint16_t)port;
 	return 0;
 }
 

@@ -3,7 +3,7 @@
  * of tids to compare. */
 #include <string.h>
 
-#include "netaddr.h"
+#include "util/netaddr.h"
 #include "txcache.h"
 
 const struct txentry *txcache_find(const struct txcache *c, const struct sockaddr *client,

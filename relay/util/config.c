@@ -99,8 +99,10 @@ static const char *split(char *s, char **key, char **value)
 	return NULL;
 }
 
-int config_load(const char *path, config_apply_fn apply, void *ctx, char *err,
-		size_t errlen)
+/* The one line reader: each non-blank, non-comment line, trimmed, goes to
+ * fn; an error from fn (or from reading) reads "FILE:LINE: reason". The
+ * buffer is wiped before it is freed: lines may hold passwords. */
+int config_lines(const char *path, config_line_fn fn, void *ctx, char *err, size_t errlen)
 {
 	FILE *f;
 	char *line = NULL;
@@ -123,8 +125,7 @@ int config_load(const char *path, config_apply_fn apply, void *ctx, char *err,
 		return -1;
 	}
 	while ((n = getline(&line, &cap, f)) >= 0) {
-		char *s = line, *key, *value;
-		const char *why;
+		char *s = line, reason[512];
 
 		lineno++;
 		if (memchr(line, '\0', (size_t)n)) {
@@ -133,28 +134,18 @@ int config_load(const char *path, config_apply_fn apply, void *ctx, char *err,
 			rc = -1;
 			break;
 		}
-		if (lineno == 1 && !memcmp(s, "\xef\xbb\xbf", 3))
+		if (lineno == 1 && !memcmp(s, "\xef\xbb\xbf", 3)) /* UTF-8 BOM */
 			s += 3;
 		s = trim(s);
 		if (!*s || *s == '#')
 			continue;
-		if ((why = split(s, &key, &value))) {
+		reason[0] = '\0';
+		if (fn(ctx, s, reason, sizeof reason) < 0) {
 			if (err && errlen)
-				snprintf(err, errlen, "%s:%u: %s", path, lineno, why);
+				snprintf(err, errlen, "%s:%u: %s", path, lineno,
+					 reason[0] ? reason : "invalid line");
 			rc = -1;
 			break;
-		}
-		{
-			char reason[512];
-
-			reason[0] = '\0';
-			if (apply(ctx, key, value, reason, sizeof reason) < 0) {
-				if (err && errlen)
-					snprintf(err, errlen, "%s:%u: %s", path, lineno,
-						 reason[0] ? reason : "invalid setting");
-				rc = -1;
-				break;
-			}
 		}
 	}
 	if (!rc && ferror(f)) {
@@ -162,7 +153,41 @@ int config_load(const char *path, config_apply_fn apply, void *ctx, char *err,
 			snprintf(err, errlen, "%s: read error: %s", path, strerror(errno));
 		rc = -1;
 	}
-	free(line);
+	if (line) {
+		explicit_bzero(line, cap);
+		free(line);
+	}
 	fclose(f);
 	return rc;
+}
+
+struct apply_ctx {
+	config_apply_fn apply;
+	void *ctx;
+};
+
+static int apply_line(void *arg, char *line, char *err, size_t errlen)
+{
+	struct apply_ctx *a = arg;
+	char *key, *value;
+	const char *why = split(line, &key, &value);
+
+	if (why) {
+		snprintf(err, errlen, "%s", why);
+		return -1;
+	}
+	if (a->apply(a->ctx, key, value, err, errlen) < 0) {
+		if (!err[0])
+			snprintf(err, errlen, "invalid setting");
+		return -1;
+	}
+	return 0;
+}
+
+int config_load(const char *path, config_apply_fn apply, void *ctx, char *err,
+		size_t errlen)
+{
+	struct apply_ctx a = {apply, ctx};
+
+	return config_lines(path, apply_line, &a, err, errlen);
 }

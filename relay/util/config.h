@@ -17,4 +17,10 @@ typedef int (*config_apply_fn)(void *ctx, const char *key, const char *value,
 int config_load(const char *path, config_apply_fn apply, void *ctx, char *err,
 		size_t errlen);
 
+/* The reader under config_load, for files of other shapes (the user file's
+ * NAME:PASS lines): each line, trimmed, with blank lines, '#' comments, a
+ * BOM and CRLF taken care of. fn returns 0, or -1 with a reason in err. */
+typedef int (*config_line_fn)(void *ctx, char *line, char *err, size_t errlen);
+int config_lines(const char *path, config_line_fn fn, void *ctx, char *err, size_t errlen);
+
 #endif

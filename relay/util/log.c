@@ -3,9 +3,10 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "util/log.h"
 
 enum log_level log_threshold = LOG_INFO;
 static const char *name = "edgelab";
@@ -21,21 +22,54 @@ int log_parse_level(const char *s)
 	return -1;
 }
 
-void log_msg(enum log_level lvl, const char *fmt, ...)
+static void vlog(enum log_level lvl, const char *fmt, va_list ap)
 {
 	char line[1024];
 	int n;
-	va_list ap;
 
-	if (lvl > log_threshold)
-		return;
 	n = snprintf(line, sizeof line, "%s: %s: ", name, level_names[lvl]);
-	va_start(ap, fmt);
 	n += vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
-	va_end(ap);
 	if (n > (int)sizeof line - 2)
 		n = (int)sizeof line - 2;
 	line[n++] = '\n';
 	if (write(STDERR_FILENO, line, (size_t)n) < 0)
 		return; /* nowhere left to report it */
+}
+
+void log_msg(enum log_level lvl, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (lvl > log_threshold)
+		return;
+	va_start(ap, fmt);
+	vlog(lvl, fmt, ap);
+	va_end(ap);
+}
+
+/* Per thread: a window of one second, LOG_BURST lines in it. */
+#define LOG_BURST 10
+static _Thread_local struct { time_t sec; unsigned lines, dropped; } window;
+
+void log_ratelimited(enum log_level lvl, const char *fmt, ...)
+{
+	struct timespec ts;
+	va_list ap;
+
+	if (lvl > log_threshold)
+		return;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	if (ts.tv_sec != window.sec) {
+		if (window.dropped)
+			log_msg(lvl, "(%u similar lines suppressed)", window.dropped);
+		window.sec = ts.tv_sec;
+		window.lines = window.dropped = 0;
+	}
+	if (window.lines++ >= LOG_BURST) {
+		window.dropped++;
+		return;
+	}
+	va_start(ap, fmt);
+	vlog(lvl, fmt, ap);
+	va_end(ap);
 }

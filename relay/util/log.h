@@ -10,6 +10,11 @@ int log_parse_level(const char *s); /* -1 if unknown */
 void log_msg(enum log_level lvl, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* The same, at most ten lines a second per thread (then a count of what
+ * was left out): for events an attacker can cause at will. */
+void log_ratelimited(enum log_level lvl, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
 #define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
 #define log_warn(...) log_msg(LOG_WARN, __VA_ARGS__)
 #define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)

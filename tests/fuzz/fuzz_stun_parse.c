@@ -16,7 +16,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "stun.h"
+#include "stun/stun.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -71,9 +71,18 @@ j=$(ep send $S --tcp --user alice --pass secret --peer $P --expect-echo --json)
 check_eq "send/tcp: permission first" ok "$(str permit)"
 check_eq "send/tcp: echo via a Data indication" data-indication "$(str echo_via)"
 check_eq "send/tcp: echo from the peer" "$P" "$(str echo_from)"
-j=$(ep permit $S --user alice --pass secret --peer 127.0.0.2:9 --json 2>/dev/null); rc=$?
-check "permit to the relay's own address: non-zero exit" test $rc -ne 0
-check_eq "permit to the relay's own address: 403" 403 "$(num code)"
+# A permission is per IP (RFC 8656 §9): the relay's own address may be
+# permitted (other clients' relayed addresses are on it); a channel names
+# the port, and a port of ours that is no relayed address is refused, on
+# our address (R15) and on any other local one (R18: a wildcard listener).
+j=$(ep permit $S --user alice --pass secret --peer 127.0.0.2:0 --json 2>/dev/null); rc=$?
+check "permit to the relay's own address (per IP): exit 0" test $rc -eq 0
+j=$(ep channel $S --user alice --pass secret --peer 127.0.0.2:9 --json 2>/dev/null); rc=$?
+check "channel to the relay's own address: non-zero exit" test $rc -ne 0
+check_eq "channel to the relay's own address: 403" 403 "$(num code)"
+j=$(ep channel $S --user alice --pass secret --peer 127.0.0.9:$port --json 2>/dev/null); rc=$?
+check "channel to our listener port on another local address: non-zero exit" test $rc -ne 0
+check_eq "channel to our listener port on another local address: 403" 403 "$(num code)"
 
 # Two clients through the relay, both ways, zero loss, over UDP and TCP.
 for tp in udp tcp; do

@@ -1,0 +1,217 @@
+/* allocate.c: Allocate (RFC 8656 §7.1-7.3), with EVEN-PORT and
+ * RESERVATION-TOKEN, DONT-FRAGMENT, REQUESTED-ADDRESS-FAMILY and dual
+ * allocations (ADDITIONAL-ADDRESS-FAMILY), TCP allocations (RFC 6062), and
+ * the quotas. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "handlers/handlers.h"
+#include "io/conn.h"
+#include "util/log.h"
+
+#define PROTO_UDP 17
+#define PROTO_TCP 6
+
+/* RFC 8656 §7.2: the client's wish, capped by our maximum, never below
+ * the default. */
+uint32_t lifetime_for(const struct server *s, const struct stun_msg *m)
+{
+	const struct stun_attr *la = stun_msg_attr(m, STUN_A_LIFETIME);
+	uint32_t want = TURN_DEFAULT_LIFETIME_S, max = s->conf->max_lifetime_s;
+
+	if (la && !stun_attr_u32(la, &want) && want < TURN_DEFAULT_LIFETIME_S)
+		want = TURN_DEFAULT_LIFETIME_S;
+	return want > max ? max : want;
+}
+
+/* Which families to relay: 1 IPv4, 2 IPv6, 3 both; or -code. */
+static int families(const struct stun_msg *m)
+{
+	const struct stun_attr *req = stun_msg_attr(m, STUN_A_REQUESTED_ADDRESS_FAMILY);
+	const struct stun_attr *add = stun_msg_attr(m, STUN_A_ADDITIONAL_ADDRESS_FAMILY);
+
+	if (!add)
+		add = stun_msg_attr(m, STUN_A_ADDITIONAL_ADDRESS_FAMILY_DRAFT);
+	if (req && add)
+		return -400; /* §7.2: both present is a bad request */
+	if (add)
+		return add->val[0] == 0x02 ? 3 : -400;
+	if (req) {
+		if (req->val[0] == 0x01)
+			return 1;
+		if (req->val[0] == 0x02)
+			return 2;
+		return -440;
+	}
+	return 1; /* default: IPv4 */
+}
+
+/* Open the allocation's sockets; a keeps their ports and the reservation
+ * token, if one was made. 0 or a negative errno. */
+static int open_sockets(struct server *s, struct alloc *a, const struct stun_msg *m)
+{
+	const struct stun_attr *ep = stun_msg_attr(m, STUN_A_EVEN_PORT);
+	const struct stun_attr *tok = stun_msg_attr(m, STUN_A_RESERVATION_TOKEN);
+	struct relayed_opts o = {0};
+	int err;
+
+	if (a->tcp) { /* RFC 6062: one family, a listening relayed address */
+		int fam = a->family_mask & 2 ? 1 : 0;
+		if ((err = tcp_relayed_open(&a->tcp_io, &s->tcp, fam, a, &o.port[fam])))
+			return err;
+	} else {
+		o.family_mask = a->family_mask;
+		o.even = ep != NULL;
+		o.reserve = ep && (ep->val[0] & 0x80);
+		o.dont_fragment = stun_msg_attr(m, STUN_A_DONT_FRAGMENT) != NULL;
+		o.now_ms = server_now(s);
+		o.owner = a->user + a->quota_off;
+		if (tok)
+			stun_attr_u64(tok, &o.token);
+		err = relayed_open(&a->udp_io, &s->relayed, &o, handle_peer_data, s, a);
+		if (o.claimed_owner) { /* the reservation's quota unit is its maker's no more */
+			quota_give(&s->mconf->quota, o.claimed_owner);
+			free(o.claimed_owner);
+		}
+		if (err)
+			return err;
+		a->family_mask = (uint8_t)o.family_mask;
+		a->token = o.token_out;
+	}
+	a->port[0] = (uint16_t)o.port[0];
+	a->port[1] = (uint16_t)o.port[1];
+	return 0;
+}
+
+/* The success answer, for the Allocate and for its retransmits (R11: the
+ * relayed addresses we advertise are the configured public ones). */
+static size_t answer(struct server *s, const struct request *req, const struct stun_msg *m,
+		     const struct auth_ok *who, const struct alloc *a, uint32_t life)
+{
+	struct sockaddr_storage relayed;
+	struct stun_writer w;
+
+	server_begin(s, &w, m);
+	for (int i = 0; i < 2; i++)
+		if (a->family_mask & (1 << i)) {
+			relayed = s->conf->relay_public[i];
+			netaddr_set_port((struct sockaddr *)&relayed, a->port[i]);
+			stun_put_addr(&w, STUN_A_XOR_RELAYED_ADDRESS, (struct sockaddr *)&relayed);
+		}
+	if (a->asked_dual) {
+		uint8_t v[4 + 28] = {0x02, 0, 4, 40};
+		memcpy(v + 4, "Address Family not Supported", 28);
+		stun_put_attr(&w, STUN_A_ADDRESS_ERROR_CODE, v, sizeof v);
+		stun_put_attr(&w, STUN_A_ADDRESS_ERROR_CODE_DRAFT, v, sizeof v);
+	}
+	stun_put_u32(&w, STUN_A_LIFETIME, life);
+	if (a->token)
+		stun_put_u64(&w, STUN_A_RESERVATION_TOKEN, a->token);
+	stun_put_addr(&w, STUN_A_XOR_MAPPED_ADDRESS, req->src);
+	stun_put_str(&w, STUN_A_SOFTWARE, s->conf->software);
+	return server_finish(s, &w, who);
+}
+
+size_t handle_allocate_again(struct server *s, const struct request *req,
+			     const struct stun_msg *m, const struct auth_ok *who,
+			     const struct alloc *a)
+{
+	uint64_t now = server_now(s);
+
+	return answer(s, req, m, who, a, a->expires > now ? (uint32_t)((a->expires - now) / 1000) : 0);
+}
+
+size_t handle_allocate(struct server *s, const struct request *req, const struct stun_msg *m,
+		       const struct auth_ok *who)
+{
+	const struct stun_attr *rt = stun_msg_attr(m, STUN_A_REQUESTED_TRANSPORT);
+	const struct stun_attr *ep = stun_msg_attr(m, STUN_A_EVEN_PORT);
+	const struct stun_attr *tok = stun_msg_attr(m, STUN_A_RESERVATION_TOKEN);
+	int df = stun_msg_attr(m, STUN_A_DONT_FRAGMENT) != NULL;
+	int reserve = ep && (ep->val[0] & 0x80);
+	const int *has = s->conf->ports.has;
+	const char *name = who->user + who->name_off; /* quotas count REST names, not expiries */
+	struct five_tuple k;
+	struct alloc *a;
+	uint64_t now = server_now(s);
+	uint32_t life;
+	int fam, rc, want_fam;
+
+	if (__atomic_load_n(&s->mconf->draining, __ATOMIC_RELAXED))
+		return server_error(s, m, 508, "Insufficient Capacity: shutting down", who);
+	if (!rt)
+		return server_error(s, m, 400, "Bad Request: no REQUESTED-TRANSPORT", who);
+	if (rt->val[0] != PROTO_UDP && rt->val[0] != PROTO_TCP)
+		return server_error(s, m, 442, "Unsupported Transport Protocol", who);
+	/* RFC 6062 §5.1: TCP relaying needs a stream to the client, and none
+	 * of the UDP-only options. */
+	if (rt->val[0] == PROTO_TCP && (!req->conn || ep || tok || df || families(m) == 3))
+		return server_error(s, m, 400, "Bad Request: TCP allocations need a TCP or TLS "
+					       "connection and no EVEN-PORT, RESERVATION-TOKEN, "
+					       "DONT-FRAGMENT or dual family", who);
+	if (tok && (ep || stun_msg_attr(m, STUN_A_REQUESTED_ADDRESS_FAMILY) ||
+		    stun_msg_attr(m, STUN_A_ADDITIONAL_ADDRESS_FAMILY) ||
+		    stun_msg_attr(m, STUN_A_ADDITIONAL_ADDRESS_FAMILY_DRAFT)))
+		return server_error(s, m, 400, "Bad Request: RESERVATION-TOKEN with EVEN-PORT or family", who);
+	fam = families(m);
+	if (fam < 0)
+		return server_error(s, m, -fam, fam == -440 ? "Address Family not Supported"
+							   : "Bad Request", who);
+	want_fam = fam;
+	if (fam == 3 && !has[1])
+		fam = 1; /* dual asked, IPv6 not offered: IPv4 plus ADDRESS-ERROR-CODE */
+	if (!tok && ((fam & 1 && !has[0]) || (fam & 2 && !has[1])))
+		return server_error(s, m, 440, "Address Family not Supported", who);
+
+	/* A reservation holds a socket for 30 s: it counts as an allocation
+	 * of its maker's until claimed or expired (R18). */
+	if ((rc = quota_take(&s->mconf->quota, name)))
+		return server_error(s, m, rc, rc == 486 ? "Allocation Quota Reached"
+						       : "Insufficient Capacity", who);
+	if (reserve && (rc = quota_take(&s->mconf->quota, name))) {
+		quota_give(&s->mconf->quota, name);
+		return server_error(s, m, rc, rc == 486 ? "Allocation Quota Reached"
+						       : "Insufficient Capacity", who);
+	}
+	life = lifetime_for(s, m);
+	five_tuple_set(&k, req->l, req->conn, req->src);
+	if (!(a = alloc_table_add(&s->allocs, &k, now + life * 1000ull)) ||
+	    !(a->user = strdup(who->user))) {
+		quota_give(&s->mconf->quota, name);
+		if (reserve)
+			quota_give(&s->mconf->quota, name);
+		if (a)
+			alloc_table_remove(&s->allocs, a);
+		return server_error(s, m, 508, "Insufficient Capacity", who);
+	}
+	a->quota_off = (uint16_t)who->name_off;
+	memcpy(a->tid, m->tid, STUN_TID_LEN);
+	a->family_mask = (uint8_t)fam;
+	a->asked_dual = want_fam == 3 && fam == 1;
+	a->tcp = rt->val[0] == PROTO_TCP;
+	bw_init(&a->bw, s->conf->max_bps, now);
+	if ((rc = open_sockets(s, a, m))) {
+		if (rc == -EADDRINUSE)
+			log_ratelimited(LOG_WARN, "no free %s relay port in %u-%u",
+					a->tcp ? "TCP" : "UDP", s->conf->ports.lo, s->conf->ports.hi);
+		else if (rc != -EAFNOSUPPORT && rc != -ENOENT)
+			log_ratelimited(LOG_WARN, "cannot open a relayed socket: %s", strerror(-rc));
+		if (reserve)
+			quota_give(&s->mconf->quota, name);
+		server_alloc_free(s, a);
+		return server_error_errno(s, m, rc, who);
+	}
+	if (!a->token && reserve) /* no reservation after all */
+		quota_give(&s->mconf->quota, name);
+	if (req->conn)
+		conn_hold(req->conn); /* in use: no idle timeout any more */
+	s->st.allocations_made++;
+	s->st.allocations = s->allocs.count;
+	{
+		char c[NETADDR_STRLEN];
+		log_info("allocation for %s from %s: port %u, %u s", who->user,
+			 netaddr_str(req->src, c, sizeof c), a->port[a->family_mask & 1 ? 0 : 1], life);
+	}
+	return answer(s, req, m, who, a, life);
+}

@@ -1,0 +1,57 @@
+/* udpbatch.h: a loop iteration's outgoing datagrams. Sending is most of a
+ * relay's work, one system call per datagram; queued here instead, they
+ * leave with one sendmmsg per socket when the iteration's I/O is done (a
+ * uv_check), before the loop blocks (a uv_prepare), or earlier when the
+ * batch is full. Copies in fixed slots: nothing is allocated per
+ * datagram. Order per socket is kept. One batch per worker, owned by it;
+ * listeners and relayed sockets are given a pointer to it. */
+#ifndef EDGELAB_UDPBATCH_H
+#define EDGELAB_UDPBATCH_H
+
+#include <netinet/in.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <uv.h>
+
+#define UDP_BATCH 64
+#define UDP_SLOT 2048
+
+/* Told once per datagram when it has left (err 0) or was dropped (a
+ * negative errno): tag is what the sender queued it with. */
+typedef void (*udp_sent_cb)(void *arg, void *tag, const struct sockaddr *to, const uint8_t *data,
+			    size_t len, int err);
+
+struct udp_out {
+	int fd;
+	socklen_t tolen;
+	void *tag;
+	union {
+		struct sockaddr sa;
+		struct sockaddr_in in;
+		struct sockaddr_in6 in6;
+	} to;
+};
+
+struct udp_batch {
+	uv_check_t check;
+	uv_prepare_t prepare;
+	udp_sent_cb sent;
+	void *arg;
+	unsigned n;
+	struct udp_out q[UDP_BATCH];
+	struct iovec iov[UDP_BATCH];
+	uint8_t slot[UDP_BATCH][UDP_SLOT];
+};
+
+void udp_batch_init(struct udp_batch *b, uv_loop_t *loop, udp_sent_cb sent, void *arg);
+/* Queue len bytes from fd to `to`. A datagram larger than a slot (rare)
+ * leaves at once from the caller's buffer. */
+void udp_batch_queue(struct udp_batch *b, int fd, const struct sockaddr *to, const uint8_t *data,
+		     size_t len, void *tag);
+/* Send what is queued now: before one of its sockets closes, and once per
+ * iteration. */
+void udp_batch_flush(struct udp_batch *b);
+void udp_batch_close(struct udp_batch *b);
+
+#endif
