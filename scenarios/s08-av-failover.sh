@@ -42,7 +42,7 @@ check_failover() {
 	sc_turn client allocate "$VIP" ||
 		{ sc_fail "no Allocate through VIP $VIP before the failure ($(sc_probe_error))"; return 1; }
 	x=$(node_of_relayed)
-	case $x in edge1) y=edge2 ;; edge2) y=edge1 ;; *) sc_fail "the Allocate through the VIP was relayed at $(sc_json relayed), not on an edge"; return 1 ;; esac
+	case $x in edge1) y=edge2 ;; edge2) y=edge1 ;; *) sc_fail "the Allocate through the VIP was relayed at $(sc_json relayed), not on an edge$(sc_relayed_why "$(sc_json relayed)")"; return 1 ;; esac
 	sc_flow_answered "$x"
 	# A media session on Y, directly at its own address, runs across the
 	# failure: 40 packets a second for 4 s, echoed by the client's peer.
