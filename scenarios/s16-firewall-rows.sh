@@ -178,6 +178,7 @@ rows() {
 		if [ "${da:-0}" -gt "${db:-0}" ]; then
 			why="$fw dropped it (counted in 'dropped', not in $id)"
 			[ "$bind" != "$src" ] && why+=": the HLB did not send $node's flow on from $src, the only source the row admits"
+			[ "$bind" = "$src" ] && why+=$(rewritten_why "$fw" "$node" "$bind" "$proto" "$dst" "$p")
 		elif [ -n "${ok[$f]:-}" ]; then
 			why="it got through, but $id counted $((a - b)) of ${want[$id]} new flows: the flow did not cross $fw as the row says"
 		elif [ $((a - b)) -ge "${want[$id]}" ]; then
@@ -192,6 +193,20 @@ rows() {
 		bad=1
 	done
 	return $bad
+}
+
+# rewritten_why FW NODE BIND PROTO DST PORT: when an edge's own flow was
+# dropped, whether it reached the firewall from another source than the
+# edge's own address (the HLB rewrote it), from the capture between the
+# HLB and the firewall.
+rewritten_why() {
+	local fw=$1 node=$2 bind=$3 proto=$4 dst=$5 port=$6 seg=dmzext seen
+	case $node in edge1 | edge2) ;; *) return 0 ;; esac
+	[ "$fw" = fwint ] && seg=dmzint
+	sc_capture_settle
+	seen=$(sc_seen $seg "$proto and dst host $dst and dst port $port" | tail -n 1 | cut -d' ' -f1)
+	[ -n "$seen" ] && [ "$(sc_host "$seen")" != "$bind" ] || return 0
+	echo ": it reached $fw from $seen, not from $node's own $bind: the HLB rewrote the source of an edge's own flow (R25)"
 }
 
 check_ext_rows() { rows fwext ext; }
