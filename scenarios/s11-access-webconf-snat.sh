@@ -82,7 +82,7 @@ idle_holder() {
 # The partner's echo and one holder per gap; each must open (and get its
 # first line back) within 5 s.
 check_idle_flows_open() {
-	local g peers bad=''
+	local g r peers bad=''
 	IDLE_DIR=$SC_OUT/idle
 	mkdir -p "$IDLE_DIR"
 	sc_flow edge1 "$PARTNER:5269" tcp partner
@@ -95,7 +95,10 @@ check_idle_flows_open() {
 	done
 	for g in $IDLE_GAPS; do
 		sc_wait 5 grep -q -e '^opened' -e '^dead' "$IDLE_DIR/holder.$g"
-		grep -q '^opened' "$IDLE_DIR/holder.$g" || bad+=" ${g}s: $(head -n 1 "$IDLE_DIR/holder.$g" | sed 's/^dead: //')"
+		grep -q '^opened' "$IDLE_DIR/holder.$g" && continue
+		r=$(head -n 1 "$IDLE_DIR/holder.$g")
+		bad+="${bad:+;} the ${g} s one: ${r:-no connection within 5 s}"
+		bad=${bad/: dead: /: }
 	done
 	IDLE_T0=$EPOCHSECONDS
 	[ -z "$bad" ] || { sc_fail "edge1's TCP connections to the partner $PARTNER:5269, to be held idle, did not open:$bad"; return 1; }
