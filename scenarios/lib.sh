@@ -34,6 +34,9 @@
 #   SC_CAPTURE=0 no packet capture (the diagnoses then say less)
 #   SC_TIMEOUT   milliseconds one request may take (default 1000)
 #   SC_RETRY=0   no second try for a probe that got no answer
+#   SC_LONG=1    the long observations too (scenarios/run --long): idle
+#                flows and silences held for minutes, past the faults'
+#                short timeouts (M10's 660 s)
 
 SC_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SC_ROOT=$(cd "$SC_DIR/.." && pwd)
@@ -53,6 +56,7 @@ SC_PORT=41000  # next client source port: every probe gets its own, so a
                # capture can be searched for exactly that probe's packets
                # (sc_init moves it to 40000 + 100 x the scenario's number)
 SC_SHARED=${SC_SHARED:-0}
+SC_LONG=${SC_LONG:-0}
 SC_FAILS=0
 SC_STATUS=init
 
@@ -89,6 +93,15 @@ sc_note() { printf '      note: %s\n' "$*"; }
 sc_remark() {
 	printf '      note: %s\n' "$*"
 	echo "$SC_ID: $*" >>"$SC_OUT/notes"
+}
+
+# sc_unobserved TEXT: a value the check read from the balancer (its list,
+# its sysctls, the vips file) and judged, but did not see on the wire: the
+# runner says "read, not observed" for each, counted, in the TAP, the table
+# and the report (kept in SC_OUT/read).
+sc_unobserved() {
+	printf '      read, not observed: %s\n' "$*"
+	echo "$SC_ID: $*" >>"$SC_OUT/read"
 }
 
 # sc_skip REASON; return  -- inside a check: the check is skipped (77).

@@ -1,7 +1,9 @@
 # report.awk: the records of scenarios/report -> one HTML page.
 # Records (tab separated): META, SCEN, META_seed/spec/rows/asserts/catches,
-# FAIL, SKIP, FLOW (id from dest/proto verdict by), PCAP, LOG, MUT (fault id
-# message log), MUTPCAP (fault id pcap), MUTDONE.
+# FAIL, SKIP, NOTE, READ (a value read, not observed), FLOW (id from
+# dest/proto verdict by), PCAP, LOG, MUT (fault id kind line log: kind
+# caught, unnamed or lab, as runner/mutations.sh judged), MUTPCAP (fault id
+# pcap), MUTDONE.
 
 function esc(s) {
 	gsub(/&/, "\\&amp;", s); gsub(/</, "\\&lt;", s); gsub(/>/, "\\&gt;", s); gsub(/"/, "\\&quot;", s)
@@ -208,13 +210,14 @@ $1 ~ /^META_/ { k = substr($1, 6); M[$2, k] = M[$2, k] (M[$2, k] == "" ? "" : "\
 $1 == "FAIL" { FL[$2] = FL[$2] (FL[$2] == "" ? "" : "\n") $3; next }
 $1 == "SKIP" { SK[$2] = SK[$2] (SK[$2] == "" ? "" : "\n") $3; next }
 $1 == "NOTE" { NT[$2] = NT[$2] (NT[$2] == "" ? "" : "\n") $3; next }
+$1 == "READ" { RD[$2] = RD[$2] (RD[$2] == "" ? "" : "\n") $3; next }
 $1 == "FLOW" {
 	NF_++; FID[NF_] = $2; FFROM[NF_] = $3; d = $4; FPROTO[NF_] = d; sub(/^.*\//, "", FPROTO[NF_]); sub(/\/[a-z]+$/, "", d)
 	FDEST[NF_] = d; FV[NF_] = $5; FBY[NF_] = $6; next
 }
 $1 == "PCAP" { PC[$2] = PC[$2] (PC[$2] == "" ? "" : "\n") $3; next }
 $1 == "LOG" { LG[$2] = $3; next }
-$1 == "MUT" { MC[$2] = MC[$2] (MC[$2] == "" ? "" : "\n") $3 "\t" $4 "\t" $5; next }
+$1 == "MUT" { MC[$2] = MC[$2] (MC[$2] == "" ? "" : "\n") $3 "\t" $4 "\t" $5 "\t" $6; if ($4 == "caught") MCAUGHT[$2] = 1; next }
 $1 == "MUTPCAP" { MP[$2, $3] = MP[$2, $3] (MP[$2, $3] == "" ? "" : "\n") $4; next }
 $1 == "MUTDONE" { MF[++NMF] = $2; next }
 
@@ -259,15 +262,19 @@ END {
 	print "</table></section>"
 	# mutations
 	if (NMF) {
-		print "<section><h2>Mutations: which scenario caught each misconfiguration</h2><table><tr><th>fault</th><th>caught by</th><th>message</th><th>evidence</th></tr>"
+		print "<section><h2>Mutations: which scenario caught each misconfiguration</h2>"
+		print "<p>A scenario caught a fault when it failed on the fault's lab with a line naming the fault's symptom (scenarios/runner/symptoms.tsv); one that failed without naming it, or whose lab never came up, is listed but is no catch.</p>"
+		print "<table><tr><th>fault</th><th>scenario</th><th>verdict</th><th>line</th><th>evidence</th></tr>"
 		for (i = 1; i <= NMF; i++) {
 			f = MF[i]
-			if (MC[f] == "") { printf "<tr><td>%s</td><td><span class=\"b fail\">NOT caught</span></td><td></td><td></td></tr>\n", f; continue }
+			if (!MCAUGHT[f]) printf "<tr><td>%s</td><td></td><td><span class=\"b fail\">NOT caught</span></td><td></td><td></td></tr>\n", f
+			if (MC[f] == "") continue
 			n = split(MC[f], rows, "\n")
 			for (j = 1; j <= n; j++) {
 				split(rows[j], p, "\t")
-				printf "<tr><td>%s</td><td>%s</td><td class=\"msg\">%s</td><td>%s</td></tr>\n", j == 1 ? f : "", p[1], esc(p[2]), \
-					file_links(p[3], MP[f, p[1]])
+				printf "<tr><td>%s</td><td>%s</td><td><span class=\"b %s\">%s</span></td><td class=\"msg\">%s</td><td>%s</td></tr>\n", \
+					(j == 1 && MCAUGHT[f]) ? f : "", p[1], p[2] == "caught" ? "pass" : "skip", \
+					p[2] == "caught" ? "caught" : p[2] == "lab" ? "no lab" : "no symptom", esc(p[3]), file_links(p[4], MP[f, p[1]])
 			}
 		}
 		print "</table></section>"
@@ -285,6 +292,7 @@ END {
 		if (FL[id] != "") printf "<div class=\"k\">failures</div><pre class=\"msg\">%s</pre>\n", esc(FL[id])
 		if (SK[id] != "") printf "<div class=\"k\">skipped checks</div><pre>%s</pre>\n", esc(SK[id])
 		if (NT[id] != "") printf "<div class=\"k\">notes</div><pre>%s</pre>\n", esc(NT[id])
+		if (RD[id] != "") printf "<div class=\"k\">read, not observed</div><pre>%s</pre>\n", esc(RD[id])
 		svg_open("mini", id " flows"); draw_lab(); SHOWLABELS = 1; draw_flows(id); print "</svg>"
 		printf "<p>%s</p></section>\n", links(id)
 	}

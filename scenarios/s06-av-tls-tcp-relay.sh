@@ -22,9 +22,9 @@ tls_allocate() {
 	r=$(sc_json relayed)
 	sc_flow_answered "$(sc_node_of "$(sc_host "$r")")"
 	sc_assert_in "$(sc_host "$r")" "$REALS" \
-		"relayed address of a TLS Allocate to $t is $r, expected a real node's own A/V address ($REALS)" || return 1
+		"relayed address of a TLS Allocate to $t is $r, expected a real node's own A/V address ($REALS)$(sc_relayed_why "$r")" || return 1
 	[ "$want" = any ] || sc_assert_eq "$(sc_host "$r")" "$want" \
-		"relayed address of a TLS Allocate to $t is $r, expected that node's own $want" || return 1
+		"relayed address of a TLS Allocate to $t is $r, expected that node's own $want$(sc_relayed_why "$r")" || return 1
 	sc_assert_eq "$(sc_json xor_mapped)" "$SC_SRC" \
 		"XOR-MAPPED-ADDRESS over TLS to $t is $(sc_json xor_mapped), expected the client's own $SC_SRC: $(sc_mapped_why "$(sc_json xor_mapped)" "$SC_SRC")"
 }
@@ -87,7 +87,7 @@ check_tcp_relay_allocation() {
 	sc_flow_answered "$(sc_node_of "$(sc_host "$r")")"
 	sc_flow "$(sc_node_of "$(sc_host "$r")")" "$peer" tcp partner
 	sc_assert_in "$(sc_host "$r")" "$REALS" \
-		"relayed address of a TCP (RFC 6062) Allocate through $VIP is $r, expected a real node's own A/V address ($REALS)" || return 1
+		"relayed address of a TCP (RFC 6062) Allocate through $VIP is $r, expected a real node's own A/V address ($REALS)$(sc_relayed_why "$r")" || return 1
 	sc_assert_eq "$(sc_json echo)/$(sc_json echoed)" "ok/${#text}" \
 		"the echo of '$text' through the TCP relay $r: expected ok/${#text} (echo/bytes back), got $(sc_json echo)/$(sc_json echoed)"
 }

@@ -4,7 +4,7 @@
 # spec: R22 source-address affinity (persistence) with a timeout, on the A/V service
 # rows: row_extvip_07, row_extvip_08
 # segments: inet dmzext edgeext
-# asserts: Allocate, Refresh, CreatePermission, ChannelBind and ChannelData in one session through VIP:3478 all succeed (they reach the node holding the allocation); every new flow from the same client address (new source ports, UDP and TLS) lands on that same node, so a client whose flow the HLB forgot still finds its allocation; the affinity outlives the allocation's lifetime
+# asserts: Allocate, Refresh, CreatePermission, ChannelBind and ChannelData in one session through VIP:3478 all succeed (they reach the node holding the allocation); every new flow from the same client address (new source ports, UDP and TLS) lands on that same node, so a client whose flow the HLB forgot still finds its allocation; after the client's allocations are gone and it kept silent for a gap (2 s; with --long 610 s, longer than an allocation's 600 s and the HLB's 300 s UDP flows), its new flows land on that node again, observed on every balancer; an affinity timeout the balancer lists must be at least 600 s (read, not observed)
 # catches: M5 (no source affinity)
 . "$(dirname "$0")/lib.sh"
 sc_init S7
@@ -50,10 +50,16 @@ landing() {
 	echo "${out# }"
 }
 
+# The node each transport's allocations landed on, and when the last one
+# ended (check_affinity_udp/tls), for check_affinity_timeout.
+declare -A AFF_NODE=() AFF_END=()
+
 affinity() {
 	local tp=$1 t nodes first n
 	[ "$tp" = tls ] && t=$VIPT || t=$VIP
 	nodes=$(landing "$tp" 4)
+	SC_PORT=$((SC_PORT + 4)) # the ports the subshell used: never again
+	AFF_END[$tp]=$EPOCHSECONDS
 	first=${nodes%% *}
 	for n in $nodes; do
 		sc_flow client "$t" "${tp/tls/tcp}" "$n"
@@ -66,21 +72,52 @@ affinity() {
 		sc_fail "4 allocations over $tp from $(sc_addr client) through VIP $t (new source ports) landed on: $nodes; expected one node (source-address affinity)"
 		return 1
 	done
+	AFF_NODE[$tp]=$first
 }
 
 check_affinity_udp() { affinity udp; }
 check_affinity_tls() { affinity tls; }
 
-# The HLB keeps the client's affinity longer than an allocation lives
-# (default lifetime 600 s), where the balancer can say.
+# R22's timeout on the wire: the client's allocations of the checks above
+# were deleted when each ended; after AFF_GAP s in which the client sent
+# nothing to that service, a new allocation over each transport, from a
+# new source port, lands on the node the earlier ones did. --long waits
+# past an allocation's
+# lifetime (600 s) and the HLB's UDP flows (300 s), so that only the
+# affinity itself can remember the client. How long the balancer would
+# keep it, where it lists that, is read, not observed.
+if [ "$SC_LONG" = 1 ]; then AFF_GAP=${SC_AFF_GAP:-610}; else AFF_GAP=${SC_AFF_GAP:-2}; fi
 check_affinity_timeout() {
-	local list t
-	list=$(sc_hlb ext list 2>/dev/null) || { sc_skip "the balancer has no list of its services"; return; }
-	t=$(awk -v v="$(sc_hostport "$VIP_AV" 3478)/udp" '$1 == "service" && $3 == v {
+	local tp t n bad=0 gap list secs
+	for tp in udp tls; do
+		[ "$tp" = tls ] && t=$VIPT || t=$VIP
+		[ -n "${AFF_NODE[$tp]:-}" ] ||
+			{ sc_fail "no node to compare with over $tp: the allocations of check_affinity_$tp did not land on one node"; bad=1; continue; }
+		while [ $EPOCHSECONDS -lt $((AFF_END[$tp] + AFF_GAP)) ]; do sleep 0.2; done
+		gap=$((EPOCHSECONDS - AFF_END[$tp]))
+		n=$(landing "$tp" 1)
+		SC_PORT=$((SC_PORT + 1))
+		sc_flow client "$t" "${tp/tls/tcp}" "$n"
+		case $n in
+		none*) sc_fail "after $gap s of silence, an allocation over $tp from $(sc_addr client) through VIP $t got no answer ($n)"; bad=1 ;;
+		"${AFF_NODE[$tp]}") ;;
+		*) sc_fail "after $gap s of silence, a new allocation over $tp from $(sc_addr client) through VIP $t landed on $n, the client's earlier ones on ${AFF_NODE[$tp]}: the balancer forgot the client within $gap s (without source-address affinity over that time, a client returning to its allocation finds another node; R22 wants it kept longer than an allocation's 600 s)"; bad=1 ;;
+		esac
+	done
+	[ $bad = 0 ] || return 1
+	# What the balancer says of the timeout, where it says it.
+	list=$(sc_hlb ext list 2>/dev/null)
+	secs=$(awk -v v="$VIP/udp" '$1 == "service" && $3 == v {
 		for (i = 1; i < NF; i++) if ($i == "affinity-timeout") print $(i + 1) }' <<<"$list")
-	[ -n "$t" ] || { sc_skip "the balancer does not list an affinity timeout for $VIP/udp"; return; }
-	sc_assert_ge "$t" 600 \
-		"the A/V service's affinity timeout is ${t}s, shorter than a TURN allocation's 600 s lifetime: a quiet client loses its node"
+	if [ -z "$secs" ]; then
+		local more=''
+		[ "$SC_LONG" = 1 ] || more=" (scenarios/run --long observes 610 s)"
+		sc_remark "the balancer lists no affinity timeout for $VIP/udp: affinity was observed over ${AFF_GAP} s of silence only$more"
+		return 0
+	fi
+	sc_assert_ge "$secs" 600 \
+		"the A/V service's affinity timeout is ${secs}s (read from the balancer's list, not observed), shorter than a TURN allocation's 600 s lifetime: a quiet client loses its node" || return 1
+	sc_unobserved "the affinity timeout of $VIP/udp, ${secs} s, at least an allocation's 600 s, from the balancer's list; on the wire affinity held over ${AFF_GAP} s of silence"
 }
 
 sc_main check_session_through_vip check_affinity_udp check_affinity_tls check_affinity_timeout

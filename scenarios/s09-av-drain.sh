@@ -17,7 +17,7 @@ check_drain() {
 	sc_turn client allocate "$VIP" ||
 		{ sc_fail "no Allocate through VIP $VIP before the drain ($(sc_probe_error))"; return 1; }
 	x=$(sc_node_of "$(sc_host "$(sc_json relayed)")")
-	case $x in edge1) y=edge2 ;; edge2) y=edge1 ;; *) sc_fail "the Allocate through the VIP was relayed at $(sc_json relayed), not on an edge"; return 1 ;; esac
+	case $x in edge1) y=edge2 ;; edge2) y=edge1 ;; *) sc_fail "the Allocate through the VIP was relayed at $(sc_json relayed), not on an edge$(sc_relayed_why "$(sc_json relayed)")"; return 1 ;; esac
 	sc_flow_answered "$x"
 	# A session through the VIP (so on X, by affinity), set up before the
 	# drain and sending during and after it.

@@ -34,13 +34,26 @@ vip_out() {
 		"$node's connection to the partner $PARTNER:$port arrived from $R_CLIENT, expected the Access Edge VIP $VIP_ACCESS (R25, $row)"
 }
 
+# av_out_why NODE OWN: where NODE's unanswered A/V datagram went, from the
+# captures: the source it left the HLB with, and whether it passed fwext.
+av_out_why() {
+	local node=$1 own=$2 seen
+	seen=$(last_seen_from dmzext "udp and dst host $PARTNER and dst port 3478")
+	[ -n "$seen" ] || return 0
+	if [ "$(sc_host "$seen")" != "$own" ]; then
+		echo "; it left the HLB from $seen, not from $node's own A/V address $own: the HLB rewrote the source of an edge's own flow (R25), and fwext admits 3478 out only from the A/V addresses (row_ext_08)"
+	elif [ -z "$(sc_seen inet "udp and src host $own and dst host $PARTNER and dst port 3478")" ]; then
+		echo "; it left the HLB from $node's own A/V address ($seen), as R25 asks, and fwext dropped it: row_ext_08 (3478 out from the A/V addresses) is not open"
+	else
+		echo "; it left $own and passed fwext, but nothing came back"
+	fi
+}
+
 av_out() {
 	local node=$1 own=$2 seen
 	sc_flow "$node" "$PARTNER:3478" udp partner
 	if ! sc_lprobe "$node" udp "$PARTNER" 3478 --from "$own"; then
-		seen=$(last_seen_from dmzext "udp and dst host $PARTNER and dst port 3478")
-		[ -n "$seen" ] && seen="; it left the HLB from $seen, expected $node's own A/V address $own (R25), and fwext admits 3478 out only from the A/V addresses (row_ext_08)"
-		sc_fail "$node's A/V datagram to the partner $PARTNER:3478 got no answer ($SC_E)$seen"
+		sc_fail "$node's A/V datagram to the partner $PARTNER:3478 got no answer ($SC_E)$(av_out_why "$node" "$own")"
 		return 1
 	fi
 	sc_assert_eq "$(sc_host "$R_CLIENT")" "$own" \

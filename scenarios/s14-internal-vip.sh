@@ -36,7 +36,7 @@ allocate_internal() {
 	r=$(sc_json relayed)
 	sc_flow_answered "$(sc_node_of "$(sc_host "$r")")"
 	sc_assert_in "$(sc_host "$r")" "$REALS" \
-		"an Allocate through the internal VIP $t relays at $r, expected a node's own public A/V address ($REALS, R13)"
+		"an Allocate through the internal VIP $t relays at $r, expected a node's own public A/V address ($REALS, R13)$(sc_relayed_why "$r")"
 }
 
 check_allocate_internal_udp() { allocate_internal "$VIP"; }

@@ -5,7 +5,7 @@
 # spec: R4 fwext and fwint enforce the port tables, one counter per row (netns/ports.tsv)
 # rows: every row of netns/ports.tsv
 # segments: inet dmzext dmzint lan0
-# asserts: for each row, a new flow from the row's source to its destination (both ends of a port range) gets through the whole lab, balancer included, and the row's own counter counts it; flows from a VIP are started by an edge and must leave the HLB with the VIP's address; TCP 8080 and 3478 and UDP 3479 to an A/V address, and TCP 22 to an internal address, are blocked and counted in "dropped"
+# asserts: netns/nftgen yields every row of the seed's tables (ext 11, extvip 8, int 8, intvip 6: at least that many per table, so an empty or short generator fails); for each row, a new flow from the row's source to its destination (both ends of a port range) gets through the whole lab, balancer included, and the row's own counter counts it; flows from a VIP are started by an edge and must leave the HLB with the VIP's address; TCP 8080 and 3478 and UDP 3479 to an A/V address, and TCP 22 to an internal address, are blocked and counted in "dropped"
 # catches: M8 (3478 or 50000-59999 closed), M3 (an edge's outbound leaves from a VIP)
 . "$(dirname "$0")/lib.sh"
 sc_init S16
@@ -14,6 +14,11 @@ NFTGEN=$SC_ROOT/netns/nftgen
 OUTSIDE=$(sc_addr client)
 INSIDE=10.10.0.10
 DROP_MS=300   # how long to wait for an answer that should not come (lab RTT < 1 ms)
+# The seed's four tables, rows per table: "Firewall Summary ... External
+# Interface" 11, "External Port Settings ... Virtual IPs" 8, "... Internal
+# Interface" 8, "... Internal Interface Virtual IPs" 6. The generator must
+# yield at least these; fewer means rows went missing and were never tried.
+declare -A SEED_ROWS=([ext]=11 [extvip]=8 [int]=8 [intvip]=6)
 
 # Where each flow of a row starts and ends. "any" is the client outside
 # (fwext) and the Front End inside (fwint); a VIP as source is its real
@@ -82,11 +87,14 @@ counters_into() {
 # fails is tried once more, alone, to say what the firewall did with it.
 rows() {
 	local fw=$1 table=$2 any id proto port srcs dsts src dst p node bind bad=0 f
-	local flows=() failed=()
+	local flows=() ids=() rowlist
 	[ "$fw" = fwext ] && any=$OUTSIDE || any=$INSIDE
 	start_listeners || return 1
+	rowlist=$("$NFTGEN" --rows "$fw" 2>&1) ||
+		{ sc_fail "netns/nftgen --rows $fw failed: $(tail -n 1 <<<"$rowlist")"; return 1; }
 	while read -r id proto port srcs dsts; do
 		[[ $id == row_${table}_* ]] || continue
+		ids+=("$id")
 		src=${srcs%%,*} dst=${dsts%%,*}
 		[ "$src" = any ] && src=$any
 		[ "$dst" = any ] && dst=$any
@@ -94,7 +102,11 @@ rows() {
 		for p in ${port/-/ }; do
 			flows+=("$id $proto $p $src $dst $node $bind")
 		done
-	done < <("$NFTGEN" --rows "$fw")
+	done <<<"$rowlist"
+	[ ${#ids[@]} -ge "${SEED_ROWS[$table]}" ] || {
+		sc_fail "netns/nftgen --rows $fw yields ${#ids[@]} row(s) of table $table, the seed's table has ${SEED_ROWS[$table]}: rows are missing from netns/ports.tsv or the generator, and no flow tried them"
+		return 1
+	}
 	declare -A before=() after=() ok=() want=()
 	counters_into before "$fw"
 	# All of the table's flows at once (they are independent), each
@@ -115,7 +127,7 @@ rows() {
 		pids+=($!)
 		i=$((i + 1))
 	done
-	wait "${pids[@]}"
+	[ ${#pids[@]} -eq 0 ] || wait "${pids[@]}" # no pids: a bare wait would wait for the listeners
 	i=0
 	for f in "${flows[@]}"; do
 		[ "$(<"$tmp/$i")" = 0 ] && ok[$f]=1
@@ -166,6 +178,7 @@ rows() {
 		if [ "${da:-0}" -gt "${db:-0}" ]; then
 			why="$fw dropped it (counted in 'dropped', not in $id)"
 			[ "$bind" != "$src" ] && why+=": the HLB did not send $node's flow on from $src, the only source the row admits"
+			[ "$bind" = "$src" ] && why+=$(rewritten_why "$fw" "$node" "$bind" "$proto" "$dst" "$p")
 		elif [ -n "${ok[$f]:-}" ]; then
 			why="it got through, but $id counted $((a - b)) of ${want[$id]} new flows: the flow did not cross $fw as the row says"
 		elif [ $((a - b)) -ge "${want[$id]}" ]; then
@@ -180,6 +193,20 @@ rows() {
 		bad=1
 	done
 	return $bad
+}
+
+# rewritten_why FW NODE BIND PROTO DST PORT: when an edge's own flow was
+# dropped, whether it reached the firewall from another source than the
+# edge's own address (the HLB rewrote it), from the capture between the
+# HLB and the firewall.
+rewritten_why() {
+	local fw=$1 node=$2 bind=$3 proto=$4 dst=$5 port=$6 seg=dmzext seen
+	case $node in edge1 | edge2) ;; *) return 0 ;; esac
+	[ "$fw" = fwint ] && seg=dmzint
+	sc_capture_settle
+	seen=$(sc_seen $seg "$proto and dst host $dst and dst port $port" | tail -n 1 | cut -d' ' -f1)
+	[ -n "$seen" ] && [ "$(sc_host "$seen")" != "$bind" ] || return 0
+	echo ": it reached $fw from $seen, not from $node's own $bind: the HLB rewrote the source of an edge's own flow (R25)"
 }
 
 check_ext_rows() { rows fwext ext; }
@@ -221,7 +248,7 @@ check_unnamed_blocked() {
 		[ "$fw" = fwext ] && next=$((next + 1)) || nint=$((nint + 1))
 		i=$((i + 1))
 	done <<<"$UNNAMED"
-	wait "${pids[@]}"
+	[ ${#pids[@]} -eq 0 ] || wait "${pids[@]}" # no pids: a bare wait would wait for the listeners
 	aext=$(sc_counter fwext dropped) aint=$(sc_counter fwint dropped)
 	i=0
 	while read -r fw proto port src dst inside; do

@@ -94,43 +94,44 @@ lab_edge_services() { # ACCESS WEBCONF INT
 	lab_listen cls "$3" 50003 tls
 }
 
+# lab_daemons_need LB: every daemon `up` starts with load balancer LB is
+# built, or one line naming the first that is not and exit 1, before
+# anything is built: a lab without its relays or responders would let a
+# scenario that only reads the configuration pass.
+lab_daemons_need() {
+	local b need="avedge lab-responder"
+	case $1 in
+	emulated) need+=" hlb" ;;
+	nft) need+=" lab-lbmon lab-ctflush" ;;
+	esac
+	for b in $need; do
+		lab_bin "$b" >/dev/null ||
+			lab_die "$LAB_BIN/$b is not built, and up starts it (build: cmake --build build; or up --daemons none)"
+	done
+}
+
 lab_daemons_start() {
-	local r a n x args
+	local r=$LAB_BIN/lab-responder a=$LAB_BIN/avedge n x
 	: >"$LAB_STATE/pids"
 	mkdir -p "$LAB_STATE/logs"
 	lab_cert_make
-	r=$LAB_BIN/lab-responder a=$LAB_BIN/avedge
-	[ -x "$r" ] || {
-		echo "lab: warning: $r not built; no service responders" >&2
-		r=
-	}
-	[ -x "$a" ] || {
-		echo "lab: warning: $a not built; no relay on the edges" >&2
-		a=
-	}
 	for n in 1 2; do
 		x=$((n * 10 + 11)) # edge1: .21 .22 .23, edge2: .31 .32 .33
-		if [ -n "$a" ]; then
-			lab_avedge_args "203.0.113.$((x + 2))" "10.20.0.$x"
-			lab_daemon_start "avedge-edge$n" "edge$n" "$a" "${LAB_AVEDGE_ARGS[@]}"
-		fi
-		if [ -n "$r" ]; then
-			# shellcheck disable=SC2046 # word lists by design
-			lab_daemon_start "responder-edge$n" "edge$n" "$r" --name "edge$n" \
-				--cert "$LAB_STATE/cert.pem" --key "$LAB_STATE/key.pem" \
-				$(lab_edge_services "203.0.113.$x" "203.0.113.$((x + 1))" "10.20.0.$x")
-		fi
+		lab_avedge_args "203.0.113.$((x + 2))" "10.20.0.$x"
+		lab_daemon_start "avedge-edge$n" "edge$n" "$a" "${LAB_AVEDGE_ARGS[@]}"
+		# shellcheck disable=SC2046 # word lists by design
+		lab_daemon_start "responder-edge$n" "edge$n" "$r" --name "edge$n" \
+			--cert "$LAB_STATE/cert.pem" --key "$LAB_STATE/key.pem" \
+			$(lab_edge_services "203.0.113.$x" "203.0.113.$((x + 1))" "10.20.0.$x")
 	done
-	if [ -n "$r" ]; then
-		# shellcheck disable=SC2046
-		lab_daemon_start responder-partner partner "$r" --name partner \
-			--cert "$LAB_STATE/cert.pem" --key "$LAB_STATE/key.pem" \
-			$(lab_listen federation 198.51.100.20 5061 tls)
-		# shellcheck disable=SC2046
-		lab_daemon_start responder-fe fe "$r" --name fe \
-			--cert "$LAB_STATE/cert.pem" --key "$LAB_STATE/key.pem" \
-			$(lab_listen sip 10.10.0.10 5061 tls)
-	fi
+	# shellcheck disable=SC2046
+	lab_daemon_start responder-partner partner "$r" --name partner \
+		--cert "$LAB_STATE/cert.pem" --key "$LAB_STATE/key.pem" \
+		$(lab_listen federation 198.51.100.20 5061 tls)
+	# shellcheck disable=SC2046
+	lab_daemon_start responder-fe fe "$r" --name fe \
+		--cert "$LAB_STATE/cert.pem" --key "$LAB_STATE/key.pem" \
+		$(lab_listen sip 10.10.0.10 5061 tls)
 	lab_lb_start
 	lab_daemons_wait_ready
 }

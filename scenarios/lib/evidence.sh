@@ -15,20 +15,51 @@ sc_capture_start() {
 	mkdir -p "$SC_OUT/pcap"
 	local seg
 	for seg in $SC_SEGMENTS; do
+		: >"$SC_OUT/pcap/$seg.err"
 		ip netns exec "$SC_PREFIX-sw" tcpdump -U --immediate-mode -n -Z root -i "$seg" \
 			-w "$SC_OUT/pcap/$seg.pcap" 2>"$SC_OUT/pcap/$seg.err" &
 		SC_CAPS+=($!)
 	done
-	local i err
 	for seg in $SC_SEGMENTS; do
-		for ((i = 0; i < 150; i++)); do # bounded: 3 s
-			err=''
-			read -r -d '' err <"$SC_OUT/pcap/$seg.err"
-			[[ $err == *"listening on"* ]] && continue 2
-			sleep 0.02
-		done
-		echo "# capture of $seg did not start: $err"
+		sc_capture_wait "$SC_OUT/pcap/$seg.err" "of $seg"
 	done
+	return 0
+}
+
+# sc_capture_wait ERRFILE WHAT: until the capture says it listens (3 s).
+sc_capture_wait() {
+	local i err
+	for ((i = 0; i < 150; i++)); do
+		err=''
+		read -r -d '' err <"$1"
+		[[ $err == *"listening on"* ]] && return 0
+		sleep 0.02
+	done
+	echo "# capture $2 did not start: $err"
+	return 1
+}
+
+# sc_capture_node NODE FILTER...: a capture inside NODE's own namespace,
+# on all of its interfaces, into SC_OUT/pcap/NODE.pcap: traffic between
+# two of a node's own addresses goes over its loopback and never reaches
+# a segment. Stopped, and kept, as the segments' captures are.
+sc_capture_node() {
+	local node=$1 f=$SC_OUT/pcap/$1.pcap
+	shift
+	[ "$SC_CAPTURE" = 1 ] && command -v tcpdump >/dev/null || return 1
+	mkdir -p "$SC_OUT/pcap"
+	: >"$f.err"
+	ip netns exec "$SC_PREFIX-$node" tcpdump -U --immediate-mode -n -Z root -i any -w "$f" "$@" 2>"$f.err" &
+	SC_CAPS+=($!)
+	sc_capture_wait "$f.err" "in $node"
+}
+
+# sc_pcap_count FILE FILTER: how many packets of the capture match.
+sc_pcap_count() {
+	local f=$1
+	shift
+	[ -s "$f" ] || { echo 0; return; }
+	tcpdump -r "$f" -n "$@" 2>/dev/null | wc -l
 }
 
 sc_capture_stop() {

@@ -122,6 +122,11 @@ sc_cleanup() {
 	for p in "${SC_BG[@]}"; do
 		kill "$p" 2>/dev/null
 	done
+	# Gone before the lab goes on to the next scenario (a shared lab):
+	# their ports are free again.
+	for p in "${SC_BG[@]}"; do
+		wait "$p" 2>/dev/null
+	done
 	sc_capture_stop
 	if [ "$SC_SHARED" = 1 ]; then
 		: # the runner's lab: it brings it down

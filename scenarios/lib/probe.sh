@@ -64,6 +64,15 @@ sc_relay_config() {
 	echo "$out"
 }
 
+# sc_relayed_why ADDR: why a relayed address is not a node's own, when
+# it is one of the VIPs (M4); nothing otherwise.
+sc_relayed_why() {
+	case $(sc_host "$1") in
+	"$VIP_AV" | "$VIP_AV6" | "$VIP_ACCESS" | "$VIP_WEBCONF" | "$VIP_INT" | "$VIP_INT6")
+		echo ": a VIP, so the relay advertises the VIP" ;;
+	esac
+}
+
 # sc_alloc_why PROTO TARGET: the reason an Allocate failed, in a phrase:
 # where the packets went if nothing came back, the relays' addresses if
 # the relay answered with an error.

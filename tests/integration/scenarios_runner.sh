@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # scenarios_runner: scenarios/run itself. Bad arguments get one line and
-# exit 2; --list names S1-S17; a caught fault leaves its scenario's pcaps,
-# linked from the report; a fault whose lab cannot come up is NOT caught
-# (a lab that failed to build proves nothing) and fails the run. Exit 0
+# exit 2; --list names S1-S17; every fault has a symptom pattern; a caught
+# fault names its symptom and leaves its scenario's pcaps, linked from the
+# report; a scenario that fails with a bare timeout is no catch; a fault
+# whose lab cannot come up is NOT caught (a lab that failed to build proves
+# nothing) and fails the run; a lab without its relays does not come up, so
+# a scenario that only reads the configuration cannot pass on it. Exit 0
 # pass, 77 skip, other fail.
 . "$(dirname "$0")/../lib/lib.sh"
 lib_init scenarios_runner
@@ -27,6 +30,10 @@ list=$("$RUN" --list 2>&1)
 check_eq "--list names S1-S17" "S1 S2 S3 S4 S5 S6 S7 S8 S9 S10 S11 S12 S13 S14 S15 S16 S17" \
 	"$(awk '/^S[0-9]+ / { printf "%s%s", sep, $1; sep = " " }' <<<"$list")"
 
+# Every fault M1-M13 has a symptom pattern, one line each.
+expect_eq "symptoms.tsv has M1-M13, once each" "M1 M2 M3 M4 M5 M6 M7 M8 M9 M10 M11 M12 M13" \
+	"$(awk -F'\t' '/^M[0-9]/ && NF == 3 { printf "%s%s", sep, $1; sep = " " }' "$ROOT/scenarios/runner/symptoms.tsv")"
+
 # A real fault, one scenario: caught, and the evidence kept.
 out=$("$RUN" --mutations --faults M1 --only S1 --results "$OUT/m1" 2>&1)
 rc=$?
@@ -38,6 +45,27 @@ check "M1 on S1: the failed scenario's pcaps kept ($pcaps)" test "$pcaps" -gt 0
 check "M1 on S1: no pcaps kept for the passing correct lab" \
 	test -z "$(find "$OUT/m1/mutations/none" -name '*.pcap')"
 check "M1 on S1: the report links a pcap" grep -q 'pcap/[a-z]*\.pcap' "$OUT/m1/report.html"
+check "M1 on S1: the table shows the matched line" \
+	grep -q '^ *S1 *caught *S1: .*SNAT on the A/V service' "$OUT/m1/mutations.txt"
+
+# A scenario that fails on a fault's lab with a bare timeout names no
+# symptom: S13 under M2 (its edges' connections to the partner time out).
+out=$("$RUN" --mutations --faults M2 --only S13 --results "$OUT/m2" 2>&1)
+rc=$?
+expect_eq "M2 on S13 alone: exit 1" 1 "$rc"
+check "...S13 failed on the fault's lab" grep -q '^ *S13 *unnamed *S13: .*timed out' "$OUT/m2/mutations.txt"
+check "...but a bare timeout is no catch: M2 NOT caught" grep -q "^M2 NOT caught: no scenario's failure names" <<<"$out"
+
+# A lab whose edges have no relay does not come up: S17, which reads the
+# lab's addresses and routes only, fails instead of passing on it.
+NOAV=$(mktemp -d)
+for b in "$ROOT"/build/bin/*; do [ "${b##*/}" = avedge ] || ln -s "$b" "$NOAV/"; done
+out=$(SC_BIN=$NOAV "$RUN" --only S17 --jobs 1 --results "$OUT/noav" 2>&1)
+rc=$?
+rm -rf "$NOAV"
+expect_eq "S17 on a lab without avedge: exit 1" 1 "$rc"
+check "...the lab did not come up, saying avedge is not built" \
+	grep -q 'S17: lab up failed: lab: .*/avedge is not built' "$OUT/noav/S17/failures"
 
 # A fault whose lab cannot be built: hlb refuses that fault's option.
 for b in "$BIN"/*; do ln -s "$b" "$FAKE/"; done

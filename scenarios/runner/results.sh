@@ -1,0 +1,46 @@
+# shellcheck shell=bash
+# scenarios/runner/results.sh: what a scenario left in its results
+# directory (done, failures, skips, notes, read, flows), read the same way
+# by the TAP stream, the table, JUnit and the mutation check; and the
+# results directory made ready for a run. Sourced by scenarios/run.
+#
+# A scenario's directory (scenarios/lib.sh and runner/labs.sh write it):
+#   done      "RC MS PREFIX": its exit status, its time, its lab
+#   failures  one line per failed assertion, "Sn: what was expected and what came"
+#   skips     "check: why" per skipped check
+#   notes     remarks worth a reader's eye that are no failure
+#   read      values the scenario read from the balancer but did not observe
+#             on the wire ("read, not observed")
+#   flows     "FLOW Sn FROM DEST/PROTO VERDICT BY" per flow it sent
+
+verdict_of() { # DIR -> pass|fail|skip
+	local rc
+	read -r rc _ <"$1/done"
+	case $rc in 0) echo pass ;; 77) echo skip ;; *) echo fail ;; esac
+}
+
+first_failure() { # DIR -> the scenario's first one-line reason
+	local m=''
+	[ -s "$1/failures" ] && m=$(head -n 1 "$1/failures")
+	[ -z "$m" ] && [ -s "$1/skips" ] && m=$(head -n 1 "$1/skips")
+	[ -z "$m" ] && m=$(grep -v '^#' "$1/log" 2>/dev/null | grep -v '^ *ok ' | tail -n 1)
+	echo "$m"
+}
+
+lines_of() { # FILE -> how many lines it has (0 when absent)
+	if [ -s "$1" ]; then wc -l <"$1"; else echo 0; fi
+}
+
+ms_seconds() { # MS -> "S.D" (seconds, one decimal)
+	printf '%d.%d' $(($1 / 1000)) $(($1 % 1000 / 100))
+}
+
+clean_results() {
+	mkdir -p "$RESULTS"
+	rm -rf "$RESULTS"/S[0-9]* "$RESULTS/mutations" "$RESULTS/junit.xml" "$RESULTS/report.html" "$RESULTS/.stop" \
+		"$RESULTS/flows.txt" "$RESULTS/summary.txt" "$RESULTS/mutations.txt"
+}
+
+collect_flows() { # OUTDIR -> results/flows.txt
+	cat "$1"/*/flows 2>/dev/null >"$RESULTS/flows.txt" || true
+}
