@@ -26,6 +26,7 @@ clang
 libclang-rt-14-dev
 openssl
 procps
+libnice-dev
 "
 
 setup_need_root() {
