@@ -137,6 +137,8 @@ int msturn_parse(struct stun_msg *m, const uint8_t *buf, size_t len)
 		return STUN_E_NOT_STUN;
 	if ((size_t)rd16(buf + 2) + STUN_HDR_LEN != len)
 		return STUN_E_LEN_MISMATCH;
+	if (rd32(buf + 4) == STUN_MAGIC) /* IETF STUN's, as the demultiplexer sees it */
+		return STUN_E_COOKIE;
 	/* [MS-TURN] 3.1.10: the Magic Cookie attribute first, or it is not
 	 * a TURN message of this dialect. */
 	if (rd16(buf + 20) != MS_A_MAGIC_COOKIE || rd16(buf + 22) != 4 ||
