@@ -6,7 +6,9 @@
  * as on 443). Reports what came back: the relayed address
  * (MAPPED-ADDRESS, and MS-Alternate Mapped Address), the client's own
  * (XOR Mapped Address 0x8020), lifetime, MS-Version, whether the answer's
- * integrity verified. */
+ * integrity verified. With --echo PEER (an `edgeprobe echo` peer), the data
+ * path too: a Send request must come back in a Data Indication from PEER,
+ * and after Set Active Destination raw data must come back raw. */
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -18,7 +20,7 @@
 #include "stun/msturn.h"
 #include "turnc.h"
 
-enum { MO_MS = 0x200, MO_PTLS, MO_BIND, MO_KEEP, MO_HELP };
+enum { MO_MS = 0x200, MO_PTLS, MO_BIND, MO_KEEP, MO_ECHO, MO_HELP };
 
 static const char usage[] =
 	"usage: edgeprobe allocate --ms-turn[=VERSION] HOST:PORT [options]\n"
@@ -26,6 +28,8 @@ static const char usage[] =
 	"  --pseudo-tls         TCP, opened with the pseudo-TLS exchange (as on 443)\n"
 	"  --bind ADDR[:PORT]   client source address\n"
 	"  --keep               do not release the allocation at exit\n"
+	"  --echo ADDR:PORT     then through an echo peer: a Send request back as a Data\n"
+	"                       Indication; Set Active Destination; raw data back raw\n"
 	"  --family 6           REQUESTED-ADDRESS-FAMILY IPv6 (MS-Version 4 and later)\n"
 	"  --sha256             sign with HMAC-SHA256 (MS-Version 3 and later)\n"
 	TC_COMMON_HELP;
@@ -41,6 +45,9 @@ struct ms {
 	size_t noncelen;
 	uint8_t key[32];
 	int authed;
+	uint8_t conn_id[MSTURN_CONN_ID_LEN];
+	uint32_t seq;
+	int have_seq;
 	uint8_t rbuf[70000];
 	struct stun_msg m;
 	char err[256];
@@ -202,6 +209,112 @@ static int pseudo_tls(struct ms *c)
 	return memcmp(got, want, sizeof want) ? fail(c, "%s", "pseudo-TLS answer is not the fixed one") : 0;
 }
 
+/* A signed request on the allocation (Send, Set Active Destination): the
+ * next MS-Sequence Number, USERNAME, REALM, the integrity. */
+static int signed_msg(struct ms *c, uint16_t type, const struct sockaddr *dest, const void *data,
+		      size_t len, uint8_t *out, size_t cap)
+{
+	uint8_t tid[MSTURN_TID_LEN];
+	struct stun_writer w;
+
+	msturn_tid_random(tid);
+	msturn_writer_init(&w, out, cap, type, tid);
+	stun_put_str(&w, MS_A_USERNAME, c->user);
+	if (c->have_seq)
+		msturn_put_seq(&w, c->conn_id, ++c->seq);
+	stun_put_str(&w, STUN_A_REALM, c->realm);
+	if (dest)
+		stun_put_addr(&w, MS_A_DESTINATION_ADDRESS, dest);
+	if (data)
+		stun_put_attr(&w, MS_A_DATA, data, len);
+	msturn_put_integrity(&w, c->key, 16, c->sha256);
+	return stun_writer_finish(&w);
+}
+
+/* The next thing from the server: an [MS-TURN] message (1, in c->m), raw
+ * data (2, n bytes at c->rbuf), or -1 at the deadline. */
+static int next_in(struct ms *c, double end, size_t *n)
+{
+	if (c->stream) {
+		uint8_t hdr[MSTURN_FRAME_HDR];
+		if (read_n(c, hdr, sizeof hdr, end) || !(*n = msturn_frame_len(hdr, sizeof hdr)))
+			return -1;
+		*n -= MSTURN_FRAME_HDR;
+		if (read_n(c, c->rbuf, *n, end))
+			return -1;
+		if (hdr[0] == MSTURN_FRAME_DATA)
+			return 2;
+	} else {
+		ssize_t r;
+		if (wait_in(c->ps->fd, end) <= 0 || (r = recv(c->ps->fd, c->rbuf, sizeof c->rbuf, 0)) <= 0)
+			return -1;
+		*n = (size_t)r;
+	}
+	return msturn_parse(&c->m, c->rbuf, *n) ? 2 : 1;
+}
+
+/* Send requests (retried, as they are never answered) until a Data
+ * Indication from peer brings the payload back. */
+static int echo_send(struct ms *c, const struct sockaddr_storage *peer)
+{
+	static const char payload[] = "ms-turn send request";
+	uint8_t req[512];
+	struct sockaddr_storage from;
+	const struct stun_attr *d;
+	size_t n;
+
+	for (int tries = 0; tries < 5; tries++) {
+		double end = probe_now_ms() + c->timeout_ms / 5;
+		int len = signed_msg(c, MSTURN_SEND, (const struct sockaddr *)peer, payload,
+				     sizeof payload - 1, req, sizeof req);
+		if (len < 0 || send_msg(c, req, (size_t)len))
+			return fail(c, "%s", "cannot send the Send request");
+		for (int k; (k = next_in(c, end, &n)) > 0;)
+			if (k == 1 && c->m.type == MSTURN_DATA_IND &&
+			    (d = stun_msg_attr(&c->m, MS_A_DATA)) && d->len == sizeof payload - 1 &&
+			    !memcmp(d->val, payload, d->len) &&
+			    !stun_msg_addr(&c->m, MS_A_REMOTE_ADDRESS, &from) &&
+			    netaddr_equal((struct sockaddr *)&from, (const struct sockaddr *)peer))
+				return 0;
+	}
+	return fail(c, "%s", "no Data Indication from the peer with the Send request's data");
+}
+
+static int echo_active(struct ms *c, const struct sockaddr_storage *peer)
+{
+	static const char payload[] = "raw after Set Active Destination";
+	uint8_t req[512], frame[64];
+	size_t n;
+	int len = signed_msg(c, MSTURN_SET_ACTIVE_DEST, (const struct sockaddr *)peer, NULL, 0, req,
+			     sizeof req);
+
+	if (len < 0 || transact(c, req, (size_t)len))
+		return -1;
+	if (c->m.type != MSTURN_SET_ACTIVE_DEST_OK)
+		return fail(c, "%s", "Set Active Destination refused");
+	if (stun_msg_check_integrity(&c->m, c->key, 16))
+		return fail(c, "%s", "Set Active Destination answer's integrity does not verify");
+	for (int tries = 0; tries < 5; tries++) {
+		double end = probe_now_ms() + c->timeout_ms / 5;
+		ssize_t r;
+		if (c->stream) {
+			msturn_frame_hdr(frame, MSTURN_FRAME_DATA, sizeof payload - 1);
+			memcpy(frame + MSTURN_FRAME_HDR, payload, sizeof payload - 1);
+			r = send(c->ps->fd, frame, MSTURN_FRAME_HDR + sizeof payload - 1, 0);
+		} else {
+			r = sendto(c->ps->fd, payload, sizeof payload - 1, 0,
+				   (struct sockaddr *)&c->ps->server,
+				   netaddr_len((struct sockaddr *)&c->ps->server));
+		}
+		if (r <= 0)
+			return fail(c, "%s", "cannot send raw data");
+		for (int k; (k = next_in(c, end, &n)) > 0;)
+			if (k == 2 && n == sizeof payload - 1 && !memcmp(c->rbuf, payload, n))
+				return 0;
+	}
+	return fail(c, "%s", "raw data did not come back raw after Set Active Destination");
+}
+
 int probe_ms_allocate_main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -210,6 +323,7 @@ int probe_ms_allocate_main(int argc, char **argv)
 		{"pseudo-tls", no_argument, NULL, MO_PTLS},
 		{"bind", required_argument, NULL, MO_BIND},
 		{"keep", no_argument, NULL, MO_KEEP},
+		{"echo", required_argument, NULL, MO_ECHO},
 		{"help", no_argument, NULL, MO_HELP},
 		{0, 0, 0, 0},
 	};
@@ -217,7 +331,7 @@ int probe_ms_allocate_main(int argc, char **argv)
 	struct tc_sess s;
 	struct out o;
 	struct ms *c = calloc(1, sizeof *c);
-	const char *bind = NULL;
+	const char *bind = NULL, *echo = NULL;
 	char what[160], a[NETADDR_STRLEN];
 	struct sockaddr_storage ss;
 	int ch, ptls = 0, keep = 0, code = 0, rc = 1;
@@ -242,6 +356,7 @@ int probe_ms_allocate_main(int argc, char **argv)
 		case MO_PTLS: ptls = 1; break;
 		case MO_BIND: bind = optarg; break;
 		case MO_KEEP: keep = 1; break;
+		case MO_ECHO: echo = optarg; break;
 		case MO_HELP: fputs(usage, stdout); free(c); return 0;
 		default:
 			fprintf(stderr, "edgeprobe allocate: unknown or incomplete option '%s'\n",
@@ -300,11 +415,29 @@ int probe_ms_allocate_main(int argc, char **argv)
 		uint32_t u = 0;
 		if (la && !stun_attr_u32(la, &u))
 			probe_out_int(&o, "lifetime", u);
-		probe_out_str(&o, "sequence_number", msturn_seq(&c->m, &id, &u) ? "absent" : "present");
+		c->have_seq = !msturn_seq(&c->m, &id, &u);
+		probe_out_str(&o, "sequence_number", c->have_seq ? "present" : "absent");
+		if (c->have_seq) {
+			memcpy(c->conn_id, id, MSTURN_CONN_ID_LEN);
+			c->seq = u;
+		}
 	}
 	if (stun_msg_check_integrity(&c->m, c->key, 16)) {
 		snprintf(c->err, sizeof c->err, "the answer's MESSAGE-INTEGRITY does not verify");
 		goto failed;
+	}
+	if (echo) {
+		struct sockaddr_storage peer;
+		if (tc_parse_peer("--echo", echo, &peer)) {
+			snprintf(c->err, sizeof c->err, "bad --echo");
+			goto failed;
+		}
+		if (echo_send(c, &peer))
+			goto failed;
+		probe_out_str(&o, "send_echo", "ok");
+		if (echo_active(c, &peer))
+			goto failed;
+		probe_out_str(&o, "active_echo", "ok");
 	}
 	if (!keep) {
 		if (allocate(c, 0, &code))

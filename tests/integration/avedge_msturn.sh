@@ -13,8 +13,10 @@
 #   - a wrong password gets no allocation.
 # Then edgeprobe's own MS-TURN client: UDP, MS-Version 6 with SHA-256
 # integrity and an IPv6 relay, TCP with the 2.1.4 framing, the pseudo-TLS
-# exchange on a TLS listener (443's) and on a plain TCP one; IETF TURN on
-# the same listeners still works.
+# exchange on a TLS listener (443's) and on a plain TCP one, each with data
+# through an echo peer (a Send request back as a Data Indication, then raw
+# data both ways after Set Active Destination; framed over TCP); IETF TURN
+# on the same listeners still works.
 #
 # Everything runs in a private network namespace on its loopback,
 # 127.0.0.x (and ::1): nothing clashes with the host's ports, nothing
@@ -23,6 +25,7 @@
 #   127.0.0.2  agent A (the MS-TURN client)
 #   127.0.0.3  agent B (the peer)
 #   127.0.0.4  B's IETF TURN client (--ietf-peer)
+#   127.0.0.5  edgeprobe echo (UDP), the peer of edgeprobe's MS-TURN client
 . "$(dirname "$0")/../lib/common.sh"
 
 BUILD=${BUILD:-$EDGELAB_ROOT/build}
@@ -71,8 +74,10 @@ spawn ip netns exec "$NS" "$BIN/avedge" \
 	--user alice:secret --auth-secret s3cret --realm edge.lab --grace 2 \
 	--log-level info 2>"$WORK/avedge.log"
 AVEDGE_PID=${T_PIDS[-1]}
-listening() { local o; o=$(nsx ss -Hlun); grep -qF '127.0.0.1:3478' <<<"$o"; }
-wait_for 10 listening || { echo "FAIL: avedge did not start"; cat "$WORK/avedge.log"; exit 1; }
+spawn ip netns exec "$NS" "$BIN/edgeprobe" echo 127.0.0.5:7000 --seconds 300 >"$WORK/echo.log" 2>&1
+listening() { local o; o=$(nsx ss -Hlun); grep -qF "$1" <<<"$o"; }
+wait_for 10 listening 127.0.0.1:3478 || { echo "FAIL: avedge did not start"; cat "$WORK/avedge.log"; exit 1; }
+wait_for 10 listening 127.0.0.5:7000 || { echo "FAIL: edgeprobe echo did not start"; exit 1; }
 sleep 0.2
 
 # nice NAME ARGS...: one nice_turn run, its output in $WORK/NAME.log; RC set.
@@ -135,21 +140,25 @@ ms_ok() { # NAME: allocated, signed answer, relayed in range, released
 		grep -qE '^ +relayed +127\.0\.0\.1:5[0-9]{4}$' "$WORK/$1.log" &&
 		test "$(field "$1" delete)" = ok
 }
-probe udp --ms-turn --user alice --pass secret 127.0.0.1:3478
+echoed() { test "$(field "$1" send_echo)" = ok && test "$(field "$1" active_echo)" = ok; }
+probe udp --ms-turn --user alice --pass secret --echo 127.0.0.5:7000 127.0.0.1:3478
 check "UDP: allocated, answer signed, relayed 127.0.0.1:5xxxx, released" ms_ok udp
 check "UDP: XOR Mapped Address (0x8020) is the client's own address" \
 	grep -qE '^ +xor_mapped +127\.0\.0\.1:[0-9]+$' "$WORK/udp.log"
 check "UDP: MS-Sequence Number in the answer" test "$(field udp sequence_number)" = present
+check "UDP: Send request echoed back in a Data Indication; raw both ways after Set Active Destination" echoed udp
 probe v6 --ms-turn=6 --sha256 --family 6 --user alice --pass secret 127.0.0.1:3478
 check "MS-Version 6 with HMAC-SHA256 and IPv6 asked: allocated, answer signed" ms_ok v6
 check "MS-Version 6: the answer speaks version 6" test "$(field v6 ms_version)" = 6
 check "MS-Version 6: the IPv6 relay in MS-Alternate Mapped Address" \
 	grep -qE '^ +relayed2 +\[::1\]:5[0-9]{4}$' "$WORK/v6.log"
-probe tcp --ms-turn --tcp --user alice --pass secret 127.0.0.1:3478
+probe tcp --ms-turn --tcp --user alice --pass secret --echo 127.0.0.5:7000 127.0.0.1:3478
 check "TCP with the 2.1.4 framing: allocated, answer signed, released" ms_ok tcp
-probe ptls443 --ms-turn --pseudo-tls --user alice --pass secret 127.0.0.1:443
+check "TCP: Send/Data Indication as control frames, raw data as data frames, both ways" echoed tcp
+probe ptls443 --ms-turn --pseudo-tls --user alice --pass secret --echo 127.0.0.5:7000 127.0.0.1:443
 check "pseudo-TLS on the TLS listener (443): the fixed ServerHello" test "$(field ptls443 pseudo_tls)" = ok
 check "pseudo-TLS on 443: allocated, answer signed, released" ms_ok ptls443
+check "pseudo-TLS on 443: data both ways, framed" echoed ptls443
 probe ptlstcp --ms-turn --pseudo-tls --user alice --pass secret 127.0.0.1:3478
 check "pseudo-TLS on a plain TCP listener: allocated, answer signed, released" ms_ok ptlstcp
 probe rest --ms-turn --secret s3cret --user dave 127.0.0.1:3478
