@@ -84,7 +84,7 @@ static size_t turn_request(struct server *s, const struct request *req,
 			return server_error(s, m, 437, "Allocation Mismatch", &who);
 		return handle_allocate(s, req, m, &who);
 	}
-	if (!a)
+	if (!a || a->ms) /* none, or an [MS-TURN] one: not for IETF methods */
 		return server_error(s, m, 437, "Allocation Mismatch", &who);
 	if (strcmp(a->user, who.user))
 		return server_error(s, m, 441, "Wrong Credentials", &who);
@@ -113,7 +113,7 @@ static void on_stun(struct server *s, const struct request *req)
 	if (m.cls == STUN_INDICATION) {
 		if (m.method == TURN_SEND) {
 			struct alloc *a = server_alloc_find(s, req->l, req->conn, req->src);
-			if (a)
+			if (a && !a->ms)
 				handle_send(s, &m, a);
 			else
 				s->st.drops[DROP_NO_ALLOCATION]++;
