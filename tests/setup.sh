@@ -27,6 +27,7 @@ libclang-rt-14-dev
 openssl
 procps
 libnice-dev
+valgrind
 "
 
 setup_need_root() {

@@ -56,6 +56,10 @@ void ms_handle_send(struct server *s, const struct request *req, const struct st
 		s->st.drops[DROP_NO_ALLOCATION]++;
 		return;
 	}
+	if (m->nunknown) { /* would be a 420, but a Send request is never answered */
+		s->st.drops[DROP_MALFORMED]++;
+		return;
+	}
 	/* Signed with the allocation's key, by its user, on its connection. */
 	if (ms_check_key(m, a->ms) ||
 	    (un && (un->len != strlen(a->user) || memcmp(un->val, a->user, un->len)))) {

@@ -30,8 +30,8 @@
 
 BUILD=${BUILD:-$EDGELAB_ROOT/build}
 NICE=${NICE_TURN:-$BUILD/tests/nice_turn}
-for tool in ip openssl timeout; do
-	command -v "$tool" >/dev/null || { echo "FAIL: $tool missing (Debian: iproute2, openssl, coreutils)"; exit 1; }
+for tool in ip openssl timeout valgrind; do
+	command -v "$tool" >/dev/null || { echo "FAIL: $tool missing (Debian: iproute2, openssl, coreutils, valgrind)"; exit 1; }
 done
 [ "$(id -u)" -eq 0 ] || { echo "FAIL: needs root for a network namespace"; exit 1; }
 [ -x "$BIN/avedge" ] && [ -x "$BIN/edgeprobe" ] || { echo "FAIL: no $BIN/avedge or edgeprobe (build first)"; exit 1; }
@@ -170,6 +170,32 @@ check "IETF TURN over real TLS on the same 443 listener still works" \
 	test "$RC" -eq 0 -a "$(field ietf_tls tls)" != ""
 probe ietf_udp --user alice --pass secret 127.0.0.1:3478
 check "IETF TURN over UDP on the same 3478 listener still works" test "$RC" -eq 0
+
+echo "valgrind: heap allocations against packets relayed:"
+declare -A VG_ALLOCS=()
+for n in 20 400; do
+	# ip netns exec execs valgrind, so $! is valgrind itself.
+	ip netns exec "$NS" valgrind --error-exitcode=3 --leak-check=full \
+		--errors-for-leak-kinds=definite "$BIN/avedge" --listen 127.0.0.1:3479/udp \
+		--relay-ip 127.0.0.1 --allow-peer 127.0.0.0/8 --user alice:secret --realm edge.lab \
+		--threads 1 --grace 1 --log-level warn 2>"$WORK/vg$n.log" &
+	vg=$!
+	wait_for 30 listening 127.0.0.1:3479 || { echo "FAIL: avedge under valgrind did not start"; exit 1; }
+	nsx timeout -k 2 120 "$NICE" --server 127.0.0.1:3479 --user alice --pass secret --count "$n" \
+		--timeout 90 >"$WORK/vgnice$n.log" 2>&1
+	RC=$?
+	grep -E '^(A received|FAIL)' "$WORK/vgnice$n.log" | sed 's/^/    /'
+	check "under valgrind, $n messages each way: all answered" test "$RC" -eq 0
+	kill -TERM "$vg"
+	wait "$vg"
+	expect_eq "under valgrind ($n): no memory error or definite leak (exit status)" 0 "$?"
+	VG_ALLOCS[$n]=$(sed -n 's/.*total heap usage: \([0-9,]*\) allocs.*/\1/p' "$WORK/vg$n.log" | tr -d ,)
+	wait_for 10 not listening 127.0.0.1:3479
+done
+echo "    avedge's heap allocations: ${VG_ALLOCS[20]:-?} with 20 messages each way, ${VG_ALLOCS[400]:-?} with 400"
+check "allocations do not grow with packets (+$((${VG_ALLOCS[400]:-0} - ${VG_ALLOCS[20]:-0})))" \
+	test -n "${VG_ALLOCS[20]}" -a -n "${VG_ALLOCS[400]}" -a \
+	"$((${VG_ALLOCS[400]:-99999} - ${VG_ALLOCS[20]:-0}))" -lt 100
 
 running() { local st; st=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) && [ -n "$st" ] && [ "$st" != Z ]; }
 check "avedge never restarted or died" running "$AVEDGE_PID"
