@@ -5,6 +5,7 @@
 
 #include "dispatch.h"
 #include "handlers/handlers.h"
+#include "handlers/ms.h"
 #include "io/conn.h"
 #include "util/log.h"
 
@@ -83,7 +84,7 @@ static size_t turn_request(struct server *s, const struct request *req,
 			return server_error(s, m, 437, "Allocation Mismatch", &who);
 		return handle_allocate(s, req, m, &who);
 	}
-	if (!a)
+	if (!a || a->ms) /* none, or an [MS-TURN] one: not for IETF methods */
 		return server_error(s, m, 437, "Allocation Mismatch", &who);
 	if (strcmp(a->user, who.user))
 		return server_error(s, m, 441, "Wrong Credentials", &who);
@@ -112,7 +113,7 @@ static void on_stun(struct server *s, const struct request *req)
 	if (m.cls == STUN_INDICATION) {
 		if (m.method == TURN_SEND) {
 			struct alloc *a = server_alloc_find(s, req->l, req->conn, req->src);
-			if (a)
+			if (a && !a->ms)
 				handle_send(s, &m, a);
 			else
 				s->st.drops[DROP_NO_ALLOCATION]++;
@@ -152,14 +153,141 @@ static void on_stun(struct server *s, const struct request *req)
 	server_send_client(s, req->l, req->conn, req->src, s->obuf, n);
 }
 
-/* Demultiplex by the first byte (RFC 8656 §12): 0b00 STUN, 0b01 ChannelData. */
+/* ---- [MS-TURN] (R19) ---- */
+
+/* The Allocate's digest challenge and long-term credentials, as for IETF
+ * TURN (the codec hands REALM and NONCE over under their RFC names). */
+static size_t ms_allocate(struct server *s, const struct request *req, const struct stun_msg *m,
+			  int *authed)
+{
+	struct auth_ok who;
+	enum auth_verdict v;
+	size_t n = 0;
+
+	pthread_rwlock_rdlock(&s->mconf->reload);
+	v = auth_check(s->conf->auth, m, req->src, server_now(s), (uint64_t)time(NULL), &who);
+	if (v != AUTH_OK) {
+		if (v != AUTH_CHALLENGE)
+			s->st.auth_failures++;
+		if (v == AUTH_BAD_REQUEST)
+			n = ms_error(s, m, 400, "Bad Request", NULL);
+		else if (v == AUTH_STALE_NONCE)
+			n = ms_challenge(s, m, 438, "Stale Nonce", req->src);
+		else
+			n = ms_challenge(s, m, 401, "Unauthorized", req->src);
+	}
+	pthread_rwlock_unlock(&s->mconf->reload);
+	if (v != AUTH_OK)
+		return n;
+	*authed = 1;
+	return ms_handle_allocate(s, req, m, &who);
+}
+
+/* Set Active Destination: on the sender's allocation, with its key. */
+static size_t ms_active_dest(struct server *s, const struct request *req,
+			     const struct stun_msg *m, int *authed)
+{
+	struct alloc *a = server_alloc_find(s, req->l, req->conn, req->src);
+
+	if (!a || !a->ms)
+		return ms_error(s, m, 437, "Allocation Mismatch", NULL);
+	if (ms_check_key(m, a->ms)) {
+		size_t n;
+		s->st.auth_failures++;
+		pthread_rwlock_rdlock(&s->mconf->reload);
+		n = ms_challenge(s, m, 401, "Unauthorized", req->src);
+		pthread_rwlock_unlock(&s->mconf->reload);
+		return n;
+	}
+	*authed = 1;
+	return ms_handle_set_active_dest(s, req, m, a);
+}
+
+/* One [MS-TURN] message: a Send request goes to its peer unanswered; an
+ * Allocate or Set Active Destination is answered, from the cache for a
+ * retransmit, within the unauthenticated budget when not signed (R15,
+ * R18). Improperly formed messages are ignored ([MS-TURN] 3.1.10). */
+static void on_msturn(struct server *s, const struct request *req, const uint8_t *buf, size_t len)
+{
+	const struct txentry *cached;
+	struct stun_msg m;
+	char from[NETADDR_STRLEN];
+	uint64_t now = server_now(s);
+	size_t n = 0;
+	int authed = 0, err = msturn_parse(&m, buf, len);
+
+	if (err) {
+		s->st.drops[DROP_MALFORMED]++;
+		log_debug("dropped %zu bytes of MS-TURN from %s: %s", len,
+			  netaddr_str(req->src, from, sizeof from), stun_strerror(err));
+		return;
+	}
+	if (m.type == MSTURN_SEND) {
+		ms_handle_send(s, req, &m);
+		return;
+	}
+	if (m.type != MSTURN_ALLOCATE && m.type != MSTURN_SET_ACTIVE_DEST) {
+		if (m.cls == STUN_REQUEST)
+			s->st.drops[DROP_MALFORMED]++;
+		return; /* responses, indications: nothing to answer */
+	}
+	s->st.requests++;
+	ratelimit_earn(&s->rl, req->src, len, now);
+	if ((cached = txcache_find(&s->tx, req->src, req->conn, m.tid, now))) {
+		ms_reply(s, req, cached->data, cached->len);
+		return;
+	}
+	if (m.nunknown)
+		n = ms_error(s, &m, 420, "Unknown Attribute", NULL);
+	else if (m.type == MSTURN_ALLOCATE)
+		n = ms_allocate(s, req, &m, &authed);
+	else
+		n = ms_active_dest(s, req, &m, &authed);
+	if (!n)
+		return;
+	if (!authed && !ratelimit_take(&s->rl, req->src, n, now)) {
+		s->st.drops[DROP_RATE_LIMIT]++;
+		s->st.limits[LIMIT_UNAUTH_RATE]++;
+		return;
+	}
+	if (authed)
+		txcache_put(&s->tx, req->src, req->conn, m.tid, MS_OBUF(s), n, now);
+	ms_reply(s, req, MS_OBUF(s), n);
+}
+
+/* A frame of an [MS-TURN] stream (2.1.4), header included: a control
+ * message, or end-to-end data for the active destination. */
+static void on_ms_frame(struct server *s, const struct request *req)
+{
+	const uint8_t *p = req->buf + MSTURN_FRAME_HDR;
+	size_t n = req->len - MSTURN_FRAME_HDR;
+
+	if (req->buf[0] == MSTURN_FRAME_CONTROL && msturn_peek_len(p, n))
+		on_msturn(s, req, p, n);
+	else if (req->buf[0] != MSTURN_FRAME_DATA || !ms_client_data(s, req, p, n))
+		s->st.drops[req->buf[0] == MSTURN_FRAME_DATA ? DROP_NO_ALLOCATION : DROP_MALFORMED]++;
+}
+
+/* Demultiplex by the first byte (RFC 8656 §12): 0b00 STUN, 0b01 ChannelData;
+ * [MS-TURN] by its header (the Magic Cookie attribute first, no IETF
+ * cookie) or by its stream framing. Once an [MS-TURN] client has an active
+ * destination, whatever else it sends over UDP is its data, STUN included
+ * (ICE checks between the peers); looked for only when the worker holds
+ * [MS-TURN] allocations, so the IETF paths pay nothing otherwise. */
 void dispatch_msg(void *arg, const struct request *req)
 {
 	struct server *s = arg;
+	uint8_t top = req->buf[0] & 0xc0;
 
-	if ((req->buf[0] & 0xc0) == 0)
+	if (req->conn && req->conn->framing == CONN_FRAMING_MS)
+		on_ms_frame(s, req);
+	else if (top == 0 && msturn_peek_len(req->buf, req->len))
+		on_msturn(s, req, req->buf, req->len);
+	else if (s->allocs.ms_count && !req->conn && ms_client_data(s, req, req->buf, req->len))
+		return;
+	else if (top == 0)
 		on_stun(s, req);
-	else if ((req->buf[0] & 0xc0) == 0x40)
+	else if (top == 0x40)
 		handle_chdata(s, req);
 	else
 		s->st.drops[DROP_MALFORMED]++;

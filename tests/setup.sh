@@ -35,6 +35,7 @@ util-linux        setpriv, setsid, flock
 coreutils         timeout, mktemp, od, stat
 libc-bin          ldd
 mawk              awk (Debian's own; the awk programs are POSIX)
+libnice-dev       the MS-TURN interop client (tests/tools/nice_turn.c)
 "
 setup_need_root() {
 	if [ "$(id -u)" -ne 0 ]; then

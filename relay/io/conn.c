@@ -13,6 +13,7 @@
 
 #include "io/conn.h"
 #include "io/stream.h"
+#include "stun/msturn.h"
 #include "stun/stun.h"
 #include "util/log.h"
 
@@ -135,20 +136,30 @@ int conn_send(struct conn *c, const uint8_t *data, size_t len)
 /* ---- reading ---- */
 
 /* Length of the frame at the head of the buffer: 0 needs more bytes, -1 is
- * garbage that ends the connection. */
-static ssize_t frame_len(const uint8_t *p, size_t len)
+ * garbage that ends the connection. The first frame tells the framing. */
+static ssize_t frame_len(struct conn *c, const uint8_t *p, size_t len)
 {
 	size_t n;
 
 	if (len < 4)
 		return 0;
+	if (c->framing != CONN_FRAMING_IETF) { /* [MS-TURN] 2.1.4 */
+		if ((n = msturn_frame_len(p, len))) {
+			c->framing = CONN_FRAMING_MS;
+			return (ssize_t)n;
+		}
+		if (c->framing == CONN_FRAMING_MS)
+			return -1;
+	}
 	if ((p[0] & 0xc0) == 0x40) { /* ChannelData, padded to 4 on streams */
 		n = turn_chdata_frame_len(p, len, 1);
+		c->framing = CONN_FRAMING_IETF;
 		return n ? (ssize_t)n : -1;
 	}
 	if (len < 8)
 		return 0;
 	n = stun_peek_len(p, len);
+	c->framing = CONN_FRAMING_IETF;
 	return n ? (ssize_t)n : -1;
 }
 
@@ -194,7 +205,7 @@ static void malformed(struct conn *c)
 static void feed(struct conn *c, const uint8_t *p, size_t n)
 {
 	while (c->rlen && !conn_closing(c)) {
-		ssize_t f = frame_len(c->rbuf, c->rlen);
+		ssize_t f = frame_len(c, c->rbuf, c->rlen);
 		size_t take;
 
 		if (f < 0 || f > CONN_FRAME_MAX)
@@ -222,7 +233,7 @@ static void feed(struct conn *c, const uint8_t *p, size_t n)
 			c->pipe->data(c->pipe_arg, p, n);
 			return;
 		}
-		f = frame_len(p, n);
+		f = frame_len(c, p, n);
 		if (f < 0 || f > CONN_FRAME_MAX)
 			return malformed(c);
 		if (f == 0 || (size_t)f > n) {
@@ -272,6 +283,65 @@ static void tls_read(struct conn *c, const uint8_t *data, size_t n)
 	}
 }
 
+/* The first bytes of a stream: [MS-TURN]'s pseudo-TLS ClientHello gets
+ * its fixed answer, the TLS engine (if any) goes, and framed [MS-TURN]
+ * follows in the clear; anything else goes on to TLS or the framing. At
+ * most a ClientHello's worth is put aside while it cannot be told. */
+static void sniff(struct conn *c, const uint8_t *p, size_t n)
+{
+	const uint8_t *b = p;
+	size_t len = n;
+	int r;
+
+	if (c->rlen) {
+		size_t take = MSTURN_PTLS_HELLO_LEN - c->rlen;
+		if (take > n)
+			take = n;
+		if (stash(c, p, take))
+			return malformed(c);
+		p += take;
+		n -= take;
+		b = c->rbuf;
+		len = c->rlen;
+	}
+	if ((r = msturn_ptls_is_hello(b, len)) < 0) {
+		if (b == p && stash(c, p, n)) /* n < a ClientHello here */
+			malformed(c);
+		return;
+	}
+	c->sniffing = 0;
+	if (r == 1) {
+		uint8_t reply[MSTURN_PTLS_REPLY_LEN];
+		if (b == p) {
+			p += MSTURN_PTLS_HELLO_LEN;
+			n -= MSTURN_PTLS_HELLO_LEN;
+		}
+		c->rlen = 0;
+		c->frame_since = 0;
+		if (c->ssl) {
+			SSL_free(c->ssl);
+			c->ssl = NULL;
+			c->rbio = c->wbio = NULL;
+		}
+		c->framing = CONN_FRAMING_MS;
+		msturn_ptls_reply(reply);
+		if (!write_raw(c, reply, sizeof reply))
+			feed(c, p, n);
+		return;
+	}
+	if (c->ssl) { /* genuine TLS: what was put aside goes first */
+		if (c->rlen && BIO_write(c->rbio, c->rbuf, (int)c->rlen) != (int)c->rlen) {
+			conn_close(c);
+			return;
+		}
+		c->rlen = 0;
+		c->frame_since = 0;
+		tls_read(c, p, n);
+	} else {
+		feed(c, p, n); /* the bytes aside begin the first frame */
+	}
+}
+
 static void read_cb(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
 {
 	struct conn *c = st->data;
@@ -287,7 +357,9 @@ static void read_cb(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
 	if (n == 0)
 		return;
 	c->last_rx = now_of(c);
-	if (c->ssl)
+	if (c->sniffing)
+		sniff(c, (const uint8_t *)buf->base, (size_t)n);
+	else if (c->ssl)
 		tls_read(c, (const uint8_t *)buf->base, (size_t)n);
 	else
 		feed(c, (const uint8_t *)buf->base, (size_t)n);
@@ -329,6 +401,7 @@ void conn_accept(struct listener *l)
 		goto drop;
 	}
 	c->admitted = 1;
+	c->sniffing = 1;
 	uv_tcp_nodelay(&c->tcp, 1); /* R15a: Nagle off on TCP 443 */
 	if (l->tls) {
 		c->ssl = SSL_new(l->tls);

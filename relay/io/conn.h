@@ -11,8 +11,17 @@
 #include "io/listener.h"
 
 /* The largest frame a stream carries: a STUN message with a 16-bit
- * length, or ChannelData of 65535 bytes padded to 4 (RFC 8656 §12.5). */
+ * length, or ChannelData of 65535 bytes padded to 4 (RFC 8656 §12.5). An
+ * [MS-TURN] frame (4-byte header + 65535) is shorter. */
 #define CONN_FRAME_MAX (20 + 65535)
+
+/* A stream's framing, learnt from its first frame. IETF: STUN messages
+ * and ChannelData back to back. MS: [MS-TURN] 2.1.4, a 4-byte header
+ * (type 2 control, 3 end-to-end data; reserved; length) before each
+ * message or piece of data; frames go up with their header, and what is
+ * sent must carry one. A connection whose first bytes are [MS-TURN]'s
+ * pseudo-TLS ClientHello is answered the fixed ServerHello and is MS. */
+enum conn_framing { CONN_FRAMING_UNKNOWN, CONN_FRAMING_IETF, CONN_FRAMING_MS };
 
 /* Where a piped connection's bytes go. eof: the client half-closed (the
  * connection stays open for writing). closed: the connection is gone. */
@@ -34,6 +43,8 @@ struct conn {
 	void *pipe_arg;
 	int held;              /* an allocation or a pipe uses it: no idle timeout */
 	int admitted;          /* counted in the listener's admission */
+	uint8_t framing;       /* enum conn_framing */
+	uint8_t sniffing;      /* the first bytes: pseudo-TLS or not? */
 	uint64_t born, last_rx, frame_since, full_since; /* loop ms; 0: not so */
 	/* A frame split across reads waits here; whole frames are handed up
 	 * from the read buffer itself. Grown on demand, up to CONN_FRAME_MAX:

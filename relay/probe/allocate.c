@@ -5,6 +5,7 @@
  * (Refresh LIFETIME 0) so that the test leaves no state behind. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "out.h"
@@ -16,6 +17,7 @@ static const char usage[] =
 	"  --refresh            send one Refresh after the Allocate\n"
 	"  --hold SECONDS       keep the allocation, refreshing it, this long\n"
 	"  --keep               do not delete it at exit (UDP: it lives on, 5-tuple bound)\n"
+	"  --ms-turn[=VERSION]  an [MS-TURN] allocation instead (--ms-turn --help)\n"
 	TC_COMMON_HELP;
 
 enum { AO_BIND = 1, AO_REFRESH, AO_HOLD, AO_KEEP, AO_HELP };
@@ -80,6 +82,9 @@ int probe_allocate_main(int argc, char **argv)
 	long hold_s = 0;
 	char what[160];
 
+	for (int i = 1; i < argc; i++) /* [MS-TURN]: its own client (msallocate.c) */
+		if (!strncmp(argv[i], "--ms-turn", 9) && (!argv[i][9] || argv[i][9] == '='))
+			return probe_ms_allocate_main(argc, argv);
 	tc_cfg_init(&c);
 	while ((ch = tc_getopt(&c, argc, argv, opts)) != -1) {
 		if (ch == TC_OPT_BAD)

@@ -76,6 +76,7 @@ void probe_raise_nofile(void);
 
 int probe_binding_main(int argc, char **argv);
 int probe_allocate_main(int argc, char **argv);
+int probe_ms_allocate_main(int argc, char **argv); /* allocate --ms-turn */
 int probe_turn_main(int argc, char **argv);
 int probe_permit_main(int argc, char **argv);
 int probe_channel_main(int argc, char **argv);

@@ -4,22 +4,22 @@
 #include "stun.h"
 #include "stun_int.h"
 
-/* XOR key: the magic cookie, then the transaction id (IPv6 only). */
-static void xor_key(const uint8_t *tid, uint8_t key[16])
+/* XOR key (RFC 8489 §14.2): the magic cookie, then the transaction id
+ * (IPv6 only): the message's bytes 4..19. [MS-TURN] XORs its XOR Mapped
+ * Address with the same bytes, which there are its 16-byte transaction id
+ * (the first 32 bits of it stand for the cookie), as libnice reads it. */
+static int xor_type(int ms, uint16_t type)
 {
-	wr32(key, STUN_MAGIC);
-	memcpy(key + 4, tid, STUN_TID_LEN);
+	return ms ? type == 0x8020 : stun_attr_is_xor(type);
 }
 
-static int addr_decode(const uint8_t *v, uint16_t len, int xor, const uint8_t *tid,
+static int addr_decode(const uint8_t *v, uint16_t len, int xor, const uint8_t *key,
 		       struct sockaddr_storage *out)
 {
-	uint8_t key[16];
 	uint16_t port = rd16(v + 2);
 
-	xor_key(tid, key);
 	if (xor)
-		port ^= (uint16_t)(STUN_MAGIC >> 16);
+		port ^= rd16(key);
 	memset(out, 0, sizeof *out);
 	if (v[1] == 0x01 && len == 8) {
 		struct sockaddr_in *sin = (struct sockaddr_in *)out;
@@ -47,7 +47,7 @@ int stun_attr_addr(const struct stun_msg *m, const struct stun_attr *a,
 {
 	if (a->len < 4)
 		return STUN_E_ATTR_SIZE;
-	return addr_decode(a->val, a->len, stun_attr_is_xor(a->type), m->tid, out);
+	return addr_decode(a->val, a->len, xor_type(m->ms, a->type), m->buf + 4, out);
 }
 
 int stun_msg_addr(const struct stun_msg *m, uint16_t type, struct sockaddr_storage *out)
@@ -58,11 +58,11 @@ int stun_msg_addr(const struct stun_msg *m, uint16_t type, struct sockaddr_stora
 
 void stun_put_addr(struct stun_writer *w, uint16_t type, const struct sockaddr *sa)
 {
-	uint8_t v[20] = {0}, key[16];
-	const uint8_t *a;
+	uint8_t v[20] = {0};
+	const uint8_t *a, *key;
 	size_t alen;
 	uint16_t port;
-	int xor = stun_attr_is_xor(type);
+	int xor = xor_type(w->ms, type);
 
 	if (w->err)
 		return;
@@ -82,8 +82,8 @@ void stun_put_addr(struct stun_writer *w, uint16_t type, const struct sockaddr *
 		w->err = STUN_E_FAMILY;
 		return;
 	}
-	xor_key(w->buf + 8, key); /* the writer's header holds the tid */
-	wr16(v + 2, xor ? port ^ (uint16_t)(STUN_MAGIC >> 16) : port);
+	key = w->buf + 4; /* the writer's header holds cookie and tid */
+	wr16(v + 2, xor ? port ^ rd16(key) : port);
 	for (size_t i = 0; i < alen; i++)
 		v[4 + i] = a[i] ^ (xor ? key[i] : 0);
 	stun_put_attr(w, type, v, 4 + alen);

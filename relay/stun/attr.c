@@ -4,18 +4,17 @@
 #include "stun.h"
 #include "stun_int.h"
 
-enum shape { ANY, FIXED, RANGE, ADDR, ERR, MI256, LIST16 };
-
-struct rule {
-	uint16_t type;
-	uint8_t shape;
-	uint16_t min, max;
-	const char *name;
-};
+#define ANY SHAPE_ANY
+#define FIXED SHAPE_FIXED
+#define RANGE SHAPE_RANGE
+#define ADDR SHAPE_ADDR
+#define ERR SHAPE_ERR
+#define MI256 SHAPE_MI256
+#define LIST16 SHAPE_LIST16
 
 /* Limits: RFC 8489 §14 (USERNAME < 509 bytes, REALM/NONCE/SOFTWARE and the
  * error reason at most 763 bytes), RFC 8656 §18, RFC 5780 §7, RFC 6062. */
-static const struct rule rules[] = {
+static const struct stun_rule rules[] = {
 	{STUN_A_MAPPED_ADDRESS, ADDR, 0, 0, "MAPPED-ADDRESS"},
 	{STUN_A_RESPONSE_ADDRESS, ADDR, 0, 0, "RESPONSE-ADDRESS"},
 	{STUN_A_CHANGE_REQUEST, FIXED, 4, 4, "CHANGE-REQUEST"},
@@ -62,7 +61,7 @@ static const struct rule rules[] = {
 	{STUN_A_ADDRESS_ERROR_CODE_DRAFT, RANGE, 4, 4 + 763, "ADDRESS-ERROR-CODE(draft)"},
 };
 
-static const struct rule *rule_find(uint16_t type)
+static const struct stun_rule *rule_find(uint16_t type)
 {
 	for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++)
 		if (rules[i].type == type)
@@ -80,15 +79,18 @@ int stun_attr_is_xor(uint16_t type)
 
 const char *stun_attr_name(uint16_t type)
 {
-	const struct rule *r = rule_find(type);
+	const struct stun_rule *r = rule_find(type);
 	return r ? r->name : "unknown-attribute";
 }
 
 int stun_attr_validate(uint16_t type, const uint8_t *val, uint16_t len)
 {
-	const struct rule *r = rule_find(type);
-	if (!r)
-		return 0; /* unknown: the caller decides (comprehension range) */
+	const struct stun_rule *r = rule_find(type);
+	return r ? stun_rule_check(r, val, len) : 0; /* unknown: the caller decides */
+}
+
+int stun_rule_check(const struct stun_rule *r, const uint8_t *val, uint16_t len)
+{
 	switch (r->shape) {
 	case ANY:
 		return 0;
@@ -101,6 +103,8 @@ int stun_attr_validate(uint16_t type, const uint8_t *val, uint16_t len)
 		return len % 2 == 0 && len <= r->max ? 0 : STUN_E_ATTR_SIZE;
 	case MI256: /* RFC 8489 §14.6: 16 to 32 bytes, a multiple of 4 */
 		return len >= r->min && len <= r->max && len % 4 == 0 ? 0 : STUN_E_ATTR_SIZE;
+	case SHAPE_MI_MS: /* [MS-TURN]: HMAC-SHA1, or HMAC-SHA256 from MS-Version 3 */
+		return len == 20 || len == 32 ? 0 : STUN_E_ATTR_SIZE;
 	case ADDR:
 		if (len < 4)
 			return STUN_E_ATTR_SIZE;

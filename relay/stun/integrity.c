@@ -35,13 +35,14 @@ static EVP_MAC_CTX *mac_ctx(int sha256)
 	return mac_ctxs[i];
 }
 
-int stun_hmac(int sha256, const uint8_t *key, size_t keylen,
-	      const uint8_t *msg, size_t len, uint16_t hdr_len, uint8_t *out)
+int stun_hmac(int sha256, const uint8_t *key, size_t keylen, const uint8_t *msg, size_t len,
+	      uint16_t hdr_len, int pad64, uint8_t *out)
 {
+	static const uint8_t zeros[64];
 	OSSL_PARAM params[2];
 	EVP_MAC_CTX *ctx = mac_ctx(sha256);
 	uint8_t hdr[STUN_HDR_LEN];
-	size_t outlen = 0;
+	size_t outlen = 0, pad = pad64 && len % 64 ? 64 - len % 64 : 0;
 
 	if (!ctx || len < STUN_HDR_LEN)
 		return -1;
@@ -58,9 +59,29 @@ int stun_hmac(int sha256, const uint8_t *key, size_t keylen,
 	if (!EVP_MAC_init(ctx, key, keylen, params) ||
 	    !EVP_MAC_update(ctx, hdr, sizeof hdr) ||
 	    !EVP_MAC_update(ctx, msg + STUN_HDR_LEN, len - STUN_HDR_LEN) ||
+	    (pad && !EVP_MAC_update(ctx, zeros, pad)) ||
 	    !EVP_MAC_final(ctx, out, &outlen, 32))
 		return -1;
 	return 0;
+}
+
+/* [MS-TURN]: HMAC-SHA1 (20 bytes) or HMAC-SHA256 (32) over the message up
+ * to the attribute, zero-padded to 64 bytes as its clients compute it
+ * (libnice's stun_sha1 with padding); the unpadded form is accepted too. */
+static int check_ms(const struct stun_msg *m, const uint8_t *key, size_t keylen)
+{
+	const struct stun_attr *a;
+	uint8_t mac[32];
+
+	if (m->mi < 0)
+		return STUN_E_MISSING;
+	a = &m->attrs[m->mi];
+	for (int pad64 = 1; pad64 >= 0; pad64--)
+		if (!stun_hmac(a->len == 32, key, keylen, m->buf, a->off,
+			       (uint16_t)(a->off + 4 + a->len - STUN_HDR_LEN), pad64, mac) &&
+		    !CRYPTO_memcmp(mac, a->val, a->len))
+			return 0;
+	return STUN_E_INTEGRITY;
 }
 
 int stun_msg_check_integrity(const struct stun_msg *m, const uint8_t *key, size_t keylen)
@@ -69,6 +90,8 @@ int stun_msg_check_integrity(const struct stun_msg *m, const uint8_t *key, size_
 	uint8_t mac[32];
 	int sha256;
 
+	if (m->ms)
+		return check_ms(m, key, keylen);
 	if (m->mi256 >= 0) { /* the stronger one wins when both are present */
 		a = &m->attrs[m->mi256];
 		sha256 = 1;
@@ -79,7 +102,7 @@ int stun_msg_check_integrity(const struct stun_msg *m, const uint8_t *key, size_
 		return STUN_E_MISSING;
 	}
 	if (stun_hmac(sha256, key, keylen, m->buf, a->off,
-		      (uint16_t)(a->off + 4 + a->len - STUN_HDR_LEN), mac))
+		      (uint16_t)(a->off + 4 + a->len - STUN_HDR_LEN), 0, mac))
 		return STUN_E_INTEGRITY;
 	/* MI-SHA256 may be truncated to 16..32 bytes; compare what was sent. */
 	return CRYPTO_memcmp(mac, a->val, a->len) ? STUN_E_INTEGRITY : 0;

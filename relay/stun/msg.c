@@ -59,6 +59,7 @@ int stun_msg_parse(struct stun_msg *m, const uint8_t *buf, size_t len)
 			       (m->type & 0x3e00) >> 2);
 	m->cls = (uint8_t)((m->type >> 4 & 1) | (m->type >> 7 & 2));
 	m->tid = buf + 8;
+	m->ms = 0;
 	m->nattrs = m->nunknown = 0;
 	m->mi = m->mi256 = m->fp = -1;
 

@@ -126,7 +126,11 @@ struct stun_msg {
 	uint16_t type;       /* raw 14-bit type */
 	uint16_t method;
 	uint8_t cls;
-	const uint8_t *tid;  /* 12 bytes inside buf */
+	/* The dialect: 0 IETF STUN (stun_msg_parse); [MS-TURN] (msturn_parse,
+	 * stun/msturn.h): 1 with attributes back to back as its clients send
+	 * them, 2 with each padded to 4. */
+	uint8_t ms;
+	const uint8_t *tid;  /* inside buf: 12 bytes (IETF), 16 bytes (MS-TURN) */
 	uint8_t nattrs;
 	uint8_t nunknown;    /* comprehension-required types we do not know */
 	int8_t mi;           /* index in attrs[] or -1 */
@@ -152,7 +156,10 @@ int stun_msg_parse(struct stun_msg *m, const uint8_t *buf, size_t len);
 
 const struct stun_attr *stun_msg_attr(const struct stun_msg *m, uint16_t type);
 
-/* Typed readers; each returns 0 or a negative stun_err. */
+/* Typed readers; each returns 0 or a negative stun_err. An address is
+ * XOR'd with the message's bytes 4..19 (the magic cookie and transaction
+ * id; the 16-byte transaction id of an [MS-TURN] message) when its type is
+ * one of the dialect's XOR-* attributes. */
 int stun_attr_addr(const struct stun_msg *m, const struct stun_attr *a,
 		   struct sockaddr_storage *out);
 int stun_attr_u32(const struct stun_attr *a, uint32_t *out);
@@ -187,6 +194,7 @@ struct stun_writer {
 	size_t cap;
 	size_t len;
 	int err;
+	uint8_t ms;  /* [MS-TURN] (msturn_writer_init): no padding, its code points */
 };
 
 void stun_writer_init(struct stun_writer *w, uint8_t *buf, size_t cap,

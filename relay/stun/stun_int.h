@@ -18,14 +18,33 @@ static inline void wr32(uint8_t *p, uint32_t v)
 }
 static inline size_t pad4(size_t n) { return (n + 3) & ~(size_t)3; }
 
+/* One attribute's rule: the sizes and shape its value may take (attr.c
+ * for IETF STUN, msturn.c for [MS-TURN]). */
+enum stun_shape { SHAPE_ANY, SHAPE_FIXED, SHAPE_RANGE, SHAPE_ADDR, SHAPE_ERR, SHAPE_MI256,
+		  SHAPE_LIST16, SHAPE_MI_MS };
+struct stun_rule {
+	uint16_t type;
+	uint8_t shape;
+	uint16_t min, max;
+	const char *name;
+};
+/* 0 when val/len fits the rule. */
+int stun_rule_check(const struct stun_rule *r, const uint8_t *val, uint16_t len);
+
 /* Attribute rules (attr.c): 0 when the value's size and shape are valid. */
 int stun_attr_validate(uint16_t type, const uint8_t *val, uint16_t len);
 int stun_attr_known(uint16_t type);
 int stun_attr_is_xor(uint16_t type);
 
 /* HMAC over a message prefix whose header length field is replaced by
- * hdr_len (integrity.c). out must hold 32 bytes. */
-int stun_hmac(int sha256, const uint8_t *key, size_t keylen,
-	      const uint8_t *msg, size_t len, uint16_t hdr_len, uint8_t *out);
+ * hdr_len (integrity.c). pad64: the prefix is zero-padded to a multiple
+ * of 64 bytes first, as RFC 3489 and [MS-TURN] clients compute it. out
+ * must hold 32 bytes. */
+int stun_hmac(int sha256, const uint8_t *key, size_t keylen, const uint8_t *msg, size_t len,
+	      uint16_t hdr_len, int pad64, uint8_t *out);
+
+/* [MS-TURN] wire code points of REALM and NONCE are swapped against RFC
+ * 5389's (msturn.c): the codec maps them both ways. */
+uint16_t msturn_wire_type(uint16_t type);
 
 #endif

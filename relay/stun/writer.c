@@ -12,6 +12,7 @@ void stun_writer_init(struct stun_writer *w, uint8_t *buf, size_t cap,
 	w->cap = cap < STUN_MAX_MSG ? cap : STUN_MAX_MSG;
 	w->len = 0;
 	w->err = 0;
+	w->ms = 0;
 	if (cap < STUN_HDR_LEN) {
 		w->err = STUN_E_NOSPACE;
 		return;
@@ -23,10 +24,12 @@ void stun_writer_init(struct stun_writer *w, uint8_t *buf, size_t cap,
 	w->len = STUN_HDR_LEN;
 }
 
+/* [MS-TURN] attributes go back to back, unpadded, as its clients write
+ * and read them (libnice's NO_ALIGNED_ATTRIBUTES). */
 static uint8_t *reserve(struct stun_writer *w, uint16_t type, size_t len)
 {
 	uint8_t *p;
-	size_t padded = pad4(len);
+	size_t padded = w->ms ? len : pad4(len);
 
 	if (w->err)
 		return NULL;
@@ -35,7 +38,7 @@ static uint8_t *reserve(struct stun_writer *w, uint16_t type, size_t len)
 		return NULL;
 	}
 	p = w->buf + w->len;
-	wr16(p, type);
+	wr16(p, w->ms ? msturn_wire_type(type) : type);
 	wr16(p + 2, (uint16_t)len);
 	memset(p + 4 + len, 0, padded - len);
 	w->len += 4 + padded;
@@ -90,10 +93,12 @@ void stun_put_error(struct stun_writer *w, int code, const char *reason)
 	memcpy(p + 4, reason, rlen);
 }
 
+/* [MS-TURN] integrity: the input zero-padded to a multiple of 64 bytes. */
 static void put_mac(struct stun_writer *w, int sha256, const uint8_t *key, size_t keylen)
 {
 	size_t maclen = sha256 ? 32 : 20;
-	uint16_t type = sha256 ? STUN_A_MESSAGE_INTEGRITY_SHA256 : STUN_A_MESSAGE_INTEGRITY;
+	uint16_t type = sha256 && !w->ms ? STUN_A_MESSAGE_INTEGRITY_SHA256
+					 : STUN_A_MESSAGE_INTEGRITY;
 	uint8_t mac[32];
 	size_t prefix = w->len;
 
@@ -102,7 +107,7 @@ static void put_mac(struct stun_writer *w, int sha256, const uint8_t *key, size_
 	/* The MAC covers the message up to the attribute, with the header
 	 * length counting the attribute itself (RFC 8489 §14.5). */
 	if (stun_hmac(sha256, key, keylen, w->buf, prefix,
-		      (uint16_t)(prefix + 4 + maclen - STUN_HDR_LEN), mac)) {
+		      (uint16_t)(prefix + 4 + maclen - STUN_HDR_LEN), w->ms, mac)) {
 		w->err = STUN_E_INTEGRITY;
 		return;
 	}
@@ -124,6 +129,8 @@ void stun_put_fingerprint(struct stun_writer *w)
 	uint8_t *p;
 	size_t prefix = w->len;
 
+	if (w->ms)
+		return; /* [MS-TURN] has no FINGERPRINT */
 	p = reserve(w, STUN_A_FINGERPRINT, 4);
 	if (p) /* header length already counts this attribute */
 		wr32(p, stun_crc32(w->buf, prefix) ^ 0x5354554eu);

@@ -56,6 +56,9 @@ int alloc_table_init(struct alloc_table *t, unsigned nbuckets)
 
 static void alloc_free(struct alloc *a)
 {
+	if (a->ms)
+		explicit_bzero(a->ms->key, sizeof a->ms->key);
+	free(a->ms);
 	free(a->user);
 	free(a->perms);
 	free(a->chans);
@@ -114,7 +117,19 @@ void alloc_table_remove(struct alloc_table *t, struct alloc *a)
 	if (a->next)
 		a->next->prev = a->prev;
 	t->count--;
+	if (a->ms)
+		t->ms_count--;
 	alloc_free(a);
+}
+
+int alloc_table_set_ms(struct alloc_table *t, struct alloc *a)
+{
+	if (a->ms)
+		return 0;
+	if (!(a->ms = calloc(1, sizeof *a->ms)))
+		return -1;
+	t->ms_count++;
+	return 0;
 }
 
 /* Drop expired permissions and channels past quarantine, keeping order. */

@@ -55,6 +55,18 @@ void five_tuple_set(struct five_tuple *k, const void *listener, const void *conn
 struct relayed;
 struct tcp_relayed;
 
+/* What an [MS-TURN] allocation keeps besides (R19, handlers/ms_*.c). */
+struct alloc_ms {
+	uint8_t version;      /* MS-Version spoken: 1..6 */
+	uint8_t active;       /* a Set Active Destination is in force: raw data both ways */
+	uint8_t sha256;       /* the client signs with HMAC-SHA256 (32-byte integrity) */
+	uint8_t keylen;
+	uint8_t key[32];      /* the long-term key the Allocate was signed with */
+	uint8_t conn_id[20];  /* MS-Sequence Number: the connection id we chose */
+	uint32_t seq;         /* the highest sequence number seen */
+	struct peer dest;     /* the active destination */
+};
+
 struct alloc {
 	struct alloc *hnext;           /* hash chain */
 	struct alloc *prev, *next;     /* all allocations, for the sweep */
@@ -74,12 +86,14 @@ struct alloc {
 	struct tcp_relayed *tcp_io;    /* RFC 6062: the relayed TCP listener and its peers */
 	struct bw_bucket bw;           /* --max-bps */
 	uint64_t rx_pkts, tx_pkts, rx_bytes, tx_bytes;
+	struct alloc_ms *ms;           /* [MS-TURN] allocation; NULL: IETF TURN */
 };
 
 struct alloc_table {
 	struct alloc **buckets;
 	unsigned nbuckets;             /* power of two */
 	unsigned count;
+	unsigned ms_count;             /* how many of them are [MS-TURN] ones */
 	struct alloc *all;
 };
 
@@ -90,6 +104,8 @@ struct alloc *alloc_table_find(const struct alloc_table *t, const struct five_tu
 struct alloc *alloc_table_add(struct alloc_table *t, const struct five_tuple *k,
 			      uint64_t expires);
 void alloc_table_remove(struct alloc_table *t, struct alloc *a);
+/* Make a an [MS-TURN] allocation: zeroed state, freed with it. 0 or -1. */
+int alloc_table_set_ms(struct alloc_table *t, struct alloc *a);
 /* Call fn for every allocation whose lifetime ended, after which fn must
  * remove it; also drops expired permissions and channels of the rest. */
 void alloc_table_expire(struct alloc_table *t, uint64_t now,

@@ -5,7 +5,8 @@
  * real UDP listener on 127.0.0.1, through dispatch_msg as the listener
  * would hand it up. When flags & 4, the
  * harness signs the message as alice (USERNAME, REALM, a valid NONCE and
- * MESSAGE-INTEGRITY, FINGERPRINT), so the fuzzer gets past authentication
+ * MESSAGE-INTEGRITY, FINGERPRINT; [MS-TURN] messages in their dialect),
+ * so the fuzzer gets past authentication
  * and drives allocations, permissions and channels through their states;
  * flags & 8 lets the clock run (one loop turn). The allocation quota
  * keeps socket use bounded.
@@ -16,8 +17,9 @@
  *
  * After every datagram avedge sends, and after every input, the harness
  * checks what must always hold, and aborts (a crash to libFuzzer) if not:
- *   - every datagram to a client parses (STUN, or ChannelData) and goes to
- *     one of the four clients;
+ *   - every datagram to a client parses (STUN, ChannelData or [MS-TURN],
+ *     or is raw data to an [MS-TURN] client with an active destination)
+ *     and goes to one of the four clients;
  *   - every datagram to a peer goes to a peer the filter permits;
  *   - no more allocations than the quota, in the table and in the quota. */
 #include <net/if.h>
@@ -36,6 +38,7 @@
 #include "io/listener.h"
 #include "io/ports.h"
 #include "server.h"
+#include "stun/msturn.h"
 #include "turn/auth.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -77,8 +80,10 @@ static void check_sent(void *arg, void *tag, const struct sockaddr *to, const ui
 		const uint8_t *d;
 		if (!is_client(to))
 			fail("an answer went to someone who is not a client");
+		struct alloc *a = server_alloc_find(srv, lst, NULL, to);
 		if (stun_msg_parse(&m, data, len) &&
-		    turn_chdata_parse(data, len, 0, &ch, &d, &dl))
+		    turn_chdata_parse(data, len, 0, &ch, &d, &dl) &&
+		    msturn_parse(&m, data, len) && !(a && a->ms && a->ms->active))
 			fail("an answer does not parse");
 	}
 	count_sent(arg, tag, to, data, len, err);
@@ -172,6 +177,33 @@ static size_t sign(const struct stun_msg *m, const struct sockaddr *src, uint8_t
 	return n > 0 ? (size_t)n : 0;
 }
 
+/* The same for an [MS-TURN] message: its attributes but the credentials
+ * and the Magic Cookie (the writer puts it first), then USERNAME, REALM,
+ * NONCE and MESSAGE-INTEGRITY in the dialect. */
+static size_t ms_sign(const struct stun_msg *m, const struct sockaddr *src, uint8_t *out,
+		      size_t cap)
+{
+	struct stun_writer w;
+	char nonce[256];
+	int n;
+
+	msturn_writer_init(&w, out, cap, m->type, m->tid);
+	for (unsigned i = 1; i < m->nattrs; i++) {
+		uint16_t t = m->attrs[i].type;
+		if (t == STUN_A_USERNAME || t == STUN_A_REALM || t == STUN_A_NONCE ||
+		    t == STUN_A_MESSAGE_INTEGRITY)
+			continue;
+		stun_put_attr(&w, t, m->attrs[i].val, m->attrs[i].len);
+	}
+	auth_nonce_make(conf.auth, src, uv_now(&loop), nonce, sizeof nonce);
+	stun_put_str(&w, STUN_A_USERNAME, "alice");
+	stun_put_str(&w, STUN_A_REALM, "edge.lab");
+	stun_put_str(&w, STUN_A_NONCE, nonce);
+	msturn_put_integrity(&w, key, (size_t)keylen, 0);
+	n = stun_writer_finish(&w);
+	return n > 0 ? (size_t)n : 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static uint8_t msg[65536 + 1024];
@@ -200,6 +232,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if ((flags & 4) && stun_msg_parse(&m, msg, len) == 0) {
 			uint8_t tmp[sizeof msg];
 			size_t n = sign(&m, (struct sockaddr *)&src, tmp, sizeof tmp);
+			if (n) {
+				memcpy(msg, tmp, n);
+				len = n;
+			}
+		} else if ((flags & 4) && msturn_parse(&m, msg, len) == 0) {
+			uint8_t tmp[sizeof msg];
+			size_t n = ms_sign(&m, (struct sockaddr *)&src, tmp, sizeof tmp);
 			if (n) {
 				memcpy(msg, tmp, n);
 				len = n;

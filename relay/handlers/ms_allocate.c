@@ -1,0 +1,177 @@
+/* ms_allocate.c: the [MS-TURN] Allocate request (3.2.4.1, 3.3.5.x): a new
+ * allocation, its retransmits, and refresh or release (LIFETIME 0) by
+ * another Allocate from the same 5-tuple. The relayed address is the
+ * node's own (R11), a UDP one whichever transport the client came over.
+ *
+ * What MS-Version changes, as far as it is implemented here:
+ *   all versions  MAPPED-ADDRESS (the relayed IPv4 address), XOR Mapped
+ *                 Address (0x8020, the client's), MS-Sequence Number
+ *                 (connection id chosen here), MS-Version (what we speak:
+ *                 the client's, at most 6; 1 when it sent none)
+ *   >= 3          a 32-byte (HMAC-SHA256) MESSAGE-INTEGRITY is accepted
+ *                 and answered in kind
+ *   >= 4          REQUESTED-ADDRESS-FAMILY: IPv6 asked gets IPv4 in
+ *                 MAPPED-ADDRESS and IPv6 in MS-Alternate Mapped Address
+ *                 when both are offered, IPv6 alone otherwise
+ *   >= 5          (multiplexed sessions: not implemented) */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/rand.h>
+
+#include "handlers/handlers.h"
+#include "handlers/ms.h"
+#include "io/conn.h"
+#include "util/log.h"
+
+static int sha256_of(const struct stun_msg *m)
+{
+	return m->mi >= 0 && m->attrs[m->mi].len == 32;
+}
+
+/* The success answer, for the Allocate, its retransmits and refreshes. */
+static size_t answer(struct server *s, const struct request *req, const struct stun_msg *m,
+		     const struct auth_ok *who, const struct alloc *a, uint32_t life)
+{
+	const struct stun_attr *realm = stun_msg_attr(m, STUN_A_REALM);
+	struct sockaddr_storage relayed;
+	struct stun_writer w;
+	int n;
+
+	msturn_writer_init(&w, MS_OBUF(s), MS_OBUF_CAP(s), MSTURN_ALLOCATE_OK, m->tid);
+	for (int i = 0; i < 2; i++)
+		if (a->family_mask & (1 << i)) {
+			relayed = s->conf->relay_public[i];
+			netaddr_set_port((struct sockaddr *)&relayed, a->port[i]);
+			stun_put_addr(&w, i == 1 && a->family_mask == 3 ? MS_A_ALTERNATE_MAPPED_ADDRESS
+								    : MS_A_MAPPED_ADDRESS,
+				      (struct sockaddr *)&relayed);
+		}
+	stun_put_u32(&w, MS_A_LIFETIME, life);
+	stun_put_addr(&w, MS_A_XOR_MAPPED_ADDRESS, req->src);
+	stun_put_u32(&w, MS_A_VERSION, a->ms->version);
+	msturn_put_seq(&w, a->ms->conn_id, a->ms->seq);
+	if (realm) /* [MS-TURN] 2.2.2.13: the realm the challenge used */
+		stun_put_attr(&w, STUN_A_REALM, realm->val, realm->len);
+	msturn_put_integrity(&w, who->key, who->keylen, a->ms->sha256);
+	n = stun_writer_finish(&w);
+	return n > 0 ? (size_t)n : 0;
+}
+
+/* Which families: 1 IPv4, 2 IPv6, 3 both; or -440. */
+static int families(const struct server *s, const struct stun_msg *m, unsigned version)
+{
+	const struct stun_attr *raf = stun_msg_attr(m, MS_A_REQUESTED_ADDRESS_FAMILY);
+	const int *has = s->conf->ports.has;
+
+	if (version < 4 || !raf || raf->val[0] == 0x01)
+		return has[0] ? 1 : -440;
+	if (raf->val[0] != 0x02 || !has[1])
+		return -440;
+	return has[0] ? 3 : 2;
+}
+
+static size_t refresh(struct server *s, const struct request *req, const struct stun_msg *m,
+		      const struct auth_ok *who, struct alloc *a)
+{
+	const struct stun_attr *la = stun_msg_attr(m, MS_A_LIFETIME);
+	uint32_t life = 1;
+	size_t n;
+
+	if (la)
+		stun_attr_u32(la, &life);
+	if (life == 0) { /* release: the answer first, while a is there */
+		n = answer(s, req, m, who, a, 0);
+		server_alloc_free(s, a);
+		return n;
+	}
+	life = lifetime_for(s, m);
+	a->expires = server_now(s) + life * 1000ull;
+	memcpy(a->tid, m->tid, STUN_TID_LEN);
+	return answer(s, req, m, who, a, life);
+}
+
+size_t ms_handle_allocate(struct server *s, const struct request *req, const struct stun_msg *m,
+			  const struct auth_ok *who)
+{
+	const char *name = who->user + who->name_off;
+	struct alloc *a = server_alloc_find(s, req->l, req->conn, req->src);
+	struct relayed_opts o = {0};
+	struct five_tuple k;
+	uint64_t now = server_now(s);
+	uint32_t life, version;
+	int fam, rc;
+
+	if (a) {
+		if (!a->ms)
+			return ms_error(s, m, 437, "Allocation Mismatch", who);
+		if (strcmp(a->user, who->user))
+			return ms_error(s, m, 441, "Wrong Credentials", who);
+		if (!memcmp(a->tid, m->tid, STUN_TID_LEN)) /* a retransmit */
+			return answer(s, req, m, who, a,
+				      a->expires > now ? (uint32_t)((a->expires - now) / 1000) : 0);
+		return refresh(s, req, m, who, a);
+	}
+	if (__atomic_load_n(&s->mconf->draining, __ATOMIC_RELAXED))
+		return ms_error(s, m, 500, "Server Error: shutting down", who);
+	version = msturn_version(m);
+	if (version < 1)
+		version = 1;
+	if (version > MSTURN_MAX_VERSION)
+		version = MSTURN_MAX_VERSION;
+	if ((fam = families(s, m, version)) < 0)
+		return ms_error(s, m, 440, "Address Family not Supported", who);
+	if ((rc = quota_take(&s->mconf->quota, name)))
+		return ms_error(s, m, rc, rc == 486 ? "Allocation Quota Reached"
+						   : "Insufficient Capacity", who);
+	life = lifetime_for(s, m);
+	five_tuple_set(&k, req->l, req->conn, req->src);
+	if (!(a = alloc_table_add(&s->allocs, &k, now + life * 1000ull)) ||
+	    !(a->user = strdup(who->user))) {
+		quota_give(&s->mconf->quota, name);
+		if (a)
+			alloc_table_remove(&s->allocs, a);
+		return ms_error(s, m, 508, "Insufficient Capacity", who);
+	}
+	a->quota_off = (uint16_t)who->name_off;
+	if (alloc_table_set_ms(&s->allocs, a)) {
+		server_alloc_free(s, a); /* gives the quota unit back */
+		return ms_error(s, m, 508, "Insufficient Capacity", who);
+	}
+	memcpy(a->tid, m->tid, STUN_TID_LEN);
+	a->family_mask = (uint8_t)fam;
+	a->ms->version = (uint8_t)version;
+	a->ms->sha256 = (uint8_t)(sha256_of(m) && version >= 3);
+	a->ms->keylen = (uint8_t)(who->keylen <= sizeof a->ms->key ? who->keylen : sizeof a->ms->key);
+	memcpy(a->ms->key, who->key, a->ms->keylen);
+	if (RAND_bytes(a->ms->conn_id, sizeof a->ms->conn_id) != 1) {
+		server_alloc_free(s, a);
+		return ms_error(s, m, 508, "Insufficient Capacity", who);
+	}
+	bw_init(&a->bw, s->conf->max_bps, now);
+	o.family_mask = (unsigned)fam;
+	o.now_ms = now;
+	o.owner = a->user + a->quota_off;
+	if ((rc = relayed_open(&a->udp_io, &s->relayed, &o, ms_peer_data, s, a))) {
+		if (rc == -EADDRINUSE)
+			log_ratelimited(LOG_WARN, "no free UDP relay port in %u-%u",
+					s->conf->ports.lo, s->conf->ports.hi);
+		server_alloc_free(s, a);
+		return ms_error(s, m, rc == -EAFNOSUPPORT ? 440 : 508,
+				rc == -EAFNOSUPPORT ? "Address Family not Supported"
+						    : "Insufficient Capacity", who);
+	}
+	a->port[0] = (uint16_t)o.port[0];
+	a->port[1] = (uint16_t)o.port[1];
+	if (req->conn)
+		conn_hold(req->conn); /* in use: no idle timeout any more */
+	s->st.allocations_made++;
+	s->st.allocations = s->allocs.count;
+	{
+		char c[NETADDR_STRLEN];
+		log_info("MS-TURN allocation for %s from %s: port %u, %u s, MS-Version %u", who->user,
+			 netaddr_str(req->src, c, sizeof c), a->port[fam & 1 ? 0 : 1], life, version);
+	}
+	return answer(s, req, m, who, a, life);
+}

@@ -1,0 +1,92 @@
+/* ms_send.c: data from an [MS-TURN] client. A Send request (never
+ * answered: [MS-TURN] 2.2.1) carries DESTINATION-ADDRESS and DATA, signed
+ * with the allocation's key; sending toward a peer installs (or refreshes)
+ * its permission, as in draft-ietf-behave-turn-08. Once a Set Active
+ * Destination is in force the client sends raw datagrams (or type-3
+ * frames over TCP), which go to that destination: a lookup, a queued
+ * send, nothing allocated. */
+#include <string.h>
+
+#include "handlers/handlers.h"
+#include "handlers/ms.h"
+
+static void to_peer(struct server *s, struct alloc *a, const struct sockaddr *peer,
+		    const uint8_t *data, size_t len)
+{
+	if (!bw_take(&a->bw, s->conf->max_bps, len, server_now(s))) {
+		s->st.drops[DROP_BANDWIDTH]++;
+		return;
+	}
+	if (!a->udp_io || relayed_send(a->udp_io, peer, data, len) < 0)
+		s->st.drops[DROP_SEND_FAILED]++;
+}
+
+int ms_client_data(struct server *s, const struct request *req, const uint8_t *data, size_t len)
+{
+	struct alloc *a = server_alloc_find(s, req->l, req->conn, req->src);
+	struct sockaddr_storage peer;
+	uint64_t now;
+
+	if (!a || !a->ms || !a->ms->active)
+		return 0;
+	now = server_now(s);
+	/* Traffic keeps the destination's permission alive; found in place,
+	 * never added here (no allocation on this path). */
+	for (unsigned i = 0; i < a->nperms; i++)
+		if (peer_same_ip(&a->perms[i].ip, &a->ms->dest)) {
+			a->perms[i].expires = now + TURN_PERM_LIFETIME_MS;
+			break;
+		}
+	peer_to_sockaddr(&a->ms->dest, &peer);
+	to_peer(s, a, (struct sockaddr *)&peer, data, len);
+	return 1;
+}
+
+void ms_handle_send(struct server *s, const struct request *req, const struct stun_msg *m)
+{
+	struct alloc *a = server_alloc_find(s, req->l, req->conn, req->src);
+	const struct stun_attr *da = stun_msg_attr(m, MS_A_DATA);
+	const struct stun_attr *un = stun_msg_attr(m, MS_A_USERNAME);
+	const uint8_t *conn_id;
+	struct sockaddr_storage ss;
+	struct peer p;
+	uint32_t seq;
+
+	if (!a || !a->ms) {
+		s->st.drops[DROP_NO_ALLOCATION]++;
+		return;
+	}
+	if (m->nunknown) { /* would be a 420, but a Send request is never answered */
+		s->st.drops[DROP_MALFORMED]++;
+		return;
+	}
+	/* Signed with the allocation's key, by its user, on its connection. */
+	if (ms_check_key(m, a->ms) ||
+	    (un && (un->len != strlen(a->user) || memcmp(un->val, a->user, un->len)))) {
+		s->st.auth_failures++;
+		return;
+	}
+	if (!msturn_seq(m, &conn_id, &seq)) {
+		if (memcmp(conn_id, a->ms->conn_id, MSTURN_CONN_ID_LEN)) {
+			s->st.drops[DROP_MALFORMED]++;
+			return;
+		}
+		if (seq > a->ms->seq)
+			a->ms->seq = seq;
+	}
+	if (!da || stun_msg_addr(m, MS_A_DESTINATION_ADDRESS, &ss)) {
+		s->st.drops[DROP_MALFORMED]++;
+		return;
+	}
+	if (!(a->family_mask & (ss.ss_family == AF_INET6 ? 2 : 1)) ||
+	    !server_peer_ok(s, (struct sockaddr *)&ss, 0)) {
+		s->st.drops[DROP_FILTERED]++;
+		return;
+	}
+	peer_from_sockaddr(&p, (struct sockaddr *)&ss);
+	if (alloc_perm_add(a, &p, server_now(s))) {
+		s->st.drops[DROP_NO_PERMISSION]++;
+		return;
+	}
+	to_peer(s, a, (struct sockaddr *)&ss, da->val, da->len);
+}

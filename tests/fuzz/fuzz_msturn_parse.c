@@ -1,0 +1,190 @@
+/* tests/fuzz/fuzz_msturn_parse.c: libFuzzer target for the codec's
+ * [MS-TURN] dialect (stun/msturn.h, R19).
+ *
+ * For every input: msturn_peek_len and msturn_parse; on success the
+ * invariants of the parse (offsets back to back, or padded when it said
+ * so; the Magic Cookie first; MESSAGE-INTEGRITY last), every typed reader
+ * on every attribute, integrity with fixed keys, a re-encode through the
+ * [MS-TURN] writer that must give the same bytes (back to back) or the
+ * same attributes (padded), and a re-signed copy that must verify. Then
+ * the 2.1.4 framing and the pseudo-TLS hello on the input, and the input
+ * as a stream of framed messages, each parsed from an exactly sized heap
+ * copy. The IETF parser must refuse what the [MS-TURN] one accepts.
+ *
+ * Any broken invariant aborts, so libFuzzer reports it like a crash.
+ * Seeds: tests/fuzz/corpus/msturn_parse/. */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "msturn.h"
+#include "stun.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define INVARIANT(c) do { if (!(c)) abort(); } while (0)
+
+static uint8_t key_md5[32];
+static int keys_ready;
+static volatile uint32_t sink;
+static uint8_t out[STUN_MAX_MSG + 64];
+
+static void touch(const uint8_t *p, size_t n)
+{
+	uint32_t s = 0;
+	for (size_t i = 0; i < n; i++)
+		s = s * 31 + p[i];
+	sink += s;
+}
+
+static uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
+
+static void read_all(const struct stun_msg *m, const uint8_t *buf, size_t size)
+{
+	size_t off = STUN_HDR_LEN;
+
+	INVARIANT(m->buf == buf && m->len == size && m->tid == buf + 4);
+	INVARIANT(m->ms == 1 || m->ms == 2);
+	INVARIANT(m->nattrs >= 1 && m->nattrs <= STUN_MAX_ATTRS);
+	INVARIANT(m->nunknown <= STUN_MAX_UNKNOWN);
+	INVARIANT(m->attrs[0].type == MS_A_MAGIC_COOKIE && m->attrs[0].off == STUN_HDR_LEN);
+	INVARIANT(m->mi < 0 || m->mi == m->nattrs - 1);
+	INVARIANT(m->mi256 < 0 && m->fp < 0);
+	INVARIANT(msturn_peek_len(buf, size) == size);
+	for (unsigned i = 0; i < m->nunknown; i++)
+		INVARIANT(m->unknown[i] < 0x8000);
+	for (unsigned i = 0; i < m->nattrs; i++) {
+		const struct stun_attr *a = &m->attrs[i];
+		struct sockaddr_storage ss;
+		uint32_t u32;
+		uint64_t u64;
+		int code;
+		const char *reason;
+		size_t rl;
+
+		INVARIANT(a->off == off && a->val == buf + off + 4);
+		INVARIANT(off + 4 + a->len <= size);
+		INVARIANT(rd16(buf + off + 2) == a->len);
+		off += 4 + (m->ms == 2 ? ((size_t)a->len + 3) & ~(size_t)3 : a->len);
+		touch(a->val, a->len);
+		if (stun_attr_addr(m, a, &ss) == STUN_OK)
+			INVARIANT(ss.ss_family == AF_INET || ss.ss_family == AF_INET6);
+		if (stun_attr_u32(a, &u32) == STUN_OK)
+			INVARIANT(a->len == 4);
+		if (stun_attr_u64(a, &u64) == STUN_OK)
+			INVARIANT(a->len == 8);
+		if (stun_attr_error(a, &code, &reason, &rl) == STUN_OK) {
+			INVARIANT(code >= 300 && code <= 699);
+			touch((const uint8_t *)reason, rl);
+		}
+		sink += (uint32_t)strlen(msturn_attr_name(a->type));
+	}
+	INVARIANT(off == size);
+	sink += msturn_version(m);
+	{
+		const uint8_t *id;
+		uint32_t seq;
+		if (msturn_seq(m, &id, &seq) == STUN_OK)
+			touch(id, MSTURN_CONN_ID_LEN);
+	}
+	int r = stun_msg_check_integrity(m, key_md5, 16);
+	INVARIANT(m->mi >= 0 ? (r == STUN_OK || r == STUN_E_INTEGRITY) : r == STUN_E_MISSING);
+	sink += (uint32_t)strlen(msturn_type_name(m->type));
+}
+
+/* Through the writer: the same bytes when they came back to back. */
+static void reencode(const struct stun_msg *m, const uint8_t *buf, size_t size)
+{
+	struct stun_writer w;
+	struct stun_msg m2;
+	int n;
+
+	msturn_writer_init(&w, out, sizeof out, m->type, m->tid);
+	for (unsigned i = 1; i < m->nattrs; i++)
+		stun_put_attr(&w, m->attrs[i].type, m->attrs[i].val, m->attrs[i].len);
+	n = stun_writer_finish(&w);
+	INVARIANT(n > 0);
+	if (m->ms == 1) {
+		INVARIANT((size_t)n == size && !memcmp(out, buf, size));
+	} else {
+		/* Written back to back: read so, unless unknown attributes make
+		 * a padded reading the cleaner one (msturn_parse). */
+		INVARIANT(msturn_parse(&m2, out, (size_t)n) == STUN_OK);
+		if (m2.ms == 2)
+			return;
+		INVARIANT(m2.nattrs == m->nattrs && m2.type == m->type);
+		for (unsigned i = 0; i < m->nattrs; i++)
+			INVARIANT(m2.attrs[i].type == m->attrs[i].type &&
+				  m2.attrs[i].len == m->attrs[i].len &&
+				  !memcmp(m2.attrs[i].val, m->attrs[i].val, m->attrs[i].len));
+	}
+
+	/* Re-signed: everything before M-I, then M-I (SHA-1 or SHA-256). */
+	unsigned body = m->mi >= 0 ? (unsigned)m->mi : m->nattrs;
+	for (int sha = 0; sha < 2; sha++) {
+		msturn_writer_init(&w, out, sizeof out, m->type, m->tid);
+		for (unsigned i = 1; i < body; i++)
+			stun_put_attr(&w, m->attrs[i].type, m->attrs[i].val, m->attrs[i].len);
+		msturn_put_integrity(&w, key_md5, 16, sha);
+		n = stun_writer_finish(&w);
+		if (n == STUN_E_NOSPACE)
+			return;
+		INVARIANT(n > 0);
+		INVARIANT(msturn_parse(&m2, out, (size_t)n) == STUN_OK);
+		INVARIANT(m2.mi == (int)body && m2.attrs[m2.mi].len == (sha ? 32 : 20));
+		INVARIANT(stun_msg_check_integrity(&m2, key_md5, 16) == STUN_OK);
+		INVARIANT(stun_msg_check_integrity(&m2, key_md5, 15) == STUN_E_INTEGRITY);
+	}
+}
+
+/* The input as an [MS-TURN] TCP stream: framed messages and data. */
+static void stream_walk(const uint8_t *data, size_t size)
+{
+	size_t off = 0;
+
+	for (int frames = 0; off < size && frames < 64; frames++) {
+		size_t n = msturn_frame_len(data + off, size - off);
+		struct stun_msg m;
+
+		if (!n || n > size - off)
+			return;
+		if (data[off] == MSTURN_FRAME_CONTROL) {
+			size_t len = n - MSTURN_FRAME_HDR;
+			uint8_t *c = malloc(len ? len : 1);
+			INVARIANT(c != NULL);
+			memcpy(c, data + off + MSTURN_FRAME_HDR, len);
+			if (msturn_parse(&m, c, len) == STUN_OK)
+				read_all(&m, c, len);
+			free(c);
+		}
+		off += n;
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct stun_msg m;
+	int rc;
+
+	if (!keys_ready) {
+		INVARIANT(stun_longterm_key(STUN_PW_MD5, "alice", "edge.lab", "secret", key_md5) == 16);
+		keys_ready = 1;
+	}
+	sink += (uint32_t)msturn_peek_len(data, size);
+	rc = msturn_parse(&m, data, size);
+	if (rc == STUN_OK) {
+		read_all(&m, data, size);
+		reencode(&m, data, size);
+		INVARIANT(stun_msg_parse(&m, data, size) != STUN_OK);
+	} else {
+		INVARIANT(rc < 0 && rc >= STUN_E_TOO_LONG);
+		sink += (uint32_t)strlen(stun_strerror(rc));
+	}
+	rc = msturn_ptls_is_hello(data, size);
+	INVARIANT(rc >= -1 && rc <= 1);
+	INVARIANT(rc != -1 || size < MSTURN_PTLS_HELLO_LEN);
+	stream_walk(data, size);
+	return 0;
+}
