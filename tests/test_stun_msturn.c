@@ -14,8 +14,8 @@
 #include <string.h>
 
 #include "check_main.h"
-#include "msturn.h"
-#include "stun.h"
+#include "stun/msturn.h"
+#include "stun/stun.h"
 #include "stun_testutil.h"
 
 static const uint8_t tid16[MSTURN_TID_LEN] = {

@@ -19,8 +19,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "msturn.h"
-#include "stun.h"
+#include "stun/msturn.h"
+#include "stun/stun.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
