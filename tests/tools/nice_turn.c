@@ -430,7 +430,7 @@ int main(int argc, char **argv)
 	};
 	const char *local = "127.0.0.2", *peer = "127.0.0.3";
 	unsigned timeout = 20;
-	char *server = NULL, *colon;
+	char *server = NULL, *colon = NULL;
 	int c;
 
 	t.count = 20;
