@@ -26,7 +26,7 @@
 #   127.0.0.3  agent B (the peer)
 #   127.0.0.4  B's IETF TURN client (--ietf-peer)
 #   127.0.0.5  edgeprobe echo (UDP), the peer of edgeprobe's MS-TURN client
-. "$(dirname "$0")/../lib/common.sh"
+. "$(dirname "$0")/../lib/lib.sh"
 
 BUILD=${BUILD:-$EDGELAB_ROOT/build}
 NICE=${NICE_TURN:-$BUILD/tests/nice_turn}
@@ -43,10 +43,10 @@ N=${MSTURN_MSGS:-50} # messages each way per run
 
 cleanup() {
 	local p
-	cleanup_pids
+	stop_pids "${T_PIDS[@]}"
 	for p in $(ip netns pids "$NS" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
 	ip netns del "$NS" 2>/dev/null
-	if [ "$T_FAILS" -ne 0 ] && [ -z "${KEEP_LOGS:-}" ]; then
+	if [ "$T_FAIL" -ne 0 ] && [ -z "${KEEP_LOGS:-}" ]; then
 		echo "  logs: avedge stderr and every client run were in $WORK (set KEEP_LOGS=1 to keep)"
 		tail -20 "$WORK/avedge.log" 2>/dev/null | sed 's/^/    /'
 	fi
@@ -76,8 +76,8 @@ spawn ip netns exec "$NS" "$BIN/avedge" \
 AVEDGE_PID=${T_PIDS[-1]}
 spawn ip netns exec "$NS" "$BIN/edgeprobe" echo 127.0.0.5:7000 --seconds 300 >"$WORK/echo.log" 2>&1
 listening() { local o; o=$(nsx ss -Hlun); grep -qF "$1" <<<"$o"; }
-wait_for 10 listening 127.0.0.1:3478 || { echo "FAIL: avedge did not start"; cat "$WORK/avedge.log"; exit 1; }
-wait_for 10 listening 127.0.0.5:7000 || { echo "FAIL: edgeprobe echo did not start"; exit 1; }
+slowwait 10 listening 127.0.0.1:3478 || { echo "FAIL: avedge did not start"; cat "$WORK/avedge.log"; exit 1; }
+slowwait 10 listening 127.0.0.5:7000 || { echo "FAIL: edgeprobe echo did not start"; exit 1; }
 sleep 0.2
 
 # nice NAME ARGS...: one nice_turn run, its output in $WORK/NAME.log; RC set.
@@ -180,7 +180,7 @@ for n in 20 400; do
 		--relay-ip 127.0.0.1 --allow-peer 127.0.0.0/8 --user alice:secret --realm edge.lab \
 		--threads 1 --grace 1 --log-level warn 2>"$WORK/vg$n.log" &
 	vg=$!
-	wait_for 30 listening 127.0.0.1:3479 || { echo "FAIL: avedge under valgrind did not start"; exit 1; }
+	slowwait 30 listening 127.0.0.1:3479 || { echo "FAIL: avedge under valgrind did not start"; exit 1; }
 	nsx timeout -k 2 120 "$NICE" --server 127.0.0.1:3479 --user alice --pass secret --count "$n" \
 		--timeout 90 >"$WORK/vgnice$n.log" 2>&1
 	RC=$?
@@ -188,9 +188,9 @@ for n in 20 400; do
 	check "under valgrind, $n messages each way: all answered" test "$RC" -eq 0
 	kill -TERM "$vg"
 	wait "$vg"
-	expect_eq "under valgrind ($n): no memory error or definite leak (exit status)" 0 "$?"
+	check_eq "under valgrind ($n): no memory error or definite leak (exit status)" 0 "$?"
 	VG_ALLOCS[$n]=$(sed -n 's/.*total heap usage: \([0-9,]*\) allocs.*/\1/p' "$WORK/vg$n.log" | tr -d ,)
-	wait_for 10 not listening 127.0.0.1:3479
+	slowwait 10 not listening 127.0.0.1:3479
 done
 echo "    avedge's heap allocations: ${VG_ALLOCS[20]:-?} with 20 messages each way, ${VG_ALLOCS[400]:-?} with 400"
 check "allocations do not grow with packets (+$((${VG_ALLOCS[400]:-0} - ${VG_ALLOCS[20]:-0})))" \
@@ -204,8 +204,8 @@ deadline=$((SECONDS + 10))
 while running "$AVEDGE_PID" && [ $SECONDS -lt $deadline ]; do sleep 0.05; done
 check "avedge left on SIGTERM" not running "$AVEDGE_PID"
 wait "$AVEDGE_PID" 2>/dev/null
-expect_eq "avedge exit status" 0 "$?"
+check_eq "avedge exit status" 0 "$?"
 check "avedge logged no crash, assertion or sanitizer report" \
 	not grep -Eqi 'assert|sanitizer|segv|abort|leak' "$WORK/avedge.log"
 
-finish
+lib_exit
