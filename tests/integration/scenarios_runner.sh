@@ -31,8 +31,8 @@ check_eq "--list names S1-S17" "S1 S2 S3 S4 S5 S6 S7 S8 S9 S10 S11 S12 S13 S14 S
 	"$(awk '/^S[0-9]+ / { printf "%s%s", sep, $1; sep = " " }' <<<"$list")"
 
 # Every fault M1-M13 has a symptom pattern, one line each.
-expect_eq "symptoms.tsv has M1-M13, once each" "M1 M2 M3 M4 M5 M6 M7 M8 M9 M10 M11 M12 M13" \
-	"$(awk -F'\t' '/^M[0-9]/ && NF == 3 { printf "%s%s", sep, $1; sep = " " }' "$ROOT/scenarios/runner/symptoms.tsv")"
+check_eq "symptoms.tsv has M1-M13, once each" "M1 M2 M3 M4 M5 M6 M7 M8 M9 M10 M11 M12 M13" \
+	"$(awk -F'\t' '/^M[0-9]/ && NF == 3 { printf "%s%s", sep, $1; sep = " " }' "$EDGELAB_ROOT/scenarios/runner/symptoms.tsv")"
 
 # A real fault, one scenario: caught, and the evidence kept.
 out=$("$RUN" --mutations --faults M1 --only S1 --results "$OUT/m1" 2>&1)
@@ -52,18 +52,18 @@ check "M1 on S1: the table shows the matched line" \
 # symptom: S13 under M2 (its edges' connections to the partner time out).
 out=$("$RUN" --mutations --faults M2 --only S13 --results "$OUT/m2" 2>&1)
 rc=$?
-expect_eq "M2 on S13 alone: exit 1" 1 "$rc"
+check_eq "M2 on S13 alone: exit 1" 1 "$rc"
 check "...S13 failed on the fault's lab" grep -q '^ *S13 *unnamed *S13: .*timed out' "$OUT/m2/mutations.txt"
 check "...but a bare timeout is no catch: M2 NOT caught" grep -q "^M2 NOT caught: no scenario's failure names" <<<"$out"
 
 # A lab whose edges have no relay does not come up: S17, which reads the
 # lab's addresses and routes only, fails instead of passing on it.
 NOAV=$(mktemp -d)
-for b in "$ROOT"/build/bin/*; do [ "${b##*/}" = avedge ] || ln -s "$b" "$NOAV/"; done
+for b in "$BIN"/*; do [ "${b##*/}" = avedge ] || ln -s "$b" "$NOAV/"; done
 out=$(SC_BIN=$NOAV "$RUN" --only S17 --jobs 1 --results "$OUT/noav" 2>&1)
 rc=$?
 rm -rf "$NOAV"
-expect_eq "S17 on a lab without avedge: exit 1" 1 "$rc"
+check_eq "S17 on a lab without avedge: exit 1" 1 "$rc"
 check "...the lab did not come up, saying avedge is not built" \
 	grep -q 'S17: lab up failed: lab: .*/avedge is not built' "$OUT/noav/S17/failures"
 
