@@ -94,6 +94,27 @@ static size_t turn_request(struct server *s, const struct request *req,
 	return server_error(s, m, 400, "Bad Request: unknown method", &who);
 }
 
+/* The answer tail both dialects share: 1 when the n-byte answer at msg
+ * may go. R15, R18: whatever goes to a source without valid credentials
+ * (Binding answers, challenges, 400, 420) comes out of its budget; past
+ * it, the request goes unanswered. Only answers to valid credentials are
+ * kept for retransmits: a challenge is cheap to make again, and caching it
+ * let a flood of them push real answers out. */
+static int answer_ok(struct server *s, const struct request *req, const uint8_t *tid,
+		     const uint8_t *msg, size_t n, int authed, uint64_t now)
+{
+	if (!n)
+		return 0;
+	if (!authed && !ratelimit_take(&s->rl, req->src, n, now)) {
+		s->st.drops[DROP_RATE_LIMIT]++;
+		s->st.limits[LIMIT_UNAUTH_RATE]++;
+		return 0;
+	}
+	if (authed)
+		txcache_put(&s->tx, req->src, req->conn, tid, msg, n, now);
+	return 1;
+}
+
 static void on_stun(struct server *s, const struct request *req)
 {
 	const struct txentry *cached;
@@ -135,22 +156,8 @@ static void on_stun(struct server *s, const struct request *req)
 		n = handle_binding(s, req, &m);
 	else
 		n = turn_request(s, req, &m, &authed);
-	if (!n)
-		return;
-	/* R15, R18: whatever goes to a source without valid credentials
-	 * (Binding answers, challenges, 400, 420) comes out of its budget;
-	 * past it, the request goes unanswered. */
-	if (!authed && !ratelimit_take(&s->rl, req->src, n, now)) {
-		s->st.drops[DROP_RATE_LIMIT]++;
-		s->st.limits[LIMIT_UNAUTH_RATE]++;
-		return;
-	}
-	/* Only answers to valid credentials are kept for retransmits: a
-	 * challenge is cheap to make again, and caching it let a flood of
-	 * them push real answers out. */
-	if (authed)
-		txcache_put(&s->tx, req->src, req->conn, m.tid, s->obuf, n, now);
-	server_send_client(s, req->l, req->conn, req->src, s->obuf, n);
+	if (answer_ok(s, req, m.tid, s->obuf, n, authed, now))
+		server_send_client(s, req->l, req->conn, req->src, s->obuf, n);
 }
 
 /* ---- [MS-TURN] (R19) ---- */
@@ -243,16 +250,8 @@ static void on_msturn(struct server *s, const struct request *req, const uint8_t
 		n = ms_allocate(s, req, &m, &authed);
 	else
 		n = ms_active_dest(s, req, &m, &authed);
-	if (!n)
-		return;
-	if (!authed && !ratelimit_take(&s->rl, req->src, n, now)) {
-		s->st.drops[DROP_RATE_LIMIT]++;
-		s->st.limits[LIMIT_UNAUTH_RATE]++;
-		return;
-	}
-	if (authed)
-		txcache_put(&s->tx, req->src, req->conn, m.tid, MS_OBUF(s), n, now);
-	ms_reply(s, req, MS_OBUF(s), n);
+	if (answer_ok(s, req, m.tid, MS_OBUF(s), n, authed, now))
+		ms_reply(s, req, MS_OBUF(s), n);
 }
 
 /* A frame of an [MS-TURN] stream (2.1.4), header included: a control
