@@ -24,10 +24,15 @@ static size_t challenge(struct server *s, const struct stun_msg *m, int code,
 	return n > 0 ? (size_t)n : 0;
 }
 
+/* The dialect's 401/438 (challenge above, ms_challenge). */
+typedef size_t (*challenge_fn)(struct server *s, const struct stun_msg *m, int code,
+			       const char *reason, const struct sockaddr *client);
+
 /* Check the credentials: 1 with *who filled, or 0 with the answer (if
- * any) in s->obuf and its length in *n. */
+ * any), made with the dialect's error and challenge, and its length in
+ * *n. Both dialects' long-term credentials are turn/auth.c's. */
 static int authenticate(struct server *s, const struct request *req, const struct stun_msg *m,
-			struct auth_ok *who, size_t *n)
+			struct auth_ok *who, size_t *n, answer_error_fn error, challenge_fn challenge_with)
 {
 	enum auth_verdict v;
 
@@ -38,11 +43,11 @@ static int authenticate(struct server *s, const struct request *req, const struc
 		if (v != AUTH_CHALLENGE)
 			s->st.auth_failures++;
 		if (v == AUTH_BAD_REQUEST)
-			*n = server_error(s, m, 400, "Bad Request", NULL);
+			*n = error(s, m, 400, "Bad Request", NULL);
 		else if (v == AUTH_STALE_NONCE)
-			*n = challenge(s, m, 438, "Stale Nonce", req->src);
+			*n = challenge_with(s, m, 438, "Stale Nonce", req->src);
 		else
-			*n = challenge(s, m, 401, "Unauthorized", req->src);
+			*n = challenge_with(s, m, 401, "Unauthorized", req->src);
 	}
 	pthread_rwlock_unlock(&s->mconf->reload);
 	return v == AUTH_OK;
@@ -70,7 +75,7 @@ static size_t turn_request(struct server *s, const struct request *req,
 	struct alloc *a;
 	size_t n;
 
-	if (!(*authed = authenticate(s, req, m, &who, &n)))
+	if (!(*authed = authenticate(s, req, m, &who, &n, server_error, challenge)))
 		return n;
 	if (m->method == TURN_CONNECTION_BIND) /* on a fresh data connection */
 		return handle_connection_bind(s, req, m, &who);
@@ -168,25 +173,10 @@ static size_t ms_allocate(struct server *s, const struct request *req, const str
 			  int *authed)
 {
 	struct auth_ok who;
-	enum auth_verdict v;
-	size_t n = 0;
+	size_t n;
 
-	pthread_rwlock_rdlock(&s->mconf->reload);
-	v = auth_check(s->conf->auth, m, req->src, server_now(s), (uint64_t)time(NULL), &who);
-	if (v != AUTH_OK) {
-		if (v != AUTH_CHALLENGE)
-			s->st.auth_failures++;
-		if (v == AUTH_BAD_REQUEST)
-			n = ms_error(s, m, 400, "Bad Request", NULL);
-		else if (v == AUTH_STALE_NONCE)
-			n = ms_challenge(s, m, 438, "Stale Nonce", req->src);
-		else
-			n = ms_challenge(s, m, 401, "Unauthorized", req->src);
-	}
-	pthread_rwlock_unlock(&s->mconf->reload);
-	if (v != AUTH_OK)
+	if (!(*authed = authenticate(s, req, m, &who, &n, ms_error, ms_challenge)))
 		return n;
-	*authed = 1;
 	return ms_handle_allocate(s, req, m, &who);
 }
 
