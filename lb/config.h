@@ -1,7 +1,7 @@
 /* config.h: the hlb config file,
  * one service per VIP:port/proto.
  *
- *   socket /run/hlb-ext.sock
+ *   socket /run/hlb/ext.sock      (default: /run/hlb/NETNS.sock, ctl.h)
  *   service av-udp 203.0.113.12:3478/udp
  *     mode dnat
  *     scheduler source

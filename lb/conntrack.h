@@ -91,7 +91,6 @@ struct ct_flow {
 	uint8_t used;
 };
 
-struct ct_table;
 typedef void (*ct_remove_cb)(void *ctx, const struct ct_flow *f);
 
 struct ct_table {

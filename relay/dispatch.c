@@ -24,10 +24,15 @@ static size_t challenge(struct server *s, const struct stun_msg *m, int code,
 	return n > 0 ? (size_t)n : 0;
 }
 
+/* The dialect's 401/438 (challenge above, ms_challenge). */
+typedef size_t (*challenge_fn)(struct server *s, const struct stun_msg *m, int code,
+			       const char *reason, const struct sockaddr *client);
+
 /* Check the credentials: 1 with *who filled, or 0 with the answer (if
- * any) in s->obuf and its length in *n. */
+ * any), made with the dialect's error and challenge, and its length in
+ * *n. Both dialects' long-term credentials are turn/auth.c's. */
 static int authenticate(struct server *s, const struct request *req, const struct stun_msg *m,
-			struct auth_ok *who, size_t *n)
+			struct auth_ok *who, size_t *n, answer_error_fn error, challenge_fn challenge_with)
 {
 	enum auth_verdict v;
 
@@ -38,11 +43,11 @@ static int authenticate(struct server *s, const struct request *req, const struc
 		if (v != AUTH_CHALLENGE)
 			s->st.auth_failures++;
 		if (v == AUTH_BAD_REQUEST)
-			*n = server_error(s, m, 400, "Bad Request", NULL);
+			*n = error(s, m, 400, "Bad Request", NULL);
 		else if (v == AUTH_STALE_NONCE)
-			*n = challenge(s, m, 438, "Stale Nonce", req->src);
+			*n = challenge_with(s, m, 438, "Stale Nonce", req->src);
 		else
-			*n = challenge(s, m, 401, "Unauthorized", req->src);
+			*n = challenge_with(s, m, 401, "Unauthorized", req->src);
 	}
 	pthread_rwlock_unlock(&s->mconf->reload);
 	return v == AUTH_OK;
@@ -70,7 +75,7 @@ static size_t turn_request(struct server *s, const struct request *req,
 	struct alloc *a;
 	size_t n;
 
-	if (!(*authed = authenticate(s, req, m, &who, &n)))
+	if (!(*authed = authenticate(s, req, m, &who, &n, server_error, challenge)))
 		return n;
 	if (m->method == TURN_CONNECTION_BIND) /* on a fresh data connection */
 		return handle_connection_bind(s, req, m, &who);
@@ -92,6 +97,27 @@ static size_t turn_request(struct server *s, const struct request *req,
 		if (on_alloc[i].method == m->method)
 			return on_alloc[i].fn(s, req, m, &who, a);
 	return server_error(s, m, 400, "Bad Request: unknown method", &who);
+}
+
+/* The answer tail both dialects share: 1 when the n-byte answer at msg
+ * may go. R15, R18: whatever goes to a source without valid credentials
+ * (Binding answers, challenges, 400, 420) comes out of its budget; past
+ * it, the request goes unanswered. Only answers to valid credentials are
+ * kept for retransmits: a challenge is cheap to make again, and caching it
+ * let a flood of them push real answers out. */
+static int answer_ok(struct server *s, const struct request *req, const uint8_t *tid,
+		     const uint8_t *msg, size_t n, int authed, uint64_t now)
+{
+	if (!n)
+		return 0;
+	if (!authed && !ratelimit_take(&s->rl, req->src, n, now)) {
+		s->st.drops[DROP_RATE_LIMIT]++;
+		s->st.limits[LIMIT_UNAUTH_RATE]++;
+		return 0;
+	}
+	if (authed)
+		txcache_put(&s->tx, req->src, req->conn, tid, msg, n, now);
+	return 1;
 }
 
 static void on_stun(struct server *s, const struct request *req)
@@ -135,22 +161,8 @@ static void on_stun(struct server *s, const struct request *req)
 		n = handle_binding(s, req, &m);
 	else
 		n = turn_request(s, req, &m, &authed);
-	if (!n)
-		return;
-	/* R15, R18: whatever goes to a source without valid credentials
-	 * (Binding answers, challenges, 400, 420) comes out of its budget;
-	 * past it, the request goes unanswered. */
-	if (!authed && !ratelimit_take(&s->rl, req->src, n, now)) {
-		s->st.drops[DROP_RATE_LIMIT]++;
-		s->st.limits[LIMIT_UNAUTH_RATE]++;
-		return;
-	}
-	/* Only answers to valid credentials are kept for retransmits: a
-	 * challenge is cheap to make again, and caching it let a flood of
-	 * them push real answers out. */
-	if (authed)
-		txcache_put(&s->tx, req->src, req->conn, m.tid, s->obuf, n, now);
-	server_send_client(s, req->l, req->conn, req->src, s->obuf, n);
+	if (answer_ok(s, req, m.tid, s->obuf, n, authed, now))
+		server_send_client(s, req->l, req->conn, req->src, s->obuf, n);
 }
 
 /* ---- [MS-TURN] (R19) ---- */
@@ -161,25 +173,10 @@ static size_t ms_allocate(struct server *s, const struct request *req, const str
 			  int *authed)
 {
 	struct auth_ok who;
-	enum auth_verdict v;
-	size_t n = 0;
+	size_t n;
 
-	pthread_rwlock_rdlock(&s->mconf->reload);
-	v = auth_check(s->conf->auth, m, req->src, server_now(s), (uint64_t)time(NULL), &who);
-	if (v != AUTH_OK) {
-		if (v != AUTH_CHALLENGE)
-			s->st.auth_failures++;
-		if (v == AUTH_BAD_REQUEST)
-			n = ms_error(s, m, 400, "Bad Request", NULL);
-		else if (v == AUTH_STALE_NONCE)
-			n = ms_challenge(s, m, 438, "Stale Nonce", req->src);
-		else
-			n = ms_challenge(s, m, 401, "Unauthorized", req->src);
-	}
-	pthread_rwlock_unlock(&s->mconf->reload);
-	if (v != AUTH_OK)
+	if (!(*authed = authenticate(s, req, m, &who, &n, ms_error, ms_challenge)))
 		return n;
-	*authed = 1;
 	return ms_handle_allocate(s, req, m, &who);
 }
 
@@ -243,16 +240,8 @@ static void on_msturn(struct server *s, const struct request *req, const uint8_t
 		n = ms_allocate(s, req, &m, &authed);
 	else
 		n = ms_active_dest(s, req, &m, &authed);
-	if (!n)
-		return;
-	if (!authed && !ratelimit_take(&s->rl, req->src, n, now)) {
-		s->st.drops[DROP_RATE_LIMIT]++;
-		s->st.limits[LIMIT_UNAUTH_RATE]++;
-		return;
-	}
-	if (authed)
-		txcache_put(&s->tx, req->src, req->conn, m.tid, MS_OBUF(s), n, now);
-	ms_reply(s, req, MS_OBUF(s), n);
+	if (answer_ok(s, req, m.tid, MS_OBUF(s), n, authed, now))
+		ms_reply(s, req, MS_OBUF(s), n);
 }
 
 /* A frame of an [MS-TURN] stream (2.1.4), header included: a control

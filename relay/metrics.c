@@ -1,11 +1,13 @@
-/* metrics.c: a minimal HTTP/1.0 responder: read the request line, answer
- * with the counters, close. Sums each worker's counters at read time.
+/* metrics.c: a minimal HTTP/1.0 responder: read the request's head (parsed
+ * by httpreq.c), answer with the counters, close. Sums each worker's
+ * counters at read time.
  * Bounded like every listener (R18): at most max_conns connections, each
  * closed if its request has not come within timeout_ms. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "httpreq.h"
 #include "metrics.h"
 #include "util/log.h"
 
@@ -39,7 +41,8 @@ struct mconn {
 	uint64_t born;
 	struct metrics *m;
 	uv_write_t wr;
-	size_t len;
+	struct httpreq hr;
+	size_t len;        /* bytes of the request so far: at most sizeof req - 1 */
 	char req[1024];
 	char body[8192];
 };
@@ -148,12 +151,32 @@ static void mconn_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
 	b->len = sizeof c->req - 1 - c->len;
 }
 
+/* The status line and the body for a complete or malformed request. */
+static size_t respond(struct mconn *c, int rc, char *body, size_t cap, const char **status)
+{
+	if (rc < 0) {
+		*status = "400 Bad Request";
+		return (size_t)snprintf(body, cap, "bad request: %s\n", httpreq_strerror(&c->hr));
+	}
+	if (!httpreq_method_get(&c->hr)) {
+		*status = "405 Method Not Allowed";
+		return (size_t)snprintf(body, cap, "only GET\n");
+	}
+	if (httpreq_is_get(&c->hr, "/metrics") || httpreq_is_get(&c->hr, "/")) {
+		*status = "200 OK";
+		return render(c->m, body, cap);
+	}
+	*status = "404 Not Found";
+	return (size_t)snprintf(body, cap, "not found: try /metrics\n");
+}
+
 static void mconn_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 {
 	struct mconn *c = s->data;
 	char head[256], *body = c->body + sizeof head;
+	const char *status;
 	size_t blen, hlen;
-	int ok;
+	int rc;
 	uv_buf_t bufs;
 
 	if (n < 0 || c->len + (size_t)n >= sizeof c->req - 1) {
@@ -161,19 +184,15 @@ static void mconn_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 		return;
 	}
 	c->len += (size_t)n;
-	c->req[c->len] = 0;
-	if (!strstr(c->req, "\r\n\r\n") && !strstr(c->req, "\n\n"))
+	if (!(rc = httpreq_feed(&c->hr, b->base, (size_t)n)))
 		return;
 	uv_read_stop(s);
 	c->born = 0; /* answered: the timeout no longer applies */
-	ok = !strncmp(c->req, "GET /metrics ", 13) || !strncmp(c->req, "GET / ", 6);
-	blen = ok ? render(c->m, body, sizeof c->body - sizeof head) : 0;
-	if (!ok)
-		blen = (size_t)snprintf(body, 64, "not found: try /metrics\n");
+	blen = respond(c, rc, body, sizeof c->body - sizeof head, &status);
 	hlen = (size_t)snprintf(head, sizeof head,
 				"HTTP/1.0 %s\r\nContent-Type: text/plain; version=0.0.4\r\n"
 				"Content-Length: %zu\r\nConnection: close\r\n\r\n",
-				ok ? "200 OK" : "404 Not Found", blen);
+				status, blen);
 	memcpy(body - hlen, head, hlen);
 	bufs = uv_buf_init(body - hlen, (unsigned)(hlen + blen));
 	c->wr.data = c;
@@ -190,6 +209,7 @@ static void on_conn(uv_stream_t *srv, int status)
 		return;
 	c->m = m;
 	c->born = uv_now(srv->loop);
+	httpreq_init(&c->hr);
 	c->next = m->conns;
 	if (m->conns)
 		m->conns->prev = c;

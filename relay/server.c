@@ -187,14 +187,8 @@ size_t server_error(struct server *s, const struct stun_msg *m, int code, const 
 
 	stun_writer_init(&w, s->obuf, sizeof s->obuf, m->method, STUN_ERROR, m->tid);
 	stun_put_error(&w, code, reason);
-	if (code == 420) {
-		uint8_t list[2 * STUN_MAX_UNKNOWN];
-		for (unsigned i = 0; i < m->nunknown; i++) {
-			list[2 * i] = (uint8_t)(m->unknown[i] >> 8);
-			list[2 * i + 1] = (uint8_t)m->unknown[i];
-		}
-		stun_put_attr(&w, STUN_A_UNKNOWN_ATTRIBUTES, list, 2u * m->nunknown);
-	}
+	if (code == 420)
+		stun_put_unknown(&w, m);
 	return server_finish(s, &w, who);
 }
 

@@ -7,7 +7,7 @@
 # sees. Exits 1 naming each violation, 0 with a one-line summary.
 #
 #   0 stun/ util/   1 turn/   2 io/   3 conf server   4 handlers/
-#   5 dispatch      6 worker metrics  7 avedge.c
+#   5 dispatch      6 worker metrics httpreq  7 avedge.c
 #   probe/ (edgeprobe, a client): stun/ util/ and itself only.
 set -euo pipefail
 relay=$(cd "$1" && pwd)
@@ -21,7 +21,7 @@ rank() { # path relative to relay/ -> R, its rank ("" outside the server)
 	conf.[ch] | server.[ch]) R=3 ;;
 	handlers/*) R=4 ;;
 	dispatch.[ch]) R=5 ;;
-	worker.[ch] | metrics.[ch]) R=6 ;;
+	worker.[ch] | metrics.[ch] | httpreq.[ch]) R=6 ;;
 	avedge.c) R=7 ;;
 	probe/*) R=P ;;
 	*) R= ;;
@@ -95,7 +95,7 @@ viol=$( {
 		if (f ~ /^(conf|server)\.c$/) return 3
 		if (f ~ /^handlers\//) return 4
 		if (f ~ /^dispatch\.c$/) return 5
-		if (f ~ /^(worker|metrics)\.c$/) return 6
+		if (f ~ /^(worker|metrics|httpreq)\.c$/) return 6
 		return 7
 	}
 	$1 == "D" { def[$3] = src($2); next }

@@ -36,6 +36,7 @@ coreutils         timeout, mktemp, od, stat
 libc-bin          ldd
 mawk              awk (Debian's own; the awk programs are POSIX)
 libnice-dev       the MS-TURN interop client (tests/tools/nice_turn.c)
+libhttp-parser-dev  /metrics' HTTP request parser (relay/httpreq.c)
 "
 setup_need_root() {
 	if [ "$(id -u)" -ne 0 ]; then

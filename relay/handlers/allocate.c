@@ -2,13 +2,10 @@
  * RESERVATION-TOKEN, DONT-FRAGMENT, REQUESTED-ADDRESS-FAMILY and dual
  * allocations (ADDITIONAL-ADDRESS-FAMILY), TCP allocations (RFC 6062), and
  * the quotas. */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "handlers/handlers.h"
-#include "io/conn.h"
-#include "util/log.h"
 
 #define PROTO_UDP 17
 #define PROTO_TCP 6
@@ -132,10 +129,9 @@ size_t handle_allocate(struct server *s, const struct request *req, const struct
 	int reserve = ep && (ep->val[0] & 0x80);
 	const int *has = s->conf->ports.has;
 	const char *name = who->user + who->name_off; /* quotas count REST names, not expiries */
-	struct five_tuple k;
 	struct alloc *a;
-	uint64_t now = server_now(s);
 	uint32_t life;
+	size_t n;
 	int fam, rc, want_fam;
 
 	if (__atomic_load_n(&s->mconf->draining, __ATOMIC_RELAXED))
@@ -164,54 +160,26 @@ size_t handle_allocate(struct server *s, const struct request *req, const struct
 	if (!tok && ((fam & 1 && !has[0]) || (fam & 2 && !has[1])))
 		return server_error(s, m, 440, "Address Family not Supported", who);
 
+	life = lifetime_for(s, m);
+	if (!(a = alloc_create(s, req, m, who, life, server_error, &n)))
+		return n;
 	/* A reservation holds a socket for 30 s: it counts as an allocation
 	 * of its maker's until claimed or expired (R18). */
-	if ((rc = quota_take(&s->mconf->quota, name)))
-		return server_error(s, m, rc, rc == 486 ? "Allocation Quota Reached"
-						       : "Insufficient Capacity", who);
 	if (reserve && (rc = quota_take(&s->mconf->quota, name))) {
-		quota_give(&s->mconf->quota, name);
+		server_alloc_free(s, a); /* gives the first unit back */
 		return server_error(s, m, rc, rc == 486 ? "Allocation Quota Reached"
 						       : "Insufficient Capacity", who);
 	}
-	life = lifetime_for(s, m);
-	five_tuple_set(&k, req->l, req->conn, req->src);
-	if (!(a = alloc_table_add(&s->allocs, &k, now + life * 1000ull)) ||
-	    !(a->user = strdup(who->user))) {
-		quota_give(&s->mconf->quota, name);
-		if (reserve)
-			quota_give(&s->mconf->quota, name);
-		if (a)
-			alloc_table_remove(&s->allocs, a);
-		return server_error(s, m, 508, "Insufficient Capacity", who);
-	}
-	a->quota_off = (uint16_t)who->name_off;
-	memcpy(a->tid, m->tid, STUN_TID_LEN);
 	a->family_mask = (uint8_t)fam;
 	a->asked_dual = want_fam == 3 && fam == 1;
 	a->tcp = rt->val[0] == PROTO_TCP;
-	bw_init(&a->bw, s->conf->max_bps, now);
 	if ((rc = open_sockets(s, a, m))) {
-		if (rc == -EADDRINUSE)
-			log_ratelimited(LOG_WARN, "no free %s relay port in %u-%u",
-					a->tcp ? "TCP" : "UDP", s->conf->ports.lo, s->conf->ports.hi);
-		else if (rc != -EAFNOSUPPORT && rc != -ENOENT)
-			log_ratelimited(LOG_WARN, "cannot open a relayed socket: %s", strerror(-rc));
 		if (reserve)
 			quota_give(&s->mconf->quota, name);
-		server_alloc_free(s, a);
-		return server_error_errno(s, m, rc, who);
+		return alloc_open_failed(s, m, who, a, rc, server_error);
 	}
 	if (!a->token && reserve) /* no reservation after all */
 		quota_give(&s->mconf->quota, name);
-	if (req->conn)
-		conn_hold(req->conn); /* in use: no idle timeout any more */
-	s->st.allocations_made++;
-	s->st.allocations = s->allocs.count;
-	{
-		char c[NETADDR_STRLEN];
-		log_info("allocation for %s from %s: port %u, %u s", who->user,
-			 netaddr_str(req->src, c, sizeof c), a->port[a->family_mask & 1 ? 0 : 1], life);
-	}
+	alloc_made(s, req, a, life);
 	return answer(s, req, m, who, a, life);
 }

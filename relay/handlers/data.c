@@ -4,19 +4,8 @@
  * hot ones: a hash lookup, a short scan, one queued send, no allocation. */
 #include <string.h>
 
+#include "handlers/datapath.h"
 #include "handlers/handlers.h"
-
-static void to_peer(struct server *s, struct alloc *a, const struct sockaddr *peer,
-		    const uint8_t *data, size_t len)
-{
-	if (!bw_take(&a->bw, s->conf->max_bps, len, server_now(s))) {
-		s->st.drops[DROP_BANDWIDTH]++;
-		return;
-	}
-	/* Counted for a and the worker when the batch leaves (server.c). */
-	if (!a->udp_io || relayed_send(a->udp_io, peer, data, len) < 0)
-		s->st.drops[DROP_SEND_FAILED]++;
-}
 
 void handle_send(struct server *s, const struct stun_msg *m, struct alloc *a)
 {
@@ -41,7 +30,7 @@ void handle_send(struct server *s, const struct stun_msg *m, struct alloc *a)
 		s->st.drops[DROP_FILTERED]++;
 		return;
 	}
-	to_peer(s, a, (struct sockaddr *)&ss, da->val, da->len);
+	datapath_to_peer(s, a, (struct sockaddr *)&ss, da->val, da->len);
 }
 
 void handle_chdata(struct server *s, const struct request *req)
@@ -71,7 +60,7 @@ void handle_chdata(struct server *s, const struct request *req)
 		return;
 	}
 	peer_to_sockaddr(&ch->peer, &peer);
-	to_peer(s, a, (struct sockaddr *)&peer, data, len);
+	datapath_to_peer(s, a, (struct sockaddr *)&peer, data, len);
 }
 
 void handle_peer_data(void *arg, void *tag, uint8_t *data, size_t n, size_t room,
@@ -84,16 +73,8 @@ void handle_peer_data(void *arg, void *tag, uint8_t *data, size_t n, size_t room
 	struct peer p;
 
 	peer_from_sockaddr(&p, from);
-	if (!alloc_perm_has(a, &p, now)) {
-		s->st.drops[DROP_NO_PERMISSION]++;
+	if (!datapath_from_peer(s, a, &p, n, now))
 		return;
-	}
-	if (!bw_take(&a->bw, s->conf->max_bps, n, now)) {
-		s->st.drops[DROP_BANDWIDTH]++;
-		return;
-	}
-	a->rx_pkts++;
-	a->rx_bytes += (uint64_t)n;
 	if ((ch = alloc_chan_by_peer(a, &p, now))) {
 		/* The header goes in the headroom in front of the payload. */
 		uint8_t *frame = data - TURN_CHDATA_HDR;

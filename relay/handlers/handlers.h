@@ -43,4 +43,20 @@ int peer_vet(struct server *s, const struct stun_msg *m, const struct stun_attr 
 	     const struct alloc *a, int ip_only, struct peer *out);
 const char *reason_for(int code);
 
+/* Making an allocation, for both dialects' Allocate (alloc_create.c). err
+ * is the dialect's error answer (server_error, ms_error). */
+typedef size_t (*answer_error_fn)(struct server *s, const struct stun_msg *m, int code,
+				  const char *reason, const struct auth_ok *who);
+/* A new allocation at the request's 5-tuple with who's quota unit, m's
+ * transaction id, life seconds to live and a bandwidth bucket; or NULL
+ * with the error answer's length in *n. */
+struct alloc *alloc_create(struct server *s, const struct request *req, const struct stun_msg *m,
+			   const struct auth_ok *who, uint32_t life, answer_error_fn err, size_t *n);
+/* Its relayed socket could not be opened (rc, a negative errno): logged,
+ * a freed, and the error answer's length returned. */
+size_t alloc_open_failed(struct server *s, const struct stun_msg *m, const struct auth_ok *who,
+			 struct alloc *a, int rc, answer_error_fn err);
+/* It is open: the connection held, the counters, the log line. */
+void alloc_made(struct server *s, const struct request *req, const struct alloc *a, uint32_t life);
+
 #endif

@@ -14,16 +14,12 @@
  *                 MAPPED-ADDRESS and IPv6 in MS-Alternate Mapped Address
  *                 when both are offered, IPv6 alone otherwise
  *   >= 5          (multiplexed sessions: not implemented) */
-#include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/rand.h>
 
 #include "handlers/handlers.h"
 #include "handlers/ms.h"
-#include "io/conn.h"
-#include "util/log.h"
 
 static int sha256_of(const struct stun_msg *m)
 {
@@ -95,12 +91,11 @@ static size_t refresh(struct server *s, const struct request *req, const struct 
 size_t ms_handle_allocate(struct server *s, const struct request *req, const struct stun_msg *m,
 			  const struct auth_ok *who)
 {
-	const char *name = who->user + who->name_off;
 	struct alloc *a = server_alloc_find(s, req->l, req->conn, req->src);
 	struct relayed_opts o = {0};
-	struct five_tuple k;
 	uint64_t now = server_now(s);
 	uint32_t life, version;
+	size_t n;
 	int fam, rc;
 
 	if (a) {
@@ -122,24 +117,13 @@ size_t ms_handle_allocate(struct server *s, const struct request *req, const str
 		version = MSTURN_MAX_VERSION;
 	if ((fam = families(s, m, version)) < 0)
 		return ms_error(s, m, 440, "Address Family not Supported", who);
-	if ((rc = quota_take(&s->mconf->quota, name)))
-		return ms_error(s, m, rc, rc == 486 ? "Allocation Quota Reached"
-						   : "Insufficient Capacity", who);
 	life = lifetime_for(s, m);
-	five_tuple_set(&k, req->l, req->conn, req->src);
-	if (!(a = alloc_table_add(&s->allocs, &k, now + life * 1000ull)) ||
-	    !(a->user = strdup(who->user))) {
-		quota_give(&s->mconf->quota, name);
-		if (a)
-			alloc_table_remove(&s->allocs, a);
-		return ms_error(s, m, 508, "Insufficient Capacity", who);
-	}
-	a->quota_off = (uint16_t)who->name_off;
+	if (!(a = alloc_create(s, req, m, who, life, ms_error, &n)))
+		return n;
 	if (alloc_table_set_ms(&s->allocs, a)) {
 		server_alloc_free(s, a); /* gives the quota unit back */
 		return ms_error(s, m, 508, "Insufficient Capacity", who);
 	}
-	memcpy(a->tid, m->tid, STUN_TID_LEN);
 	a->family_mask = (uint8_t)fam;
 	a->ms->version = (uint8_t)version;
 	a->ms->sha256 = (uint8_t)(sha256_of(m) && version >= 3);
@@ -149,29 +133,13 @@ size_t ms_handle_allocate(struct server *s, const struct request *req, const str
 		server_alloc_free(s, a);
 		return ms_error(s, m, 508, "Insufficient Capacity", who);
 	}
-	bw_init(&a->bw, s->conf->max_bps, now);
 	o.family_mask = (unsigned)fam;
 	o.now_ms = now;
 	o.owner = a->user + a->quota_off;
-	if ((rc = relayed_open(&a->udp_io, &s->relayed, &o, ms_peer_data, s, a))) {
-		if (rc == -EADDRINUSE)
-			log_ratelimited(LOG_WARN, "no free UDP relay port in %u-%u",
-					s->conf->ports.lo, s->conf->ports.hi);
-		server_alloc_free(s, a);
-		return ms_error(s, m, rc == -EAFNOSUPPORT ? 440 : 508,
-				rc == -EAFNOSUPPORT ? "Address Family not Supported"
-						    : "Insufficient Capacity", who);
-	}
+	if ((rc = relayed_open(&a->udp_io, &s->relayed, &o, ms_peer_data, s, a)))
+		return alloc_open_failed(s, m, who, a, rc, ms_error);
 	a->port[0] = (uint16_t)o.port[0];
 	a->port[1] = (uint16_t)o.port[1];
-	if (req->conn)
-		conn_hold(req->conn); /* in use: no idle timeout any more */
-	s->st.allocations_made++;
-	s->st.allocations = s->allocs.count;
-	{
-		char c[NETADDR_STRLEN];
-		log_info("MS-TURN allocation for %s from %s: port %u, %u s, MS-Version %u", who->user,
-			 netaddr_str(req->src, c, sizeof c), a->port[fam & 1 ? 0 : 1], life, version);
-	}
+	alloc_made(s, req, a, life);
 	return answer(s, req, m, who, a, life);
 }

@@ -4,6 +4,7 @@
  * the digest challenge, and the framing in front of them on a stream. */
 #include <string.h>
 
+#include "handlers/datapath.h"
 #include "handlers/handlers.h"
 #include "handlers/ms.h"
 #include "io/conn.h"
@@ -48,14 +49,8 @@ size_t ms_error(struct server *s, const struct stun_msg *m, int code, const char
 
 	msturn_writer_init(&w, MS_OBUF(s), MS_OBUF_CAP(s), error_type(m), m->tid);
 	stun_put_error(&w, code, reason);
-	if (code == 420) {
-		uint8_t list[2 * STUN_MAX_UNKNOWN];
-		for (unsigned i = 0; i < m->nunknown; i++) {
-			list[2 * i] = (uint8_t)(m->unknown[i] >> 8);
-			list[2 * i + 1] = (uint8_t)m->unknown[i];
-		}
-		stun_put_attr(&w, STUN_A_UNKNOWN_ATTRIBUTES, list, 2u * m->nunknown);
-	}
+	if (code == 420)
+		stun_put_unknown(&w, m);
 	if (who)
 		msturn_put_integrity(&w, who->key, who->keylen,
 				     m->mi >= 0 && m->attrs[m->mi].len == 32);
@@ -96,16 +91,8 @@ void ms_peer_data(void *arg, void *tag, uint8_t *data, size_t n, size_t room,
 
 	(void)room;
 	peer_from_sockaddr(&p, from);
-	if (!alloc_perm_has(a, &p, now)) {
-		s->st.drops[DROP_NO_PERMISSION]++;
+	if (!datapath_from_peer(s, a, &p, n, now))
 		return;
-	}
-	if (!bw_take(&a->bw, s->conf->max_bps, n, now)) {
-		s->st.drops[DROP_BANDWIDTH]++;
-		return;
-	}
-	a->rx_pkts++;
-	a->rx_bytes += (uint64_t)n;
 	if (a->ms->active && peer_same(&a->ms->dest, &p) && n <= 0xffff) {
 		if (a->key.conn) {
 			uint8_t *frame = data - MSTURN_FRAME_HDR;

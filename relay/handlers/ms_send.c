@@ -7,19 +7,9 @@
  * send, nothing allocated. */
 #include <string.h>
 
+#include "handlers/datapath.h"
 #include "handlers/handlers.h"
 #include "handlers/ms.h"
-
-static void to_peer(struct server *s, struct alloc *a, const struct sockaddr *peer,
-		    const uint8_t *data, size_t len)
-{
-	if (!bw_take(&a->bw, s->conf->max_bps, len, server_now(s))) {
-		s->st.drops[DROP_BANDWIDTH]++;
-		return;
-	}
-	if (!a->udp_io || relayed_send(a->udp_io, peer, data, len) < 0)
-		s->st.drops[DROP_SEND_FAILED]++;
-}
 
 int ms_client_data(struct server *s, const struct request *req, const uint8_t *data, size_t len)
 {
@@ -38,7 +28,7 @@ int ms_client_data(struct server *s, const struct request *req, const uint8_t *d
 			break;
 		}
 	peer_to_sockaddr(&a->ms->dest, &peer);
-	to_peer(s, a, (struct sockaddr *)&peer, data, len);
+	datapath_to_peer(s, a, (struct sockaddr *)&peer, data, len);
 	return 1;
 }
 
@@ -88,5 +78,5 @@ void ms_handle_send(struct server *s, const struct request *req, const struct st
 		s->st.drops[DROP_NO_PERMISSION]++;
 		return;
 	}
-	to_peer(s, a, (struct sockaddr *)&ss, da->val, da->len);
+	datapath_to_peer(s, a, (struct sockaddr *)&ss, da->val, da->len);
 }

@@ -23,31 +23,8 @@ static int header_check(const uint8_t *buf, size_t len)
 	return 0;
 }
 
-/* RFC 8489 §14.5: after MESSAGE-INTEGRITY only MESSAGE-INTEGRITY-SHA256 and
- * FINGERPRINT may follow; after MESSAGE-INTEGRITY-SHA256 only FINGERPRINT. */
-static int order_check(const struct stun_msg *m, uint16_t type)
-{
-	if (m->fp >= 0)
-		return STUN_E_FP_NOT_LAST;
-	if (m->mi256 >= 0 && type != STUN_A_FINGERPRINT)
-		return STUN_E_AFTER_INTEGRITY;
-	if (m->mi >= 0 && type != STUN_A_FINGERPRINT &&
-	    type != STUN_A_MESSAGE_INTEGRITY_SHA256)
-		return STUN_E_AFTER_INTEGRITY;
-	return 0;
-}
-
-static void note_unknown(struct stun_msg *m, uint16_t type)
-{
-	if (type >= 0x8000 || stun_attr_known(type))
-		return;
-	if (m->nunknown < STUN_MAX_UNKNOWN)
-		m->unknown[m->nunknown++] = type;
-}
-
 int stun_msg_parse(struct stun_msg *m, const uint8_t *buf, size_t len)
 {
-	size_t off = STUN_HDR_LEN;
 	int err = header_check(buf, len);
 
 	if (err)
@@ -60,41 +37,8 @@ int stun_msg_parse(struct stun_msg *m, const uint8_t *buf, size_t len)
 	m->cls = (uint8_t)((m->type >> 4 & 1) | (m->type >> 7 & 2));
 	m->tid = buf + 8;
 	m->ms = 0;
-	m->nattrs = m->nunknown = 0;
-	m->mi = m->mi256 = m->fp = -1;
-
-	while (off < len) {
-		struct stun_attr *a;
-		uint16_t type, alen;
-
-		if (len - off < 4)
-			return STUN_E_ATTR_OVERRUN;
-		type = rd16(buf + off);
-		alen = rd16(buf + off + 2);
-		if (pad4(alen) > len - off - 4)
-			return STUN_E_ATTR_OVERRUN;
-		if ((err = order_check(m, type)))
-			return err;
-		if ((err = stun_attr_validate(type, buf + off + 4, alen)))
-			return err;
-		if (m->nattrs == STUN_MAX_ATTRS)
-			return STUN_E_TOO_MANY;
-		a = &m->attrs[m->nattrs];
-		a->type = type;
-		a->len = alen;
-		a->off = (uint16_t)off;
-		a->val = buf + off + 4;
-		if (type == STUN_A_MESSAGE_INTEGRITY && m->mi < 0)
-			m->mi = (int8_t)m->nattrs;
-		else if (type == STUN_A_MESSAGE_INTEGRITY_SHA256 && m->mi256 < 0)
-			m->mi256 = (int8_t)m->nattrs;
-		else if (type == STUN_A_FINGERPRINT)
-			m->fp = (int8_t)m->nattrs;
-		note_unknown(m, type);
-		m->nattrs++;
-		off += 4 + pad4(alen);
-	}
-
+	if ((err = stun_attrs_walk(m, buf, len, 0, 1)))
+		return err;
 	if (m->fp >= 0) {
 		const struct stun_attr *fp = &m->attrs[m->fp];
 		if ((stun_crc32(buf, fp->off) ^ 0x5354554eu) != rd32(fp->val))

@@ -7,47 +7,6 @@
 #include "msturn.h"
 #include "stun_int.h"
 
-/* [MS-TURN] 2.2.2: the mandatory attributes it supports (any other below
- * 0x8000 is answered 420), and the optional ones we read. Sizes from the
- * attribute sections; USERNAME, NONCE and REALM within RFC 5389's limits
- * (the MRAS user names are long base64 strings). */
-static const struct stun_rule ms_rules[] = {
-	{MS_A_MAPPED_ADDRESS, SHAPE_ADDR, 0, 0, "MAPPED-ADDRESS"},
-	{MS_A_USERNAME, SHAPE_RANGE, 0, 763, "USERNAME"},
-	{MS_A_MESSAGE_INTEGRITY, SHAPE_MI_MS, 20, 32, "MESSAGE-INTEGRITY"},
-	{MS_A_ERROR_CODE, SHAPE_ERR, 4, 4 + 763, "ERROR-CODE"},
-	{MS_A_UNKNOWN_ATTRIBUTES, SHAPE_LIST16, 0, 2 * STUN_MAX_ATTRS, "UNKNOWN-ATTRIBUTES"},
-	{MS_A_LIFETIME, SHAPE_FIXED, 4, 4, "LIFETIME"},
-	{MS_A_ALTERNATE_SERVER, SHAPE_ADDR, 0, 0, "ALTERNATE-SERVER"},
-	{MS_A_MAGIC_COOKIE, SHAPE_FIXED, 4, 4, "MAGIC-COOKIE"},
-	{MS_A_BANDWIDTH, SHAPE_FIXED, 4, 4, "BANDWIDTH"},
-	{MS_A_DESTINATION_ADDRESS, SHAPE_ADDR, 0, 0, "DESTINATION-ADDRESS"},
-	{MS_A_REMOTE_ADDRESS, SHAPE_ADDR, 0, 0, "REMOTE-ADDRESS"},
-	{MS_A_DATA, SHAPE_ANY, 0, 0, "DATA"},
-	{MS_A_NONCE, SHAPE_RANGE, 0, 763, "NONCE"},
-	{MS_A_REALM, SHAPE_RANGE, 0, 763, "REALM"},
-	{MS_A_REQUESTED_ADDRESS_FAMILY, SHAPE_RANGE, 1, 4, "REQUESTED-ADDRESS-FAMILY"},
-	{MS_A_VERSION, SHAPE_FIXED, 4, 4, "MS-VERSION"},
-	{MS_A_XOR_MAPPED_ADDRESS, SHAPE_ADDR, 0, 0, "XOR-MAPPED-ADDRESS"},
-	{MS_A_SEQUENCE_NUMBER, SHAPE_FIXED, 24, 24, "MS-SEQUENCE-NUMBER"},
-	{MS_A_SERVICE_QUALITY, SHAPE_ANY, 0, 0, "MS-SERVICE-QUALITY"},
-	{MS_A_ALTERNATE_MAPPED_ADDRESS, SHAPE_ADDR, 0, 0, "MS-ALTERNATE-MAPPED-ADDRESS"},
-};
-
-static const struct stun_rule *ms_rule(uint16_t type)
-{
-	for (size_t i = 0; i < sizeof ms_rules / sizeof ms_rules[0]; i++)
-		if (ms_rules[i].type == type)
-			return &ms_rules[i];
-	return NULL;
-}
-
-const char *msturn_attr_name(uint16_t wire_type)
-{
-	const struct stun_rule *r = ms_rule(wire_type);
-	return r ? r->name : "unknown-attribute";
-}
-
 const char *msturn_type_name(uint16_t type)
 {
 	switch (type) {
@@ -79,50 +38,6 @@ size_t msturn_peek_len(const uint8_t *buf, size_t len)
 	    rd32(buf + 24) != MSTURN_COOKIE)
 		return 0;
 	return STUN_HDR_LEN + (size_t)rd16(buf + 2);
-}
-
-/* One pass over the attributes, back to back or (padded) each padded to
- * 4. MESSAGE-INTEGRITY is the last attribute ([MS-TURN] has no
- * FINGERPRINT). */
-static int walk(struct stun_msg *m, const uint8_t *buf, size_t len, int padded)
-{
-	size_t off = STUN_HDR_LEN;
-
-	m->nattrs = m->nunknown = 0;
-	m->mi = m->mi256 = m->fp = -1;
-	while (off < len) {
-		const struct stun_rule *r;
-		struct stun_attr *a;
-		uint16_t type, alen;
-		size_t step;
-		int err;
-
-		if (len - off < 4)
-			return STUN_E_ATTR_OVERRUN;
-		type = rd16(buf + off);
-		alen = rd16(buf + off + 2);
-		step = padded ? pad4(alen) : alen;
-		if (step > len - off - 4)
-			return STUN_E_ATTR_OVERRUN;
-		if (m->mi >= 0)
-			return STUN_E_AFTER_INTEGRITY;
-		if ((r = ms_rule(type)) && (err = stun_rule_check(r, buf + off + 4, alen)))
-			return err;
-		if (m->nattrs == STUN_MAX_ATTRS)
-			return STUN_E_TOO_MANY;
-		a = &m->attrs[m->nattrs];
-		a->type = msturn_wire_type(type); /* REALM, NONCE: the RFC 5389 names */
-		a->len = alen;
-		a->off = (uint16_t)off;
-		a->val = buf + off + 4;
-		if (type == MS_A_MESSAGE_INTEGRITY)
-			m->mi = (int8_t)m->nattrs;
-		else if (!r && type < 0x8000 && m->nunknown < STUN_MAX_UNKNOWN)
-			m->unknown[m->nunknown++] = type;
-		m->nattrs++;
-		off += 4 + step;
-	}
-	return 0;
 }
 
 int msturn_parse(struct stun_msg *m, const uint8_t *buf, size_t len)
@@ -160,18 +75,18 @@ int msturn_parse(struct stun_msg *m, const uint8_t *buf, size_t len)
 	m->tid = buf + 4;
 	/* Back to back first, as clients send it; a message padded to 4 is
 	 * read padded when that is the only clean reading. */
-	err = walk(m, buf, len, 0);
+	err = stun_attrs_walk(m, buf, len, 1, 0);
 	if (!err && !m->nunknown) {
 		m->ms = 1;
 		return 0;
 	}
-	err2 = walk(m, buf, len, 1);
+	err2 = stun_attrs_walk(m, buf, len, 1, 1);
 	if (!err2 && (err || !m->nunknown)) {
 		m->ms = 2;
 		return 0;
 	}
 	if (!err) { /* the first reading stands, unknown attributes and all */
-		walk(m, buf, len, 0);
+		stun_attrs_walk(m, buf, len, 1, 0);
 		m->ms = 1;
 	}
 	return err;

@@ -209,6 +209,8 @@ void stun_put_str(struct stun_writer *w, uint16_t type, const char *s);
 void stun_put_addr(struct stun_writer *w, uint16_t type,
 		   const struct sockaddr *sa);
 void stun_put_error(struct stun_writer *w, int code, const char *reason);
+/* UNKNOWN-ATTRIBUTES listing m's unknown comprehension-required ones (420). */
+void stun_put_unknown(struct stun_writer *w, const struct stun_msg *m);
 void stun_put_integrity(struct stun_writer *w, const uint8_t *key,
 			size_t keylen);
 void stun_put_integrity_sha256(struct stun_writer *w, const uint8_t *key,

@@ -18,12 +18,12 @@ static inline void wr32(uint8_t *p, uint32_t v)
 }
 static inline size_t pad4(size_t n) { return (n + 3) & ~(size_t)3; }
 
-/* One attribute's rule: the sizes and shape its value may take (attr.c
- * for IETF STUN, msturn.c for [MS-TURN]). */
+/* One attribute's rule (attr.c): the sizes and shape its value may take,
+ * and its code point in each dialect (0: not in it). */
 enum stun_shape { SHAPE_ANY, SHAPE_FIXED, SHAPE_RANGE, SHAPE_ADDR, SHAPE_ERR, SHAPE_MI256,
 		  SHAPE_LIST16, SHAPE_MI_MS };
 struct stun_rule {
-	uint16_t type;
+	uint16_t type, ms_type;
 	uint8_t shape;
 	uint16_t min, max;
 	const char *name;
@@ -31,9 +31,12 @@ struct stun_rule {
 /* 0 when val/len fits the rule. */
 int stun_rule_check(const struct stun_rule *r, const uint8_t *val, uint16_t len);
 
-/* Attribute rules (attr.c): 0 when the value's size and shape are valid. */
-int stun_attr_validate(uint16_t type, const uint8_t *val, uint16_t len);
-int stun_attr_known(uint16_t type);
+/* The one walk over the attributes after the header (attr.c), into m's
+ * attrs, unknown list and integrity/fingerprint indexes; 0 or a negative
+ * stun_err. The dialects differ in: ms, [MS-TURN] code points (REALM and
+ * NONCE stored under RFC 5389's) with MESSAGE-INTEGRITY last; padded,
+ * each attribute padded to 4 (always in IETF STUN, either in [MS-TURN]). */
+int stun_attrs_walk(struct stun_msg *m, const uint8_t *buf, size_t len, int ms, int padded);
 int stun_attr_is_xor(uint16_t type);
 
 /* HMAC over a message prefix whose header length field is replaced by

@@ -124,6 +124,15 @@ void stun_put_integrity_sha256(struct stun_writer *w, const uint8_t *key, size_t
 	put_mac(w, 1, key, keylen);
 }
 
+void stun_put_unknown(struct stun_writer *w, const struct stun_msg *m)
+{
+	uint8_t list[2 * STUN_MAX_UNKNOWN];
+
+	for (unsigned i = 0; i < m->nunknown; i++)
+		wr16(list + 2 * i, m->unknown[i]);
+	stun_put_attr(w, STUN_A_UNKNOWN_ATTRIBUTES, list, 2u * m->nunknown);
+}
+
 void stun_put_fingerprint(struct stun_writer *w)
 {
 	uint8_t *p;

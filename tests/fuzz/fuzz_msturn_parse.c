@@ -13,38 +13,20 @@
  *
  * Any broken invariant aborts, so libFuzzer reports it like a crash.
  * Seeds: tests/fuzz/corpus/msturn_parse/. */
-#include <stddef.h>
-#include <stdint.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 
+#include "fuzzutil.h"
 #include "stun/msturn.h"
 #include "stun/stun.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define INVARIANT(c) do { if (!(c)) abort(); } while (0)
-
 static uint8_t key_md5[32];
 static int keys_ready;
-static volatile uint32_t sink;
 static uint8_t out[STUN_MAX_MSG + 64];
-
-static void touch(const uint8_t *p, size_t n)
-{
-	uint32_t s = 0;
-	for (size_t i = 0; i < n; i++)
-		s = s * 31 + p[i];
-	sink += s;
-}
-
-static uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
 
 static void read_all(const struct stun_msg *m, const uint8_t *buf, size_t size)
 {
-	size_t off = STUN_HDR_LEN;
-
 	INVARIANT(m->buf == buf && m->len == size && m->tid == buf + 4);
 	INVARIANT(m->ms == 1 || m->ms == 2);
 	INVARIANT(m->nattrs >= 1 && m->nattrs <= STUN_MAX_ATTRS);
@@ -55,43 +37,17 @@ static void read_all(const struct stun_msg *m, const uint8_t *buf, size_t size)
 	INVARIANT(msturn_peek_len(buf, size) == size);
 	for (unsigned i = 0; i < m->nunknown; i++)
 		INVARIANT(m->unknown[i] < 0x8000);
-	for (unsigned i = 0; i < m->nattrs; i++) {
-		const struct stun_attr *a = &m->attrs[i];
-		struct sockaddr_storage ss;
-		uint32_t u32;
-		uint64_t u64;
-		int code;
-		const char *reason;
-		size_t rl;
-
-		INVARIANT(a->off == off && a->val == buf + off + 4);
-		INVARIANT(off + 4 + a->len <= size);
-		INVARIANT(rd16(buf + off + 2) == a->len);
-		off += 4 + (m->ms == 2 ? ((size_t)a->len + 3) & ~(size_t)3 : a->len);
-		touch(a->val, a->len);
-		if (stun_attr_addr(m, a, &ss) == STUN_OK)
-			INVARIANT(ss.ss_family == AF_INET || ss.ss_family == AF_INET6);
-		if (stun_attr_u32(a, &u32) == STUN_OK)
-			INVARIANT(a->len == 4);
-		if (stun_attr_u64(a, &u64) == STUN_OK)
-			INVARIANT(a->len == 8);
-		if (stun_attr_error(a, &code, &reason, &rl) == STUN_OK) {
-			INVARIANT(code >= 300 && code <= 699);
-			touch((const uint8_t *)reason, rl);
-		}
-		sink += (uint32_t)strlen(msturn_attr_name(a->type));
-	}
-	INVARIANT(off == size);
-	sink += msturn_version(m);
+	fuzz_read_attrs(m, m->ms == 2, msturn_attr_name);
+	fuzz_sink += msturn_version(m);
 	{
 		const uint8_t *id;
 		uint32_t seq;
 		if (msturn_seq(m, &id, &seq) == STUN_OK)
-			touch(id, MSTURN_CONN_ID_LEN);
+			fuzz_touch(id, MSTURN_CONN_ID_LEN);
 	}
 	int r = stun_msg_check_integrity(m, key_md5, 16);
 	INVARIANT(m->mi >= 0 ? (r == STUN_OK || r == STUN_E_INTEGRITY) : r == STUN_E_MISSING);
-	sink += (uint32_t)strlen(msturn_type_name(m->type));
+	fuzz_sink += (uint32_t)strlen(msturn_type_name(m->type));
 }
 
 /* Through the writer: the same bytes when they came back to back. */
@@ -114,11 +70,7 @@ static void reencode(const struct stun_msg *m, const uint8_t *buf, size_t size)
 		INVARIANT(msturn_parse(&m2, out, (size_t)n) == STUN_OK);
 		if (m2.ms == 2)
 			return;
-		INVARIANT(m2.nattrs == m->nattrs && m2.type == m->type);
-		for (unsigned i = 0; i < m->nattrs; i++)
-			INVARIANT(m2.attrs[i].type == m->attrs[i].type &&
-				  m2.attrs[i].len == m->attrs[i].len &&
-				  !memcmp(m2.attrs[i].val, m->attrs[i].val, m->attrs[i].len));
+		fuzz_same_attrs(m, &m2, 0);
 	}
 
 	/* Re-signed: everything before M-I, then M-I (SHA-1 or SHA-256). */
@@ -172,7 +124,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		INVARIANT(stun_longterm_key(STUN_PW_MD5, "alice", "edge.lab", "secret", key_md5) == 16);
 		keys_ready = 1;
 	}
-	sink += (uint32_t)msturn_peek_len(data, size);
+	fuzz_sink += (uint32_t)msturn_peek_len(data, size);
 	rc = msturn_parse(&m, data, size);
 	if (rc == STUN_OK) {
 		read_all(&m, data, size);
@@ -180,7 +132,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		INVARIANT(stun_msg_parse(&m, data, size) != STUN_OK);
 	} else {
 		INVARIANT(rc < 0 && rc >= STUN_E_TOO_LONG);
-		sink += (uint32_t)strlen(stun_strerror(rc));
+		fuzz_sink += (uint32_t)strlen(stun_strerror(rc));
 	}
 	rc = msturn_ptls_is_hello(data, size);
 	INVARIANT(rc >= -1 && rc <= 1);

@@ -44,6 +44,11 @@ http_get() { # PATH
 		printf "GET %s HTTP/1.0\r\nHost: avedge\r\n\r\n" "$2" >&3
 		cat <&3' "$MADDR" "$MPORT" "$1" | tr -d '\r'
 }
+http_status() { # PRINTF-FORMAT: the status line avedge answers those bytes with
+	nsx timeout 5 bash -c 'exec 3<>"/dev/tcp/$0/$1" || exit 1
+		printf "$2" >&3
+		head -1 <&3' "$MADDR" "$MPORT" "$1" | tr -d '\r'
+}
 metrics() { http_get /metrics | sed '1,/^$/d'; }
 metric() { # NAME{labels} -> value (empty when absent)
 	metrics | awk -v k="$1" '$1 == k { print $2; exit }'
@@ -176,6 +181,11 @@ not_prometheus() { # lines that are neither a comment nor NAME{LABELS} VALUE
 check "every line is a comment or NAME{LABELS} VALUE" not not_prometheus
 check "no per-user label" not grep -qiE 'alice|carol|user=' <<<"$body"
 check "other paths: 404" grep -q '^HTTP/1.0 404' <<<"$(http_get /nothing)"
+check "a query after /metrics: 200" grep -q '^HTTP/1.0 200' <<<"$(http_get '/metrics?x=1')"
+check "a malformed request: 400" grep -q '^HTTP/1.0 400' <<<"$(http_status 'GET /metrics HTTP/9\r\n\r\n')"
+check "a header without a colon: 400" \
+	grep -q '^HTTP/1.0 400' <<<"$(http_status 'GET /metrics HTTP/1.0\r\nHost avedge\r\n\r\n')"
+check "POST: 405" grep -q '^HTTP/1.0 405' <<<"$(http_status 'POST /metrics HTTP/1.0\r\nContent-Length: 0\r\n\r\n')"
 
 to_peer='avedge_relayed_packets_total{direction="to_peer"}'
 to_client='avedge_relayed_packets_total{direction="to_client"}'

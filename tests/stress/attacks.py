@@ -51,32 +51,59 @@ def attack(name):
 # ---------------------------------------------------------------- helpers
 
 class Run:
-    """One avedge, its monitor and the legitimate client, for one attack."""
+    """One avedge, its monitor and the legitimate client, for one attack:
+    `with Run(...) as run:` ends them, the clients handed to run.client(),
+    what run.at_end() was given and the peers, however the attack ends."""
 
-    def __init__(self, res, args, ports=(), prober=True, creds=None, udp=True, ready=None):
+    def __init__(self, res, args, ports=(), prober=True, creds=None, udp=True, ready=None, peers=()):
         self.res = res
+        self.peers = list(peers)
+        self.ends = []
         self.av = Avedge(res.name, args, udp=udp, ready=ready)
         self.mon = Monitor(self.av, ports)
         self.pr = Prober(creds=creds) if prober else None
         self.done = False
 
-    def baseline(self):
-        """RSS before: after the first legitimate allocation went through."""
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.finish()
+        return False
+
+    def client(self, c):
+        """c (a stun.Turn), closed at the end."""
+        self.ends.append(c.tr.close)
+        return c
+
+    def at_end(self, fn):
+        self.ends.append(fn)
+
+    def baseline(self, maddr=None):
+        """RSS before: after the first legitimate allocation went through.
+        With maddr, /metrics there as it stands then."""
         if self.pr:
             wait_until(lambda: self.pr.total >= 1, 8)
         time.sleep(0.2)
         self.res.rss[0] = self.av.rss()
         self.mon.reset()
-        return self.res.rss[0]
+        return metrics(maddr) if maddr else self.res.rss[0]
 
     def peak(self):
         self.res.rss[1] = max(self.mon.max_rss, self.res.rss[0] or 0)
         return self.res.rss[1]
 
+    def after(self):
+        """RSS at the peak and now."""
+        self.peak()
+        self.res.rss[2] = self.av.rss()
+
     def finish(self):
         if self.done:
             return
         self.done = True
+        for fn in self.ends:
+            fn()
         if self.pr:
             self.pr.halt()
             if self.av.alive():
@@ -88,6 +115,8 @@ class Run:
             self.res.goal(False, "avedge died during the attack (exit %s): %s" %
                           (self.av.p.returncode, self.av.first_error()))
         self.av.stop()
+        for p in self.peers:
+            stop(p)
 
 
 def recovered(res, slack_kib=MIB):
@@ -220,6 +249,21 @@ def wait_closed(ports, seconds, tick=None):
     return None
 
 
+def dripper(socks, byte):
+    """A tick() that sends byte on each of socks every 0.5 s (slowloris)."""
+    last = [time.monotonic()]
+
+    def tick():
+        if time.monotonic() - last[0] >= 0.5:
+            last[0] = time.monotonic()
+            for s in socks:
+                try:
+                    s.send(byte)
+                except OSError:
+                    pass
+    return tick
+
+
 # ---------------------------------------------------------------- A1
 
 def never_reading(res, tls):
@@ -228,8 +272,7 @@ def never_reading(res, tls):
     port = TLS_PORT if tls else UDP_PORT
     args = TCP_ARGS + TLS_ARGS + LEGIT_USER + METRICS_ARGS + [
         "--conn-stall-timeout", str(stall), "--conn-out-cap", str(cap), "--unauth-rate", "0"]
-    run = Run(res, args, ports=[port])
-    try:
+    with Run(res, args, ports=[port]) as run:
         # Warm-up: a client that reads, 2000 Bindings; RSS before is after it.
         w = stun.Stream(("127.0.0.1", port), tls=tls, bind="127.0.0.11")
         w.send(b"".join(stun.build(stun.BINDING, stun.REQUEST)[0] for _ in range(2000)))
@@ -238,8 +281,7 @@ def never_reading(res, tls):
                 break
         w.close()
         wait_closed({port}, 3)
-        run.baseline()
-        m0 = metrics(MADDR)
+        m0 = run.baseline(MADDR)
         raw = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         raw.bind(("127.0.0.10", 0))
@@ -281,8 +323,6 @@ def never_reading(res, tls):
                  "RSS grew %d KiB > --conn-out-cap %d KiB + 4 MiB" % (growth, cap // 1024))
         recovered(res)
         counter_moved(res, m0, metrics(MADDR), "stall_timeout")
-    finally:
-        run.finish()
 
 
 @attack("A1.tcp")
@@ -302,10 +342,10 @@ def hold_and_wait(res, port, args, n, counter, timeout, first=None, tick=None, m
     then wait for avedge to close them all within timeout + 4 s. RSS
     before is taken after a warm-up wave of 50 (closed by us), so that what
     the first connections ever cost is not counted as kept."""
-    run = Run(res, args + LEGIT_USER + METRICS_ARGS, ports=[port])
     socks = []
     srcs = sources("127.0.1", 50)
-    try:
+    with Run(res, args + LEGIT_USER + METRICS_ARGS, ports=[port]) as run:
+        run.at_end(lambda: close_all(socks))
         warm = open_many(50, ("127.0.0.1", port), srcs)
         for s in warm:
             if first:
@@ -316,8 +356,7 @@ def hold_and_wait(res, port, args, n, counter, timeout, first=None, tick=None, m
         time.sleep(0.3)
         close_all(warm)
         wait_closed({port}, 3)
-        run.baseline()
-        m0 = metrics(MADDR)
+        m0 = run.baseline(MADDR)
         socks = open_many(n, ("127.0.0.1", port), srcs)
         opened = time.monotonic()
         res.out = 0
@@ -347,9 +386,6 @@ def hold_and_wait(res, port, args, n, counter, timeout, first=None, tick=None, m
         else:
             res.note("RSS kept after close %d KiB" % (res.rss[2] - res.rss[0]))
         counter_moved(res, m0, metrics(MADDR), counter)
-    finally:
-        close_all(socks)
-        run.finish()
 
 
 BIG = ["--max-conns", "100000", "--max-conns-per-source", "10000"]
@@ -386,20 +422,10 @@ def a2_partial_frame(res):
             drip.append(s)  # these go on with one byte every 0.5 s (slowloris)
         return head
 
-    last = [time.monotonic()]
-
-    def tick():
-        if time.monotonic() - last[0] >= 0.5:
-            last[0] = time.monotonic()
-            for s in drip:
-                try:
-                    s.send(b"\x00")
-                except OSError:
-                    pass
-
     args = TCP_ARGS + BIG + ["--frame-timeout", str(ft), "--idle-timeout", "60",
                              "--tls-handshake-timeout", "60"]
-    hold_and_wait(res, UDP_PORT, args, S["frame_conns"], "frame_timeout", ft, first=first, tick=tick)
+    hold_and_wait(res, UDP_PORT, args, S["frame_conns"], "frame_timeout", ft, first=first,
+                  tick=dripper(drip, b"\x00"))
 
 
 # ---------------------------------------------------------------- A3
@@ -421,11 +447,10 @@ def a3_max_conns(res):
     cap, extra = S["cap"], 50
     args = TCP_ARGS + LEGIT_USER + METRICS_ARGS + [
         "--max-conns", str(cap), "--max-conns-per-source", "100000", "--idle-timeout", "60"]
-    run = Run(res, args, ports=[UDP_PORT])
     held_socks, more = [], []
-    try:
-        run.baseline()
-        m0 = metrics(MADDR)
+    with Run(res, args, ports=[UDP_PORT]) as run:
+        run.at_end(lambda: close_all(held_socks + more))
+        m0 = run.baseline(MADDR)
         srcs = sources("127.0.1", 20)
         held_socks = open_many(cap, SRV, srcs)
         ok, gone = answered(held_socks)
@@ -455,9 +480,6 @@ def a3_max_conns(res):
         close_all(held_socks + more)
         time.sleep(1.0)
         res.rss[2] = run.av.rss()
-    finally:
-        close_all(held_socks + more)
-        run.finish()
 
 
 @attack("A3.per-source")
@@ -465,11 +487,10 @@ def a3_per_source(res):
     per, extra = 20, 10
     args = TCP_ARGS + LEGIT_USER + METRICS_ARGS + [
         "--max-conns", "100000", "--max-conns-per-source", str(per), "--idle-timeout", "60"]
-    run = Run(res, args, ports=[UDP_PORT])
     a = b = c = []
-    try:
-        run.baseline()
-        m0 = metrics(MADDR)
+    with Run(res, args, ports=[UDP_PORT]) as run:
+        run.at_end(lambda: close_all(a + b + c))
+        m0 = run.baseline(MADDR)
         a = open_many(per, SRV, ["127.0.0.50"])
         ok, _ = answered(a)
         res.goal(len(ok) == per, "127.0.0.50: %d of its first %d connections served" % (len(ok), per))
@@ -489,9 +510,6 @@ def a3_per_source(res):
         close_all(a + b + c)
         time.sleep(1.0)
         res.rss[2] = run.av.rss()
-    finally:
-        close_all(a + b + c)
-        run.finish()
 
 
 # ---------------------------------------------------------------- A4
@@ -507,19 +525,16 @@ def a4_self(res):
                ("127.0.0.5", METRICS_PORT),  # the metrics port
                (LOCAL_IP, WILD_PORT),        # the wildcard listener on a non-loopback local address
                ("127.0.0.1", UDP_PORT)]      # the configured listener itself
-    run = Run(res, args)
-    u = t = None
-    try:
-        run.baseline()
-        m0 = metrics(m_addr)
-        u = stun.Turn(stun.Udp(SRV, "127.0.0.40"), *LEGIT)
+    with Run(res, args) as run:
+        m0 = run.baseline(m_addr)
+        u = run.client(stun.Turn(stun.Udp(SRV, "127.0.0.40"), *LEGIT))
         a = u.allocate()
         if not res.goal(a is not None and a.code() == 200, "UDP Allocate: %s" % (a and a.code())):
             return
         ctl = u.permit((PEER_IP, 7000))
         res.goal(ctl is not None and ctl.code() == 200,
                  "control: CreatePermission for a real peer %s: %s" % (PEER_IP, ctl and ctl.code()))
-        t = stun.Turn(stun.Stream(SRV, bind="127.0.0.41"), *LEGIT)
+        t = run.client(stun.Turn(stun.Stream(SRV, bind="127.0.0.41"), *LEGIT))
         ta = t.allocate(stun.TCP)
         tcp_ok = ta is not None and ta.code() == 200
         res.goal(tcp_ok, "TCP Allocate (RFC 6062): %s" % (ta and ta.code()))
@@ -552,13 +567,7 @@ def a4_self(res):
         res.goal(moved == 0, "%d datagrams relayed to avedge's own addresses (%s)" % (moved, ", ".join(codes)))
         res.goal(back is None, "a datagram came back from %s: a loop through avedge itself" % (back and back[0],))
         res.note(", ".join(codes))
-        run.peak()
-        res.rss[2] = run.av.rss()
-    finally:
-        for c in (u, t):
-            if c:
-                c.tr.close()
-        run.finish()
+        run.after()
 
 
 # ---------------------------------------------------------------- A5
@@ -576,7 +585,7 @@ def a5_wildcard(res):
         res.note("refused to start: " + (named[0] if named else str(e)))
         res.goal(len(named) == 1, "avedge did not start and no one line names the wildcard: %s" % e)
         return
-    try:
+    with run:
         run.pr = Prober(target=("127.0.0.1", port))
         run.baseline()
         seen = []
@@ -592,10 +601,7 @@ def a5_wildcard(res):
                      (dst, port, "%s:%d" % src if src else "nowhere"))
         res.note("; ".join(seen))
         res.out, res.inn = 60, None
-        run.peak()
-        res.rss[2] = run.av.rss()
-    finally:
-        run.finish()
+        run.after()
 
 
 def binding_any(port):
@@ -609,13 +615,13 @@ def a6_rest_quota(res):
     """One REST name, five expiry times: the quota is the name's, not the
     username's."""
     args = ["--auth-secret", "s3cret", "--quota-user", "3"]
-    run = Run(res, args, creds=["--secret", "s3cret", "--user", "legit"])
     cl = []
-    try:
+    with Run(res, args, creds=["--secret", "s3cret", "--user", "legit"]) as run:
         run.baseline()
         codes = []
         for i in range(5):
-            t = stun.Turn(stun.Udp(SRV, "127.0.0.70"), secret="s3cret", name="alice", ttl=3600 + 60 * i)
+            t = run.client(stun.Turn(stun.Udp(SRV, "127.0.0.70"), secret="s3cret", name="alice",
+                                     ttl=3600 + 60 * i))
             cl.append(t)
             a = t.allocate()
             codes.append(a.code() if a else None)
@@ -623,12 +629,7 @@ def a6_rest_quota(res):
         res.goal(codes.count(200) == 3 and codes.count(486) == 2,
                  "5 allocations of alice with 5 expiry times: %s (want 3x200, 2x486)" % codes)
         res.out = sum(len(t.last_raw or b"") for t in cl)
-        run.peak()
-        res.rss[2] = run.av.rss()
-    finally:
-        for t in cl:
-            t.tr.close()
-        run.finish()
+        run.after()
 
 
 # ---------------------------------------------------------------- A7
@@ -637,8 +638,7 @@ def a6_rest_quota(res):
 def a7_retransmit(res):
     """An Allocate retransmitted after many other requests: the same answer."""
     args = LEGIT_USER + METRICS_ARGS + ["--user", "alice:pw"]
-    run = Run(res, args)
-    try:
+    with Run(res, args) as run:
         run.baseline()
         t = stun.Turn(stun.Udp(SRV, "127.0.0.20"), "alice", "pw")
         a = t.allocate()
@@ -676,10 +676,7 @@ def a7_retransmit(res):
                  (passed, "%s %s" % (m.code(), got) if m else "no answer", first[0], first[1]))
         res.out, res.inn = out + 2 * len(raw), None
         t.tr.close()
-        run.peak()
-        res.rss[2] = run.av.rss()
-    finally:
-        run.finish()
+        run.after()
 
 
 # ---------------------------------------------------------------- A8
@@ -750,10 +747,8 @@ def unauth_flood(src, n, rate=5000, nsocks=16):
 def a8_amplification(res):
     burst = 200
     n = burst + S["a8_after"]
-    run = Run(res, LEGIT_USER + METRICS_ARGS + ["--unauth-burst", str(burst)])
-    try:
-        run.baseline()
-        m0 = metrics(MADDR)
+    with Run(res, LEGIT_USER + METRICS_ARGS + ["--unauth-burst", str(burst)]) as run:
+        m0 = run.baseline(MADDR)
         sizes, ans = unauth_flood("127.0.0.2", n)
         req_after, ans_after = sum(sizes[burst:]), sum(ans[burst:])
         ratio = ans_after / req_after
@@ -769,10 +764,7 @@ def a8_amplification(res):
                  % (got3, burst))
         res.note("127.0.0.3 answered %d/%d" % (got3, burst))
         counter_moved(res, m0, metrics(MADDR), "unauth_rate")
-        run.peak()
-        res.rss[2] = run.av.rss()
-    finally:
-        run.finish()
+        run.after()
     # --unauth-rate 0: the limiter is off.
     av = None
     try:
@@ -857,8 +849,7 @@ def even_port_cycles(res, quota, cycles):
     """A user with --quota-user quota allocates with EVEN-PORT R=1 and
     deletes, cycles times: (answer codes, the most relay sockets left after
     a delete)."""
-    run = Run(res, LEGIT_USER + ["--user", "q:pw", "--quota-user", str(quota), "--ports", "50000-59999"])
-    try:
+    with Run(res, LEGIT_USER + ["--user", "q:pw", "--quota-user", str(quota), "--ports", "50000-59999"]) as run:
         run.baseline()
         codes, worst = [], 0
         for i in range(cycles):
@@ -871,11 +862,8 @@ def even_port_cycles(res, quota, cycles):
             with run.pr.lock:  # no legitimate allocation while we count
                 left = udp_bound(50000, 59999)
             worst = max(worst, left)
-        run.peak()
-        res.rss[2] = run.av.rss()
+        run.after()
         return codes, worst
-    finally:
-        run.finish()
 
 
 @attack("A9.even-port")
@@ -901,14 +889,10 @@ def a9_connects(res):
     """--max-connects caps RFC 6062 Connects per allocation."""
     cap, tries = 4, 8
     pe = peer("tcp", "0.0.0.0:7000", 120)
-    run = Run(res, TCP_ARGS + LEGIT_USER + METRICS_ARGS + [
-        "--relay-ip", LOCAL_IP, "--max-connects", str(cap)])
-    cl = []
-    try:
-        run.baseline()
-        m0 = metrics(MADDR)
-        t = stun.Turn(stun.Stream(SRV, bind="127.0.0.91"), *LEGIT)
-        cl.append(t)
+    with Run(res, TCP_ARGS + LEGIT_USER + METRICS_ARGS + ["--relay-ip", LOCAL_IP, "--max-connects", str(cap)],
+             peers=[pe]) as run:
+        m0 = run.baseline(MADDR)
+        t = run.client(stun.Turn(stun.Stream(SRV, bind="127.0.0.91"), *LEGIT))
         a = t.allocate(stun.TCP)
         if not res.goal(a is not None and a.code() == 200, "TCP Allocate: %s" % (a and a.code())):
             return
@@ -922,8 +906,7 @@ def a9_connects(res):
         res.goal(codes[:cap] == [200] * cap, "the first %d Connects: %s" % (cap, codes[:cap]))
         res.goal(all(c in (486, 508) for c in codes[cap:]),
                  "Connects past --max-connects %d: %s (want 508 or 486)" % (cap, codes[cap:]))
-        t2 = stun.Turn(stun.Stream(SRV, bind="127.0.0.92"), *LEGIT)
-        cl.append(t2)
+        t2 = run.client(stun.Turn(stun.Stream(SRV, bind="127.0.0.92"), *LEGIT))
         t2.allocate(stun.TCP)
         t2.permit(peers[tries])
         c2 = t2.connect(peers[tries])
@@ -931,13 +914,7 @@ def a9_connects(res):
                  "another allocation's first Connect: %s (the cap is per allocation)" % (c2 and c2.code()))
         counter_moved(res, m0, metrics(MADDR), "max_connects")
         res.held = held({UDP_PORT})
-        run.peak()
-        res.rss[2] = run.av.rss()
-    finally:
-        for t in cl:
-            t.tr.close()
-        run.finish()
-        stop(pe)
+        run.after()
 
 
 # ---------------------------------------------------------------- A10
@@ -945,12 +922,10 @@ def a9_connects(res):
 @attack("A10.c2c")
 def a10_client_to_client(res):
     """Two clients of one relay: permissions by IP (port 0), Send both ways."""
-    run = Run(res, LEGIT_USER + ["--user", "a:pw", "--relay-ip", LOCAL_IP])
-    ca = cb = None
-    try:
+    with Run(res, LEGIT_USER + ["--user", "a:pw", "--relay-ip", LOCAL_IP]) as run:
         run.baseline()
-        ca = stun.Turn(stun.Udp(SRV, "127.0.0.30"), "a", "pw")
-        cb = stun.Turn(stun.Udp(SRV, "127.0.0.31"), "a", "pw")
+        ca = run.client(stun.Turn(stun.Udp(SRV, "127.0.0.30"), "a", "pw"))
+        cb = run.client(stun.Turn(stun.Udp(SRV, "127.0.0.31"), "a", "pw"))
         ma, mb = ca.allocate(), cb.allocate()
         if not res.goal(ma and mb and ma.code() == 200 and mb.code() == 200,
                         "Allocates: %s %s" % (ma and ma.code(), mb and mb.code())):
@@ -970,13 +945,7 @@ def a10_client_to_client(res):
         res.goal(got_a == (rb, b"from B to A"), "A got %s" % (got_a,))
         res.note("A %s:%d <-> B %s:%d both ways, permissions %s" % (ra + rb + (codes,)))
         res.out, res.inn = 22, len(got_a[1] if got_a else b"") + len(got_b[1] if got_b else b"")
-        run.peak()
-        res.rss[2] = run.av.rss()
-    finally:
-        for c in (ca, cb):
-            if c:
-                c.tr.close()
-        run.finish()
+        run.after()
 
 
 # ---------------------------------------------------------------- A11
@@ -995,8 +964,7 @@ def s_client(*args):
 
 @attack("A11.tls")
 def a11_tls(res):
-    run = Run(res, TLS_ARGS + LEGIT_USER)
-    try:
+    with Run(res, TLS_ARGS + LEGIT_USER) as run:
         run.baseline()
         must = [("-tls1_2", "-cipher", "ECDHE-RSA-AES128-GCM-SHA256"), ("-tls1_3",)]
         never = [("-tls1_2", "-cipher", "AES128-SHA:@SECLEVEL=0"),
@@ -1014,10 +982,7 @@ def a11_tls(res):
             seen.append("%s=%s" % (a[-1].split(":")[0], c or "refused"))
             res.goal(c is None, "%s accepted (%s)" % (" ".join(a), c))
         res.note(", ".join(seen))
-        run.peak()
-        res.rss[2] = run.av.rss()
-    finally:
-        run.finish()
+        run.after()
 
 
 # ---------------------------------------------------------------- A12
@@ -1025,12 +990,11 @@ def a11_tls(res):
 @attack("A12.metrics")
 def a12_metrics_slowloris(res):
     mt, mx = 2, 8
-    run = Run(res, LEGIT_USER + METRICS_ARGS + ["--metrics-timeout", str(mt), "--metrics-max-conns", str(mx)],
-              ports=[METRICS_PORT])
     stalled, extra = [], []
-    try:
-        run.baseline()
-        m0 = metrics(MADDR)
+    with Run(res, LEGIT_USER + METRICS_ARGS + ["--metrics-timeout", str(mt), "--metrics-max-conns", str(mx)],
+             ports=[METRICS_PORT]) as run:
+        run.at_end(lambda: close_all(stalled + extra))
+        m0 = run.baseline(MADDR)
         t0 = time.monotonic()
         stalled = open_many(mx - 1, MADDR, ["127.0.0.110"])
         for s in stalled:
@@ -1053,18 +1017,7 @@ def a12_metrics_slowloris(res):
         res.held = held({METRICS_PORT})
         # Half of the stalled ones drip a byte every 0.5 s: the timeout is
         # the request's, not an idle one.
-        drip, last = stalled[::2], [time.monotonic()]
-
-        def tick():
-            if time.monotonic() - last[0] >= 0.5:
-                last[0] = time.monotonic()
-                for s in drip:
-                    try:
-                        s.send(b"i")
-                    except OSError:
-                        pass
-
-        closed, _ = watch(stalled, mt + 3 - (time.monotonic() - t0), tick=tick)
+        closed, _ = watch(stalled, mt + 3 - (time.monotonic() - t0), tick=dripper(stalled[::2], b"i"))
         res.goal(len(closed) == len(stalled), "%d of %d stalled requests still open %d s after they began "
                  "(--metrics-timeout %d)" % (len(stalled) - len(closed), len(stalled), mt + 3, mt))
         st, _ = http_get(MADDR, timeout=2)
@@ -1074,11 +1027,7 @@ def a12_metrics_slowloris(res):
         counter_moved(res, m0, m1, "metrics_timeout")
         res.out = 9 * (len(stalled) + len(extra))
         close_all(stalled + extra)
-        run.peak()
-        res.rss[2] = run.av.rss()
-    finally:
-        close_all(stalled + extra)
-        run.finish()
+        run.after()
 
 
 # ---------------------------------------------------------------- A13
@@ -1088,17 +1037,14 @@ def a13_big_frames(res):
     """ChannelData up to the largest legal frame over TCP and TLS."""
     pe = peer("udp", "%s:7100" % PEER_IP, 120)
     plog = os.path.join(TMP, "peer-udp-%s_7100.log" % PEER_IP)
-    run = Run(res, TCP_ARGS + TLS_ARGS + LEGIT_USER + ["--relay-ip", LOCAL_IP])
-    cl = []
-    try:
+    with Run(res, TCP_ARGS + TLS_ARGS + LEGIT_USER + ["--relay-ip", LOCAL_IP], peers=[pe]) as run:
         run.baseline()
         out = inn = 0
         seen = []
         for tls in (False, True):
             tp = "tls" if tls else "tcp"
             port = TLS_PORT if tls else UDP_PORT
-            t = stun.Turn(stun.Stream(("127.0.0.1", port), tls=tls, bind="127.0.0.95"), *LEGIT)
-            cl.append(t)
+            t = run.client(stun.Turn(stun.Stream(("127.0.0.1", port), tls=tls, bind="127.0.0.95"), *LEGIT))
             a = t.allocate()
             if not res.goal(a is not None and a.code() == 200, "%s Allocate: %s" % (tp, a and a.code())):
                 continue
@@ -1144,13 +1090,7 @@ def a13_big_frames(res):
                  sizes.count(60000))
         res.note("; ".join(seen))
         res.out, res.inn = out, inn
-        run.peak()
-        res.rss[2] = run.av.rss()
-    finally:
-        for t in cl:
-            t.tr.close()
-        run.finish()
-        stop(pe)
+        run.after()
 
 
 # ---------------------------------------------------------------- A14
@@ -1158,9 +1098,9 @@ def a13_big_frames(res):
 @attack("A14.udp-flood")
 def a14_udp_flood(res):
     """Unauthenticated UDP from many source ports: flat memory, service on."""
-    run = Run(res, LEGIT_USER)
     socks = []
-    try:
+    with Run(res, LEGIT_USER) as run:
+        run.at_end(lambda: close_all(socks))
         socks = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(256)]
         for i, s in enumerate(socks):
             s.bind(("127.0.3.%d" % (1 + i % 16), 0))
@@ -1204,6 +1144,3 @@ def a14_udp_flood(res):
         growth = res.rss[1] - res.rss[0]
         res.goal(growth < 1024, "RSS grew %d KiB (< 1024 wanted)" % growth)
         res.rss[2] = run.av.rss()
-    finally:
-        close_all(socks)
-        run.finish()
