@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # scenarios/lib.sh: what every scenario script shares (SPEC section 5), in
 # the manner of the kernel's net selftests: a lab of its own under a fresh
 # prefix, torn down on exit; one function per check; one aligned verdict
@@ -40,8 +41,17 @@
 
 SC_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SC_ROOT=$(cd "$SC_DIR/.." && pwd)
+# The shell test library of tests/ is this one's base: lib_init (root,
+# prefix, scratch dir, the EXIT trap) with defer, spawn and stop_pids,
+# in_node, slowwait and busywait, t_verdict. It turns on nounset and
+# pipefail for the tests; the scenarios were written without them (a
+# check judges `... | grep -q` by its last command) and scenarios/run
+# sets its own, so whoever sources this keeps the options it had.
+[ -n "${EDGELAB_BIN:-}" ] && BIN=${BIN:-$EDGELAB_BIN}
+SC_OPTS=$(set +o)
+. "$SC_ROOT/tests/lib/lib.sh"
+eval "$SC_OPTS"
 LAB=$SC_ROOT/netns/lab
-BIN=${BIN:-${EDGELAB_BIN:-$SC_ROOT/build/bin}}
 export EDGELAB_BIN=$BIN
 SC_LB=${SC_LB:-emulated}
 SC_FAULTS=${SC_FAULTS:-}
@@ -50,15 +60,13 @@ SC_KEEP=${SC_KEEP:-0}
 SC_CAPTURE=${SC_CAPTURE:-1}
 SC_TIMEOUT=${SC_TIMEOUT:-1000}
 SC_RETRY=${SC_RETRY:-1}  # a probe that gets no answer is tried once more
-SC_CAPS=()     # capture pids (processes this scenario started)
-SC_BG=()       # other background pids this scenario started
+SC_CAPS=()     # the captures' pids (spawned: stopped at exit with the rest)
 SC_PORT=41000  # next client source port: every probe gets its own, so a
                # capture can be searched for exactly that probe's packets
                # (sc_init moves it to 40000 + 100 x the scenario's number)
 SC_SHARED=${SC_SHARED:-0}
 SC_LONG=${SC_LONG:-0}
 SC_FAILS=0
-SC_STATUS=init
 
 # ---------------------------------------------------------------- metadata
 
@@ -161,14 +169,17 @@ sc_flow_verdict() {
 
 # ---------------------------------------------------------------- main
 
-# sc_main CHECK...: runs each check function; one line per check:
-#   ok    check_name
-#   FAIL  check_name        (the check printed its one-line reason above)
+# sc_main CHECK...: runs each check function; one line per check
+# (t_verdict's, with the check's time):
+#   ok    check_name        12 ms
+#   FAIL  check_name        12 ms  (the check printed its one-line reason above)
 #   skip  check_name: reason
 # Writes SC_OUT/result (pass, fail or skip), SC_OUT/flows ("FLOW ID FROM
-# DEST/PROTO VERDICT ANSWERED-BY"), and exits 0, 1 or 77.
+# DEST/PROTO VERDICT ANSWERED-BY"), and exits 0, 1 or 77: as lib_exit,
+# except that a skipped check beside passing ones leaves the scenario
+# passed (the runner counts its skipped checks); 77 when none passed.
 sc_main() {
-	local f rc verdict ok=0 fail=0 skip=0 fl t0 ms
+	local f rc verdict fl t0 ms line
 	for f in "$@"; do
 		SC_CHECK=$f SC_CHECK_FAILED=0 SC_SKIP_REASON='' SC_PENDING=()
 		t0=$(sc_now_ms)
@@ -183,10 +194,11 @@ sc_main() {
 		else
 			verdict=pass
 		fi
+		printf -v line '%-34s %6d ms' "$f" "$ms"
 		case $verdict in
-		pass) ok=$((ok + 1)); printf '  ok    %-34s %6d ms\n' "$f" "$ms" ;;
-		fail) fail=$((fail + 1)); printf '  FAIL  %-34s %6d ms\n' "$f" "$ms" ;;
-		skip) skip=$((skip + 1)); printf '  skip  %s: %s\n' "$f" "$SC_SKIP_REASON"
+		pass) T_PASS=$((T_PASS + 1)); t_verdict ok "$line" ;;
+		fail) T_FAIL=$((T_FAIL + 1)); t_verdict FAIL "$line" ;;
+		skip) T_SKIP=$((T_SKIP + 1)); t_verdict skip "$f: $SC_SKIP_REASON"
 			echo "$f: $SC_SKIP_REASON" >>"$SC_OUT/skips" ;;
 		esac
 		for fl in "${SC_PENDING[@]}"; do
@@ -194,11 +206,12 @@ sc_main() {
 			echo "FLOW $SC_ID $fl_from $fl_dest $verdict $fl_by" >>"$SC_OUT/flows"
 		done
 	done
-	echo "# $SC_ID: $ok passed, $fail failed, $skip skipped"
-	if [ $fail -gt 0 ]; then
+	echo "# $SC_ID: $T_PASS passed, $T_FAIL failed, $T_SKIP skipped"
+	T_DONE=1
+	if [ $T_FAIL -gt 0 ]; then
 		echo fail >"$SC_OUT/result"
 		exit 1
-	elif [ $ok -eq 0 ]; then
+	elif [ $T_PASS -eq 0 ]; then
 		echo skip >"$SC_OUT/result"
 		exit 77
 	fi

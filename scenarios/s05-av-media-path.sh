@@ -25,7 +25,7 @@ run_relay() {
 	sc_capture_node edge1 udp src portrange 50000-59999 and dst portrange 50000-59999 || NODE_CAPS=''
 	sc_capture_node edge2 udp src portrange 50000-59999 and dst portrange 50000-59999 || NODE_CAPS=''
 	sc_next_port
-	sc_in client "$BIN/edgeprobe" relay --a "$A" --a-bind "$(sc_addr client):$SC_PORT" \
+	in_node client "$BIN/edgeprobe" relay --a "$A" --a-bind "$(sc_addr client):$SC_PORT" \
 		--b "$B" --b-bind 10.10.1.50:$SC_PORT --b-netns "$SC_PREFIX-inclient" \
 		--user "$LAB_USER" --pass "$LAB_PASSWORD" --count 20 --json \
 		--timeout "$((SC_TIMEOUT * 2))" >"$SC_OUT/relay.json" 2>"$SC_OUT/relay.err"

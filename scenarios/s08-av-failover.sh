@@ -77,8 +77,8 @@ check_failover() {
 		sc_remark "the balancer lists no monitor interval and fall for $VIP/udp: the failover ($((t1 - t0)) ms on the wire) was held to the scenario's $BOUND s bound"
 	fi
 	# Y's session carried on untouched.
-	sc_wait $BOUND sh -c "! kill -0 $load_pid 2>/dev/null"
-	wait "$load_pid" 2>/dev/null
+	slowwait $BOUND sh -c "! kill -0 $load_pid 2>/dev/null"
+	reap "$load_pid" 2>/dev/null # no longer ours to stop at exit
 	local j loss
 	j=$(grep '^{' "$SC_OUT/load-$y.json" | tail -n 1)
 	loss=$(sc_json loss_pct "$j")

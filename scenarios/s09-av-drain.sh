@@ -27,7 +27,7 @@ check_drain() {
 		--seconds 2 --idle 1 --drain 2000 --peer "$peer" --bind "$(sc_addr client)" \
 		--user "$LAB_USER" --pass "$LAB_PASSWORD" --json
 	load_pid=$SC_BG_PID
-	sc_wait 5 grep -q ready "$SC_OUT/load.json" ||
+	slowwait 5 grep -q ready "$SC_OUT/load.json" ||
 		{ sc_fail "the session through the VIP did not start: $(tail -c 300 "$SC_OUT/load.json")"; return 1; }
 	out=$(sc_hlb ext drain '*' "$x" 2>&1)
 	case $? in
@@ -50,8 +50,8 @@ check_drain() {
 		sc_fail "after $x was drained, new allocations through VIP $VIP landed on:$nodes; expected $y only (a drained node takes no new flows)"
 		return 1
 	done
-	sc_wait 10 sh -c "! kill -0 $load_pid 2>/dev/null"
-	wait "$load_pid" 2>/dev/null
+	slowwait 10 sh -c "! kill -0 $load_pid 2>/dev/null"
+	reap "$load_pid" 2>/dev/null # no longer ours to stop at exit
 	j=$(grep '^{' "$SC_OUT/load.json" | tail -n 1)
 	sc_flow client "$VIP" udp "$x"
 	if [ -z "$(sc_json loss_pct "$j")" ]; then

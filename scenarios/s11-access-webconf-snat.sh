@@ -87,14 +87,14 @@ check_idle_flows_open() {
 	mkdir -p "$IDLE_DIR"
 	sc_flow edge1 "$PARTNER:5269" tcp partner
 	sc_bg partner "$IDLE_DIR/echo.log" "$BIN/edgeprobe" echo --tcp "$PARTNER:5269" --seconds $((IDLE_MAX + 30))
-	sc_wait 3 sc_in partner ss -Hltn "sport = :5269" ||
+	slowwait 3 in_node partner ss -Hltn "sport = :5269" ||
 		{ sc_fail "edgeprobe echo --tcp did not start on the partner's $PARTNER:5269"; return 1; }
 	for g in $IDLE_GAPS; do
 		export -f idle_holder
 		sc_bg edge1 "$IDLE_DIR/holder.$g" env IDLE_DIR="$IDLE_DIR" PARTNER=$PARTNER bash -c 'idle_holder "$1"' _ "$g"
 	done
 	for g in $IDLE_GAPS; do
-		sc_wait 5 grep -q -e '^opened' -e '^dead' "$IDLE_DIR/holder.$g"
+		slowwait 5 grep -q -e '^opened' -e '^dead' "$IDLE_DIR/holder.$g"
 		grep -q '^opened' "$IDLE_DIR/holder.$g" && continue
 		r=$(head -n 1 "$IDLE_DIR/holder.$g")
 		bad+="${bad:+;} the ${g} s one: ${r:-no connection within 5 s}"
@@ -102,7 +102,7 @@ check_idle_flows_open() {
 	done
 	IDLE_T0=$EPOCHSECONDS
 	[ -z "$bad" ] || { sc_fail "edge1's TCP connections to the partner $PARTNER:5269, to be held idle, did not open:$bad"; return 1; }
-	peers=$(sc_in partner ss -Htn state established "( sport = :5269 )" | awk '{ print $NF }' | sort)
+	peers=$(in_node partner ss -Htn state established "( sport = :5269 )" | awk '{ print $NF }' | sort)
 	IDLE_OPEN=$(paste -sd' ' <<<"$peers")
 	for g in $peers; do
 		[ "$(sc_host "$g")" = "$VIP_ACCESS" ] ||
@@ -129,7 +129,7 @@ check_idle_flows_survive() {
 	[ -n "${IDLE_T0:-}" ] || { sc_fail "no idle connection was opened to watch"; return 1; }
 	sc_flow edge1 "$PARTNER:5269" tcp partner
 	for g in $IDLE_GAPS; do
-		sc_wait $((IDLE_T0 + g + 8 - EPOCHSECONDS)) grep -q -e '^alive' -e '^dead' "$IDLE_DIR/holder.$g"
+		slowwait $((IDLE_T0 + g + 8 - EPOCHSECONDS)) grep -q -e '^alive' -e '^dead' "$IDLE_DIR/holder.$g"
 		r=$(grep -m1 -e '^alive' -e '^dead' "$IDLE_DIR/holder.$g")
 		case $r in
 		alive) alive+="${alive:+, }${g} s" ;;

@@ -58,7 +58,7 @@ probe_flow() {
 		SC_J=''
 		local err=${SC_ERRF:-$SC_OUT/.err} try
 		for try in 1 2; do
-			sc_in "$node" "$BIN/edgeprobe" binding "$dst:$port" --bind "$bind" \
+			in_node "$node" "$BIN/edgeprobe" binding "$dst:$port" --bind "$bind" \
 				--timeout "$SC_TIMEOUT" >/dev/null 2>"$err"
 			SC_RC=$?
 			SC_E=$(<"$err")

@@ -34,8 +34,8 @@ check_nine_public_addresses() {
 	# Someone on the segment answers ARP for each VIP (a datagram to the
 	# discard port makes edge1 ask).
 	for a in $vips; do
-		sc_in edge1 bash -c "echo > /dev/udp/$a/9" 2>/dev/null
-		sc_wait 2 vip_resolved "$a" ||
+		in_node edge1 bash -c "echo > /dev/udp/$a/9" 2>/dev/null
+		slowwait 2 vip_resolved "$a" ||
 			{ sc_fail "nobody on the edge segment answers ARP for the VIP $a"; return 1; }
 	done
 	n=$(printf '%s\n' "${held[@]}" $([ "$SC_LB" = external ] && echo "$vips") | sort -u | wc -l)
@@ -76,7 +76,7 @@ internal_routes() {
 	done
 	def=$(ip -n "$SC_PREFIX-$edge" route show default dev edgeint 2>/dev/null; ip -n "$SC_PREFIX-$edge" -6 route show default dev edgeint 2>/dev/null)
 	[ -z "$def" ] || { sc_fail "$edge has a default route on its internal interface ($def); R3 wants only persistent routes there"; return 1; }
-	fwd=$(sc_in "$edge" sysctl -n net.ipv4.ip_forward)
+	fwd=$(in_node "$edge" sysctl -n net.ipv4.ip_forward)
 	sc_assert_eq "$fwd" 0 "$edge forwards IPv4 (ip_forward=$fwd): an edge must not route between its internal and external interfaces (R3)"
 }
 

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # scenarios/lib/evidence.sh: packet captures of the segments and the
 # diagnoses read from them (where a request or its answer went).
 # Sourced by scenarios/lib.sh.
@@ -16,9 +17,9 @@ sc_capture_start() {
 	local seg
 	for seg in $SC_SEGMENTS; do
 		: >"$SC_OUT/pcap/$seg.err"
-		ip netns exec "$SC_PREFIX-sw" tcpdump -U --immediate-mode -n -Z root -i "$seg" \
-			-w "$SC_OUT/pcap/$seg.pcap" 2>"$SC_OUT/pcap/$seg.err" &
-		SC_CAPS+=($!)
+		spawn ip netns exec "$SC_PREFIX-sw" tcpdump -U --immediate-mode -n -Z root -i "$seg" \
+			-w "$SC_OUT/pcap/$seg.pcap" 2>"$SC_OUT/pcap/$seg.err"
+		SC_CAPS+=("$SPAWNED")
 	done
 	for seg in $SC_SEGMENTS; do
 		sc_capture_wait "$SC_OUT/pcap/$seg.err" "of $seg"
@@ -28,14 +29,8 @@ sc_capture_start() {
 
 # sc_capture_wait ERRFILE WHAT: until the capture says it listens (3 s).
 sc_capture_wait() {
-	local i err
-	for ((i = 0; i < 150; i++)); do
-		err=''
-		read -r -d '' err <"$1"
-		[[ $err == *"listening on"* ]] && return 0
-		sleep 0.02
-	done
-	echo "# capture $2 did not start: $err"
+	busywait 3000 grep -q "listening on" "$1" && return 0
+	echo "# capture $2 did not start: $(<"$1")"
 	return 1
 }
 
@@ -49,8 +44,8 @@ sc_capture_node() {
 	[ "$SC_CAPTURE" = 1 ] && command -v tcpdump >/dev/null || return 1
 	mkdir -p "$SC_OUT/pcap"
 	: >"$f.err"
-	ip netns exec "$SC_PREFIX-$node" tcpdump -U --immediate-mode -n -Z root -i any -w "$f" "$@" 2>"$f.err" &
-	SC_CAPS+=($!)
+	spawn ip netns exec "$SC_PREFIX-$node" tcpdump -U --immediate-mode -n -Z root -i any -w "$f" "$@" 2>"$f.err"
+	SC_CAPS+=("$SPAWNED")
 	sc_capture_wait "$f.err" "in $node"
 }
 
@@ -60,15 +55,6 @@ sc_pcap_count() {
 	shift
 	[ -s "$f" ] || { echo 0; return; }
 	tcpdump -r "$f" -n "$@" 2>/dev/null | wc -l
-}
-
-sc_capture_stop() {
-	local p
-	[ ${#SC_CAPS[@]} -gt 0 ] || return 0
-	kill "${SC_CAPS[@]}" 2>/dev/null
-	for p in "${SC_CAPS[@]}"; do wait "$p" 2>/dev/null; done
-	SC_CAPS=()
-	rm -f "$SC_OUT"/pcap/*.err
 }
 
 # The capture writes each packet at once (-U), but give the kernel's
@@ -125,7 +111,7 @@ sc_seen() {
 sc_route_back_why() {
 	local r
 	[[ $2 == 10.* ]] || return 0
-	r=$(sc_in "$1" ip -4 route get "$2" 2>&1 | head -n 1)
+	r=$(in_node "$1" ip -4 route get "$2" 2>&1 | head -n 1)
 	r=${r% uid*}
 	[[ $r == *"via $GW_INT dev edgeint"* ]] ||
 		echo "$1 routes $2 as '$r', not via the internal next hop $GW_INT: no persistent route to $2's subnet (R3)"

@@ -1,17 +1,8 @@
+# shellcheck shell=bash
 # scenarios/lib/lab.sh: each scenario's lab (up, its addresses and VIPs,
 # teardown) and the address helpers. Sourced by scenarios/lib.sh.
 
 # ---------------------------------------------------------------- the lab
-
-sc_prefix_new() { # ID -> a prefix no lab uses (1-8 of [a-z0-9])
-	local id=${1,,} p
-	for _ in 1 2 3 4 5 6 7 8; do
-		p=$(printf '%s%s' "${id:0:3}" "$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')")
-		p=${p:0:8}
-		[ -e "/run/edgelab/$p" ] || [ -e "/run/netns/$p-sw" ] || { echo "$p"; return 0; }
-	done
-	return 1
-}
 
 # sc_vips_load: the addresses the scenarios expect of the balancer. The
 # file's lines are "KEY VALUE..." (see scenarios/vips/lab.vips); keys it
@@ -70,15 +61,12 @@ sc_init() {
 	: >"$SC_OUT/failures"
 	: >"$SC_OUT/flows"
 	echo "# $SC_ID: $SC_TITLE"
-	if [ "$(id -u)" -ne 0 ]; then
-		echo "skip: $SC_ID needs root" | tee "$SC_OUT/skip"
-		exit 77
-	fi
+	lib_init "$SC_ID" # not root: skip (77); a free prefix; the EXIT trap
 	SC_PORT=$((40000 + 100 * ${SC_ID#S}))
-	SC_PREFIX=${SC_PREFIX:-$(sc_prefix_new "$SC_ID")}
+	SC_PREFIX=${SC_PREFIX:-$T_PREFIX}
+	T_PREFIX=$SC_PREFIX # in_node NODE: the lab's node
 	sc_vips_load
-	trap sc_cleanup EXIT
-	trap 'exit 143' TERM INT HUP
+	defer sc_cleanup
 	if [ "$SC_SHARED" = 1 ]; then
 		SC_STATE=/run/edgelab/$SC_PREFIX
 		[ -f "$SC_STATE/env" ] || { sc_fail "shared lab $SC_PREFIX is not up"; exit 1; }
@@ -88,7 +76,6 @@ sc_init() {
 	else
 		sc_lab_up || exit 1
 	fi
-	SC_STATUS=up
 	sc_capture_start
 }
 
@@ -116,43 +103,27 @@ sc_lab_up() {
 	fi
 }
 
+# sc_cleanup, deferred (lib_cleanup runs it at exit): what the scenario
+# spawned (its captures, listeners, loads) stops first, so that a shared
+# lab goes on to the next scenario with their ports free again; then the
+# lab goes, unless it is the runner's (shared) or to be kept.
 sc_cleanup() {
-	local rc=$? p
-	trap - EXIT TERM INT HUP
-	for p in "${SC_BG[@]}"; do
-		kill "$p" 2>/dev/null
-	done
-	# Gone before the lab goes on to the next scenario (a shared lab):
-	# their ports are free again.
-	for p in "${SC_BG[@]}"; do
-		wait "$p" 2>/dev/null
-	done
-	sc_capture_stop
+	stop_pids "${T_PIDS[@]}"
+	rm -f "$SC_OUT"/pcap/*.err
 	if [ "$SC_SHARED" = 1 ]; then
 		: # the runner's lab: it brings it down
-	elif [ "$SC_STATUS" != init ] || [ -n "${SC_PREFIX:-}" ]; then
-		if [ "$SC_KEEP" = 1 ]; then
-			echo "# kept: lab $SC_PREFIX (netns/lab down --prefix $SC_PREFIX)"
-		else
-			if [ "$SC_LB" = external ] && [ -n "$VIPS_WIRE_DOWN" ]; then
-				(cd "$SC_ROOT" && LAB_PREFIX=$SC_PREFIX timeout 60 bash -c "$VIPS_WIRE_DOWN") >>"$SC_OUT/lab.log" 2>&1
-			fi
-			"$LAB" down --prefix "$SC_PREFIX" >>"$SC_OUT/lab.log" 2>&1
+	elif [ "$SC_KEEP" = 1 ]; then
+		echo "# kept: lab $SC_PREFIX (netns/lab down --prefix $SC_PREFIX)"
+	else
+		if [ "$SC_LB" = external ] && [ -n "$VIPS_WIRE_DOWN" ]; then
+			(cd "$SC_ROOT" && LAB_PREFIX=$SC_PREFIX timeout 60 bash -c "$VIPS_WIRE_DOWN") >>"$SC_OUT/lab.log" 2>&1
 		fi
+		"$LAB" down --prefix "$SC_PREFIX" >>"$SC_OUT/lab.log" 2>&1
 	fi
 	# Pcaps are kept for a failed scenario only.
 	if [ -f "$SC_OUT/result" ] && [ "$(<"$SC_OUT/result")" != fail ]; then
 		rm -rf "$SC_OUT/pcap"
 	fi
-	exit $rc
-}
-
-# sc_in NODE CMD...: CMD inside NODE of this lab (what `netns/lab exec`
-# does, without its start-up cost: it runs hundreds of times per suite).
-sc_in() {
-	local node=$1
-	shift
-	ip netns exec "$SC_PREFIX-$node" "$@"
 }
 
 # ---------------------------------------------------------------- addresses

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # scenarios/lib/lb.sh: what the firewalls and the load balancer say
 # (counters, control, timeouts). Sourced by scenarios/lib.sh.
 
@@ -6,12 +7,12 @@
 # sc_counter FW NAME: packets the firewall's named counter counted ("" if
 # the ruleset has no such counter).
 sc_counter() {
-	sc_in "$1" nft list counter inet edgelab "$2" 2>/dev/null | awk '/packets/ { print $2; exit }'
+	in_node "$1" nft list counter inet edgelab "$2" 2>/dev/null | awk '/packets/ { print $2; exit }'
 }
 
 # sc_counters FW: "NAME PACKETS" for every named counter of the firewall.
 sc_counters() {
-	sc_in "$1" nft list counters table inet edgelab 2>/dev/null |
+	in_node "$1" nft list counters table inet edgelab 2>/dev/null |
 		awk '$1 == "counter" { n = $2 } /packets/ { print n, $2 }'
 }
 
@@ -54,8 +55,8 @@ sc_tcp_idle() {
 	# or the ct timeout policy the ruleset gives, whichever is shorter.
 	local ns=hlb$side sysval pol
 	[ "$side" = ext ] && ns=hlbext || ns=hlbint
-	sysval=$(sc_in "$ns" sysctl -n net.netfilter.nf_conntrack_tcp_timeout_established 2>/dev/null)
-	pol=$(sc_in "$ns" nft list ct timeouts 2>/dev/null | grep -o 'established *: *[0-9]*' | grep -o '[0-9]*$' | sort -n | head -1)
+	sysval=$(in_node "$ns" sysctl -n net.netfilter.nf_conntrack_tcp_timeout_established 2>/dev/null)
+	pol=$(in_node "$ns" nft list ct timeouts 2>/dev/null | grep -o 'established *: *[0-9]*' | grep -o '[0-9]*$' | sort -n | head -1)
 	[ -n "$pol" ] && echo "ct-timeout-policy * $pol"
 	[ -n "$sysval" ] && echo "conntrack * $sysval"
 }

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # scenarios/lib/probe.sh: the probes a scenario sends (edgeprobe,
 # lab-probe, responders) and bounded waits. Sourced by scenarios/lib.sh.
 
@@ -107,7 +108,7 @@ sc_edgeprobe_once() {
 	sc_next_port
 	src=$(sc_addr "$node" $fam) && SC_SRC=$(sc_hostport "$src" $SC_PORT) || SC_SRC=
 	local err=${SC_ERRF:-$SC_OUT/.err}
-	SC_J=$(sc_in "$node" "$BIN/edgeprobe" "$cmd" "$target" --json ${SC_SRC:+--bind "$SC_SRC"} "$@" 2>"$err")
+	SC_J=$(in_node "$node" "$BIN/edgeprobe" "$cmd" "$target" --json ${SC_SRC:+--bind "$SC_SRC"} "$@" 2>"$err")
 	SC_RC=$?
 	SC_E=$(<"$err")
 	printf '      %s %s %s -> %s\n' "$node" "$cmd" "$target" "${SC_J:-$SC_E}" >>"$SC_OUT/probes"
@@ -149,7 +150,7 @@ sc_lprobe_once() {
 	shift 4
 	local err=${SC_ERRF:-$SC_OUT/.err}
 	SC_J=''
-	SC_LINE=$(sc_in "$node" "$BIN/lab-probe" --timeout "$SC_TIMEOUT" "$@" "$proto" "$addr" "$port" 2>"$err")
+	SC_LINE=$(in_node "$node" "$BIN/lab-probe" --timeout "$SC_TIMEOUT" "$@" "$proto" "$addr" "$port" 2>"$err")
 	SC_RC=$?
 	SC_E=$(<"$err")
 	read -r R_NODE R_SERVICE R_CLIENT R_LOCAL _ <<<"$SC_LINE"
@@ -158,14 +159,14 @@ sc_lprobe_once() {
 	return $SC_RC
 }
 
-# sc_bg NODE LOGFILE CMD...: start CMD in NODE in the background; its pid
-# in SC_BG_PID (stopped at exit if still running).
+# sc_bg NODE LOGFILE CMD...: start CMD in NODE in the background
+# (spawn: stopped at exit if still running); its pid in SC_BG_PID.
 sc_bg() {
 	local node=$1 log=$2
 	shift 2
-	ip netns exec "$SC_PREFIX-$node" "$@" >"$log" 2>&1 &
-	SC_BG_PID=$!
-	SC_BG+=("$SC_BG_PID")
+	spawn ip netns exec "$SC_PREFIX-$node" "$@" >"$log" 2>&1
+	# shellcheck disable=SC2034 # for the scenarios (S8, S9 wait on their load)
+	SC_BG_PID=$SPAWNED
 }
 
 # sc_responder NODE NAME SPEC...: start a lab-responder of this
@@ -184,24 +185,12 @@ sc_responder() {
 sc_responders_ready() {
 	local r
 	for r in "${SC_RESPONDERS[@]}"; do
-		sc_wait 3 grep -q '^ready' "${r#*:}" ||
+		slowwait 3 grep -q '^ready' "${r#*:}" ||
 			{ sc_fail "lab-responder in ${r%%:*} did not start: $(head -c 200 "${r#*:}")"; return 1; }
 	done
 	SC_RESPONDERS=()
 }
 
-# ---------------------------------------------------------------- waits
-
-# sc_wait SECONDS CMD...: CMD until it succeeds, every 0.1 s, at most
-# SECONDS (the selftests' busywait).
-sc_wait() {
-	local n=$(($1 * 10))
-	shift
-	for ((; n > 0; n--)); do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	return 1
-}
+# ---------------------------------------------------------------- time
 
 sc_now_ms() { echo $((${EPOCHREALTIME/./} / 1000)); }

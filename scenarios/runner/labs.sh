@@ -8,15 +8,6 @@
 
 now_ms() { echo $((${EPOCHREALTIME/./} / 1000)); }
 
-new_prefix() { # a lab prefix nobody uses: "r" + 7 hex
-	local p
-	for _ in 1 2 3 4 5 6 7 8; do
-		p=r$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n' | cut -c1-7)
-		[ -e "/run/edgelab/$p" ] || [ -e "/run/netns/$p-sw" ] || { echo "$p"; return; }
-	done
-	return 1
-}
-
 # vips_hook PREFIX CMD LOG: the vips file's wire-up or wire-down for one
 # lab (bash, from the repository root, LAB_PREFIX set).
 vips_hook() {
@@ -45,7 +36,7 @@ scenario_exec() {
 run_one() {
 	local dir=$1/$2 id=$2 faults=$3 prefix t0 rc
 	mkdir -p "$dir"
-	prefix=$(new_prefix)
+	prefix=$(prefix_new r) # a lab prefix nobody uses (tests/lib/lib.sh)
 	t0=$(now_ms)
 	scenario_exec "$dir" "$id" "$prefix" "$faults" && rc=0 || rc=$?
 	# Whatever the scenario left (killed by the timeout): its lab goes,
@@ -64,7 +55,7 @@ run_shared() {
 	local out=$1 fault=$2 prefix lb up=0 id t0 rc
 	shift 2
 	mkdir -p "$out"
-	prefix=$(new_prefix)
+	prefix=$(prefix_new r) # a lab prefix nobody uses (tests/lib/lib.sh)
 	lb=$(SC_LB=$LB sc_lab_lb)
 	if "$LAB" up --prefix "$prefix" --lb "$lb" ${fault:+--fault "$fault"} >"$out/shared-lab.log" 2>&1; then
 		up=1

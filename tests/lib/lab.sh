@@ -1,7 +1,8 @@
 # tests/lib/lab.sh: what the lab's tests (tests/integration/lab_*.sh)
 # add to lib.sh: a lab of their own under this run's prefix (lib_init's),
 # brought down at exit whatever happens, and the lab's own names and
-# helpers (netns/lib/common.sh: LAB_NODES, lab_v6, lab_pids_alive).
+# helpers (netns/lib/common.sh: LAB_NODES, lab_v6, lab_pids_alive);
+# in_node NODE CMD... is lib.sh's.
 # shellcheck shell=bash
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 export EDGELAB_BIN=$BIN
@@ -18,12 +19,6 @@ lab_test_init() {
 
 lab_test_down() {
 	"$LAB" down --prefix "$T_PREFIX" >/dev/null 2>&1 || true
-}
-
-in_node() { # NODE CMD...: CMD inside NODE of this run's lab
-	local node=$1
-	shift
-	ip netns exec "$T_PREFIX-$node" "$@"
 }
 
 # lab_is_gone: no namespace of the prefix is left, and no state.

@@ -174,6 +174,7 @@ lib_init() {
 	trap lib_cleanup EXIT
 	trap 'exit 143' TERM
 	trap 'exit 130' INT
+	trap 'exit 129' HUP
 }
 
 # prefix_new NAME: 8 characters of [a-z0-9] (netns/lab's prefix rule),
@@ -199,7 +200,7 @@ defer() {
 
 lib_cleanup() {
 	local rc=$? i
-	trap - EXIT TERM INT
+	trap - EXIT TERM INT HUP
 	if [ $T_DONE = 0 ] && [ $rc -eq 0 ]; then
 		t_verdict FAIL "$T_NAME ended without a verdict (lib_exit)"
 		rc=1
@@ -317,6 +318,14 @@ in_ns() {
 	ip netns exec "$ns" "$@"
 }
 
+# in_node NAME CMD...: CMD inside this run's namespace T_PREFIX-NAME (a
+# setup_ns namespace, or a node of the lab brought up under T_PREFIX).
+in_node() {
+	local node=$1
+	shift
+	in_ns "$T_PREFIX-$node" "$@"
+}
+
 # ---------------------------------------------------------------- waiting
 
 # slowwait SECONDS CMD...: CMD every 0.1 s until it succeeds; false if it
@@ -349,8 +358,9 @@ t_poll() { # STEP-US SECONDS CMD...
 	rm -f "$out"
 }
 
-t_us() { # SECONDS (1, 2.5, 0.25) -> microseconds
+t_us() { # SECONDS (1, 2.5, 0.25) -> microseconds; a time already past is 0
 	local s=${1%%.*} f=000000
+	[[ $1 == -* ]] && { echo 0; return; }
 	[[ $1 == *.* ]] && f=${1#*.}000000
 	echo $((10#${s:-0} * 1000000 + 10#${f:0:6}))
 }
