@@ -9,8 +9,13 @@
 const struct txentry *txcache_find(const struct txcache *c, const struct sockaddr *client,
 				   const void *conn, const uint8_t tid[12], uint64_t now)
 {
+	uint32_t tag;
+
+	memcpy(&tag, tid, sizeof tag);
 	for (unsigned i = 0; i < TXCACHE_SLOTS; i++) {
 		const struct txentry *e = &c->e[i];
+		if (c->tag[i] != tag)
+			continue;
 		if (e->len && e->at + TXCACHE_TTL_MS > now && !memcmp(e->tid, tid, 12) &&
 		    e->conn == conn && netaddr_equal((const struct sockaddr *)&e->client, client))
 			return e;
@@ -25,6 +30,7 @@ void txcache_put(struct txcache *c, const struct sockaddr *client, const void *c
 
 	if (len > TXCACHE_MAXLEN)
 		return;
+	memcpy(&c->tag[c->next % TXCACHE_SLOTS], tid, sizeof c->tag[0]);
 	e = &c->e[c->next++ % TXCACHE_SLOTS];
 	e->at = now;
 	e->conn = conn;

@@ -23,6 +23,10 @@ struct txentry {
 
 struct txcache {
 	unsigned next;
+	/* Each entry's tid's first 4 bytes (random in a real tid), scanned
+	 * before the entries: a lookup reads 1 KiB, not all 150 KiB of them
+	 * (a quarter of the relay's own CPU per allocation went here). */
+	uint32_t tag[TXCACHE_SLOTS];
 	struct txentry e[TXCACHE_SLOTS];
 };
 
