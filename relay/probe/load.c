@@ -12,6 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "load.h"
 #include "out.h"
 
@@ -190,7 +192,8 @@ static int make_alloc(struct load_args *la, struct load_alloc *a, int *code, cha
 	return 0;
 }
 
-/* One setup thread: its slice of the allocations, one after another. */
+/* One setup thread: its slice of the allocations, one after another.
+ * The codec keeps a MAC context per thread: freed when a thread ends. */
 struct setup_job {
 	pthread_t th;
 	struct load_args *la;
@@ -215,6 +218,14 @@ static void *setup_slice(void *arg)
 	return NULL;
 }
 
+static void *setup_thread(void *arg)
+{
+	setup_slice(arg);
+	stun_thread_cleanup();
+	OPENSSL_thread_stop();
+	return NULL;
+}
+
 /* All allocations, --threads at a time; 0, or -1 with the first error. */
 static int setup_all(struct load_args *la, struct load_alloc *a, int *code, char *err, size_t errlen)
 {
@@ -228,11 +239,11 @@ static int setup_all(struct load_args *la, struct load_alloc *a, int *code, char
 	for (int t = 0; t < n; t++) {
 		j[t] = (struct setup_job){.la = la, .a = a, .lo = la->allocations * t / n,
 					  .hi = la->allocations * (t + 1) / n};
-		if (t > 0 && pthread_create(&j[t].th, NULL, setup_slice, &j[t]))
+		if (t > 0 && pthread_create(&j[t].th, NULL, setup_thread, &j[t]))
 			break;
 		started = t + 1;
 	}
-	setup_slice(&j[0]); /* the first slice on this thread */
+	setup_slice(&j[0]); /* the first slice on this thread (its context stays) */
 	for (int t = 1; t < started; t++)
 		pthread_join(j[t].th, NULL);
 	if (started < n) {

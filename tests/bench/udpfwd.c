@@ -410,6 +410,13 @@ int main(int argc, char **argv)
 		pthread_create(&f[t].th, NULL, run, &f[t]);
 	for (unsigned t = 0; t < threads; t++) {
 		pthread_join(f[t].th, NULL);
+		for (unsigned i = 0; i < f[t].cap; i++)
+			if (f[t].c[i].addr.sin_port)
+				close(f[t].c[i].fd);
+		close(f[t].lfd);
+		close(f[t].ep);
+		free(f[t].c);
+		free(f[t].hash);
 		tp += f[t].to_peer;
 		tc += f[t].to_client;
 		dr += f[t].dropped;
@@ -422,6 +429,7 @@ int main(int argc, char **argv)
 		"send_failed %llu\n",
 		(unsigned long long)tp, (unsigned long long)tc, (unsigned long long)dr,
 		(unsigned long long)rf, (unsigned long long)ex, (unsigned long long)sf);
+	free(f);
 	return 0;
 bad:
 	fprintf(stderr, "udpfwd: bad address '%s' (IPv4 only)\n", optarg);
