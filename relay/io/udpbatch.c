@@ -1,5 +1,10 @@
-/* udpbatch.c: the send batch: grouped by socket, one sendmmsg per group. */
+/* udpbatch.c: the send batch: grouped by socket, one sendmmsg per group;
+ * within a group, a run of datagrams to one destination leaves as one
+ * UDP GSO message (UDP_SEGMENT): the kernel walks its send path once for
+ * the run and cuts it into datagrams at the end. */
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/udp.h>
 #include <string.h>
 
 #include "io/udpbatch.h"
@@ -10,25 +15,86 @@ static void report(struct udp_batch *b, unsigned i, int err)
 	b->sent(b->arg, b->q[i].tag, &b->q[i].to.sa, b->iov[i].iov_base, b->iov[i].iov_len, err);
 }
 
-/* One socket's datagrams, in queue order. A datagram that fails is
- * dropped and reported, as a single send would be; the rest still go. */
+/* The kernel's limits for one GSO message (UDP_MAX_SEGMENTS, and an IP
+ * datagram's payload). */
+#define GSO_MAX_SEGS 64
+#define GSO_MAX_BYTES 65000
+
+/* One socket's datagrams (idx[0..k), queue order) as messages: a run to
+ * one destination whose datagrams all have the first one's size (the last
+ * may be shorter) is one message with UDP_SEGMENT. m[i] is the number of
+ * datagrams in message i; returns the number of messages. */
+static unsigned build(struct udp_batch *b, struct mmsghdr *v, const unsigned *idx, unsigned k,
+		      unsigned *m)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < k;) {
+		const struct udp_out *o = &b->q[idx[i]];
+		size_t seg = b->iov[idx[i]].iov_len, total = seg;
+		unsigned j = i + 1;
+
+		if (b->gso)
+			while (j < k && j - i < GSO_MAX_SEGS && b->iov[idx[j - 1]].iov_len == seg &&
+			       b->iov[idx[j]].iov_len <= seg && total + b->iov[idx[j]].iov_len <= GSO_MAX_BYTES &&
+			       b->q[idx[j]].tolen == o->tolen && !memcmp(&b->q[idx[j]].to, &o->to, o->tolen)) {
+				total += b->iov[idx[j]].iov_len;
+				j++;
+			}
+		memset(&v[n], 0, sizeof v[n]);
+		v[n].msg_hdr.msg_name = (void *)&o->to;
+		v[n].msg_hdr.msg_namelen = o->tolen;
+		for (unsigned x = i; x < j; x++)
+			b->giov[x] = b->iov[idx[x]];
+		v[n].msg_hdr.msg_iov = &b->giov[i];
+		v[n].msg_hdr.msg_iovlen = j - i;
+		if (j - i > 1) {
+			struct cmsghdr *c = (struct cmsghdr *)b->cbuf[n];
+			uint16_t gso = (uint16_t)seg;
+			v[n].msg_hdr.msg_control = b->cbuf[n];
+			v[n].msg_hdr.msg_controllen = sizeof b->cbuf[n];
+			c->cmsg_level = SOL_UDP;
+			c->cmsg_type = UDP_SEGMENT;
+			c->cmsg_len = CMSG_LEN(sizeof gso);
+			memcpy(CMSG_DATA(c), &gso, sizeof gso);
+		}
+		m[n++] = j - i;
+		i = j;
+	}
+	return n;
+}
+
+/* One socket's datagrams, in queue order. A message that fails is dropped
+ * and its datagrams reported, as single sends would be; the rest still
+ * go. A GSO message refused for itself goes again as single datagrams;
+ * a device that cannot segment at all (EIO) turns GSO off for good. */
 static void send_group(struct udp_batch *b, int fd, struct mmsghdr *v, const unsigned *idx,
 		       unsigned k)
 {
-	unsigned sent = 0;
+	unsigned m[UDP_BATCH], n = build(b, v, idx, k, m), sent = 0, at = 0;
 
-	while (sent < k) {
-		int r = sendmmsg(fd, v + sent, k - sent, MSG_DONTWAIT);
+	while (sent < n) {
+		int r = sendmmsg(fd, v + sent, n - sent, MSG_DONTWAIT);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0) { /* the first one failed: a full buffer, no route... */
 			int err = r < 0 ? -errno : -EIO;
-			report(b, idx[sent], err);
+			if (m[sent] > 1 && (err == -EIO || err == -EINVAL) && b->gso) {
+				/* EINVAL: too big a segment for the route's MTU,
+				 * this time only */
+				b->gso = 0;
+				send_group(b, fd, v, idx + at, k - at);
+				b->gso = err == -EINVAL;
+				return;
+			}
+			for (unsigned x = 0; x < m[sent]; x++)
+				report(b, idx[at++], err);
 			sent++;
 			continue;
 		}
 		for (unsigned i = sent; i < sent + (unsigned)r; i++)
-			report(b, idx[i], 0);
+			for (unsigned x = 0; x < m[i]; x++)
+				report(b, idx[at++], 0);
 		sent += (unsigned)r;
 	}
 }
@@ -52,11 +118,6 @@ void udp_batch_flush(struct udp_batch *b)
 			if (done[j] || b->q[j].fd != b->q[i].fd)
 				continue;
 			done[j] = 1;
-			memset(&v[k], 0, sizeof v[k]);
-			v[k].msg_hdr.msg_name = &b->q[j].to;
-			v[k].msg_hdr.msg_namelen = b->q[j].tolen;
-			v[k].msg_hdr.msg_iov = &b->iov[j];
-			v[k].msg_hdr.msg_iovlen = 1;
 			idx[k++] = j;
 		}
 		send_group(b, b->q[i].fd, v, idx, k);
@@ -70,6 +131,7 @@ static void flush_prepare(uv_prepare_t *p) { udp_batch_flush(p->data); }
 void udp_batch_init(struct udp_batch *b, uv_loop_t *loop, udp_sent_cb sent, void *arg)
 {
 	b->n = 0;
+	b->gso = 1;
 	b->sent = sent;
 	b->arg = arg;
 	uv_check_init(loop, &b->check);

@@ -39,8 +39,13 @@ struct udp_batch {
 	udp_sent_cb sent;
 	void *arg;
 	unsigned n;
+	int gso;                  /* UDP_SEGMENT works here (off after an EIO) */
 	struct udp_out q[UDP_BATCH];
 	struct iovec iov[UDP_BATCH];
+	/* The flush's scratch: iovecs in message order, a UDP_SEGMENT cmsg
+	 * per message. */
+	struct iovec giov[UDP_BATCH];
+	uint8_t cbuf[UDP_BATCH][CMSG_SPACE(sizeof(uint16_t))] __attribute__((aligned(8)));
 	uint8_t slot[UDP_BATCH][UDP_SLOT];
 };
 

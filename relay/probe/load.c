@@ -5,11 +5,14 @@
  * teardown are blocking and sequential; the packet loop (loadrun.c) is
  * per-thread, batched and allocation-free. --idle holds the allocations
  * without traffic so that a benchmark can weigh them (RSS per allocation). */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <openssl/crypto.h>
 
 #include "load.h"
 #include "out.h"
@@ -30,19 +33,24 @@ static const char usage[] =
 	"  --idle SECONDS       after setup, hold the allocations idle this long (says\n"
 	"                       'ready' on stderr first), then run the traffic if any\n"
 	"  --drain MS           after sending stops, wait this long for answers (default 500)\n"
+	"  --raw                no TURN: each 'allocation' is a plain socket sending the same\n"
+	"                       ChannelData frames (for a bare forwarder, the bench's yardstick)\n"
+	"  --cpu-pid PID        also report PID's CPU time (the server's) per allocation over\n"
+	"                       the setup and per relayed packet over the traffic\n"
+	"setup: --threads T threads make the allocations, each its slice, in parallel\n"
 	"latency: round trip, 1 us buckets; 200000 means 200 ms or more\n"
 	TC_COMMON_HELP;
 
 enum { LO_ALLOCS = 1, LO_RATE, LO_FLAT, LO_WINDOW, LO_SECONDS, LO_SIZE, LO_PEER, LO_EXTPEER,
-       LO_THREADS, LO_BIND, LO_IDLE, LO_DRAIN, LO_HELP };
+       LO_THREADS, LO_BIND, LO_IDLE, LO_DRAIN, LO_RAW, LO_CPUPID, LO_HELP };
 
 struct load_args {
 	struct load_cfg lc;
 	struct tc_cfg tc;
 	struct sockaddr_storage peer;
 	const char *target, *bind;
-	long allocations, idle;
-	int have_peer, external_peer;
+	long allocations, idle, cpu_pid;
+	int have_peer, external_peer, raw;
 };
 
 static int parse_long(const char *flag, const char *s, long lo, long hi, long *out)
@@ -74,6 +82,8 @@ static int parse(int argc, char **argv, struct load_args *la)
 		{"bind", required_argument, NULL, LO_BIND},
 		{"idle", required_argument, NULL, LO_IDLE},
 		{"drain", required_argument, NULL, LO_DRAIN},
+		{"raw", no_argument, NULL, LO_RAW},
+		{"cpu-pid", required_argument, NULL, LO_CPUPID},
 		{"help", no_argument, NULL, LO_HELP},
 		{0, 0, 0, 0},
 	};
@@ -97,6 +107,8 @@ static int parse(int argc, char **argv, struct load_args *la)
 		case LO_BIND: la->bind = optarg; break;
 		case LO_IDLE: if (parse_long("--idle", optarg, 0, 86400, &la->idle)) return 2; break;
 		case LO_DRAIN: if (parse_long("--drain", optarg, 0, 60000, &v)) return 2; la->lc.drain_ms = (int)v; break;
+		case LO_RAW: la->raw = 1; break;
+		case LO_CPUPID: if (parse_long("--cpu-pid", optarg, 1, 1L << 30, &la->cpu_pid)) return 2; break;
 		case LO_HELP: fputs(usage, stdout); return 1;
 		default:
 			fprintf(stderr, "edgeprobe load: unknown or incomplete option '%s'\n", argv[optind - 1]);
@@ -112,6 +124,34 @@ static int parse(int argc, char **argv, struct load_args *la)
 		return 2;
 	}
 	la->target = argv[optind];
+	if (la->cpu_pid && probe_cpu_ms(la->cpu_pid) < 0) {
+		fprintf(stderr, "edgeprobe load: --cpu-pid %ld: no such process to read\n", la->cpu_pid);
+		return 2;
+	}
+	return 0;
+}
+
+/* --raw: a socket connected to the target and nothing else. */
+static int make_raw(struct load_args *la, struct load_alloc *a, char *err, size_t errlen)
+{
+	struct probe_opts o = {.target = la->target, .bind = la->bind, .tp = TP_UDP, .timeout_ms = 1000};
+	struct probe_sock ps;
+
+	if (probe_open(&ps, &o, err, errlen)) {
+		probe_close(&ps);
+		return -1;
+	}
+	a->fd = ps.fd;
+	ps.fd = -1;
+	probe_close(&ps);
+	if (connect(a->fd, (struct sockaddr *)&ps.server, netaddr_len((struct sockaddr *)&ps.server))) {
+		snprintf(err, errlen, "connect: %s", strerror(errno));
+		close(a->fd);
+		return -1;
+	}
+	fcntl(a->fd, F_SETFL, fcntl(a->fd, F_GETFL) | O_NONBLOCK);
+	a->s = NULL;
+	a->made = 1;
 	return 0;
 }
 
@@ -122,6 +162,10 @@ static int make_alloc(struct load_args *la, struct load_alloc *a, int *code, cha
 	struct tc_sess *s = malloc(sizeof *s);
 	struct sockaddr_storage server;
 
+	if (la->raw) {
+		free(s);
+		return make_raw(la, a, err, errlen);
+	}
 	if (!s) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
@@ -144,7 +188,76 @@ static int make_alloc(struct load_args *la, struct load_alloc *a, int *code, cha
 	connect(a->fd, (struct sockaddr *)&server, netaddr_len((struct sockaddr *)&server));
 	fcntl(a->fd, F_SETFL, fcntl(a->fd, F_GETFL) | O_NONBLOCK);
 	a->s = s;
+	a->made = 1;
 	return 0;
+}
+
+/* One setup thread: its slice of the allocations, one after another.
+ * The codec keeps a MAC context per thread: freed when a thread ends. */
+struct setup_job {
+	pthread_t th;
+	struct load_args *la;
+	struct load_alloc *a;
+	long lo, hi;
+	int code;
+	char err[300];
+};
+
+static void *setup_slice(void *arg)
+{
+	struct setup_job *j = arg;
+
+	for (long i = j->lo; i < j->hi; i++) {
+		char e[256];
+		if (make_alloc(j->la, &j->a[i], &j->code, e, sizeof e)) {
+			snprintf(j->err, sizeof j->err, "allocation %ld of %ld: %s", i + 1,
+				 j->la->allocations, e);
+			break;
+		}
+	}
+	return NULL;
+}
+
+static void *setup_thread(void *arg)
+{
+	setup_slice(arg);
+	stun_thread_cleanup();
+	OPENSSL_thread_stop();
+	return NULL;
+}
+
+/* All allocations, --threads at a time; 0, or -1 with the first error. */
+static int setup_all(struct load_args *la, struct load_alloc *a, int *code, char *err, size_t errlen)
+{
+	int n = la->lc.threads, started = 0, rc = 0;
+	struct setup_job *j = calloc((size_t)n, sizeof *j);
+
+	if (!j) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (int t = 0; t < n; t++) {
+		j[t] = (struct setup_job){.la = la, .a = a, .lo = la->allocations * t / n,
+					  .hi = la->allocations * (t + 1) / n};
+		if (t > 0 && pthread_create(&j[t].th, NULL, setup_thread, &j[t]))
+			break;
+		started = t + 1;
+	}
+	setup_slice(&j[0]); /* the first slice on this thread (its context stays) */
+	for (int t = 1; t < started; t++)
+		pthread_join(j[t].th, NULL);
+	if (started < n) {
+		snprintf(err, errlen, "cannot start a setup thread");
+		rc = -1;
+	}
+	for (int t = 0; t < n && !rc; t++)
+		if (j[t].err[0]) {
+			snprintf(err, errlen, "%s", j[t].err);
+			*code = j[t].code;
+			rc = -1;
+		}
+	free(j);
+	return rc;
 }
 
 /* Delete every allocation (Refresh 0) through one shared socket struct. */
@@ -155,7 +268,9 @@ static void teardown(struct load_args *la, struct load_alloc *a, long n)
 	char err[256];
 
 	for (long i = 0; i < n; i++) {
-		if (ps && !probe_open(ps, &o, err, sizeof err)) {
+		if (!a[i].made)
+			continue;
+		if (ps && a[i].s && !probe_open(ps, &o, err, sizeof err)) {
 			close(ps->fd);
 			ps->fd = a[i].fd;
 			fcntl(ps->fd, F_SETFL, fcntl(ps->fd, F_GETFL) & ~O_NONBLOCK);
@@ -182,7 +297,13 @@ static double pct(const uint64_t *hist, uint64_t total, double p)
 	return 0;
 }
 
-static void report(struct out *o, struct load_args *la, struct load_thread *th, double setup_s)
+/* The server's CPU time (--cpu-pid) over the setup and over the traffic. */
+struct cpu_use {
+	double setup_ms, run_ms;
+};
+
+static void report(struct out *o, struct load_args *la, struct load_thread *th, double setup_s,
+		   const struct cpu_use *cpu)
 {
 	uint64_t sent = 0, rcvd = 0, garbled = 0, echoed = 0;
 	uint64_t *hist = calloc(LOAD_HIST_N + 1, sizeof *hist);
@@ -206,6 +327,12 @@ static void report(struct out *o, struct load_args *la, struct load_thread *th, 
 	probe_out_int(o, "size", (long long)la->lc.size);
 	probe_out_int(o, "seconds", la->lc.seconds);
 	probe_out_num(o, "setup_s", setup_s, 3);
+	if (setup_s > 0)
+		probe_out_num(o, "allocations_per_s", (double)la->allocations / setup_s, 0);
+	if (la->cpu_pid) {
+		probe_out_num(o, "server_setup_cpu_ms", cpu->setup_ms, 0);
+		probe_out_num(o, "server_cpu_us_per_alloc", 1000.0 * cpu->setup_ms / (double)la->allocations, 1);
+	}
 	probe_out_int(o, "sent", (long long)sent);
 	probe_out_int(o, "received", (long long)rcvd);
 	if (!la->external_peer)
@@ -213,6 +340,12 @@ static void report(struct out *o, struct load_args *la, struct load_thread *th, 
 	if (garbled)
 		probe_out_int(o, "garbled", (long long)garbled);
 	probe_out_num(o, "relayed_pps", secs > 0 ? (double)rcvd / secs : 0, 0);
+	if (la->cpu_pid && secs > 0) {
+		probe_out_num(o, "server_cpu_ms", cpu->run_ms, 0);
+		/* Per relayed packet as relayed_pps counts them: one round trip
+		 * (two datagrams through the server). */
+		probe_out_num(o, "server_cpu_us_per_pkt", rcvd ? 1000.0 * cpu->run_ms / (double)rcvd : 0, 2);
+	}
 	probe_out_num(o, "loss_pct", sent ? 100.0 * (double)(sent - (rcvd < sent ? rcvd : sent)) / (double)sent : 0, 3);
 	if (hist && rcvd) {
 		probe_out_num(o, "p50_us", pct(hist, rcvd, 0.50), 0);
@@ -230,10 +363,10 @@ int probe_load_main(int argc, char **argv)
 	struct load_alloc *a = NULL;
 	struct load_thread *th = NULL;
 	struct out o;
+	struct cpu_use cpu = {0, 0};
 	char err[300], what[160];
-	long made = 0;
-	double t0;
-	int r, rc = 1;
+	double t0, c0 = 0;
+	int r, rc = 1, code = 0;
 
 	tc_cfg_init(&la.tc);
 	r = parse(argc, argv, &la);
@@ -267,16 +400,15 @@ int probe_load_main(int argc, char **argv)
 		}
 	}
 	t0 = probe_now_ms();
-	for (made = 0; made < la.allocations; made++) {
-		char e[256];
-		int code = 0;
-		if (make_alloc(&la, &a[made], &code, e, sizeof e)) {
-			snprintf(err, sizeof err, "allocation %ld of %ld: %s", made + 1, la.allocations, e);
-			probe_out_fail(&o, what, code, err);
-			goto out;
-		}
+	if (la.cpu_pid)
+		c0 = probe_cpu_ms(la.cpu_pid);
+	if (setup_all(&la, a, &code, err, sizeof err)) {
+		probe_out_fail(&o, what, code, err);
+		goto out;
 	}
 	t0 = (probe_now_ms() - t0) / 1000.0;
+	if (la.cpu_pid)
+		cpu.setup_ms = probe_cpu_ms(la.cpu_pid) - c0;
 	if (la.idle) {
 		fprintf(stderr, "edgeprobe: load: %ld allocations ready, idle for %ld s\n",
 			la.allocations, la.idle);
@@ -289,6 +421,8 @@ int probe_load_main(int argc, char **argv)
 		th[t].n = (int)(hi - lo);
 	}
 	if (la.lc.seconds > 0) {
+		if (la.cpu_pid)
+			c0 = probe_cpu_ms(la.cpu_pid);
 		for (int t = 0; t < la.lc.threads; t++)
 			if (pthread_create(&th[t].th, NULL, probe_load_run, &th[t])) {
 				probe_out_fail(&o, what, 0, "cannot start a thread");
@@ -297,18 +431,20 @@ int probe_load_main(int argc, char **argv)
 			}
 		for (int t = 0; t < la.lc.threads; t++)
 			pthread_join(th[t].th, NULL);
+		if (la.cpu_pid)
+			cpu.run_ms = probe_cpu_ms(la.cpu_pid) - c0;
 		for (int t = 0; t < la.lc.threads; t++)
 			if (th[t].err[0]) {
 				probe_out_fail(&o, what, 0, th[t].err);
 				goto out;
 			}
 	}
-	report(&o, &la, th, t0);
+	report(&o, &la, th, t0, &cpu);
 	rc = 0;
 out:
 	probe_out_end(&o);
 	if (a)
-		teardown(&la, a, made);
+		teardown(&la, a, la.allocations);
 	for (int t = 0; th && t < la.lc.threads; t++) {
 		if (th[t].echo_fd >= 0)
 			close(th[t].echo_fd);

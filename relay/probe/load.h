@@ -27,6 +27,7 @@ struct load_cfg {
 
 struct load_alloc {
 	int fd;             /* connected to the server; the allocation's 5-tuple */
+	int made;           /* set up (teardown skips the rest) */
 	int inflight;
 	double last_rx;
 	struct tc_sess *s; /* auth state, for the delete at the end */
@@ -53,5 +54,7 @@ struct load_thread {
 
 /* The thread body: arg is a struct load_thread *. */
 void *probe_load_run(void *arg);
+/* PID's user + system CPU time so far, all threads, in ms; -1 if unknown. */
+double probe_cpu_ms(long pid);
 
 #endif

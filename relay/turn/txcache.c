@@ -6,11 +6,24 @@
 #include "util/netaddr.h"
 #include "txcache.h"
 
+/* All 12 bytes folded: random tids and counting ones both spread. */
+static uint32_t tid_tag(const uint8_t tid[12])
+{
+	uint32_t w[3];
+
+	memcpy(w, tid, sizeof w);
+	return w[0] ^ w[1] ^ w[2];
+}
+
 const struct txentry *txcache_find(const struct txcache *c, const struct sockaddr *client,
 				   const void *conn, const uint8_t tid[12], uint64_t now)
 {
+	uint32_t tag = tid_tag(tid);
+
 	for (unsigned i = 0; i < TXCACHE_SLOTS; i++) {
 		const struct txentry *e = &c->e[i];
+		if (c->tag[i] != tag)
+			continue;
 		if (e->len && e->at + TXCACHE_TTL_MS > now && !memcmp(e->tid, tid, 12) &&
 		    e->conn == conn && netaddr_equal((const struct sockaddr *)&e->client, client))
 			return e;
@@ -25,6 +38,7 @@ void txcache_put(struct txcache *c, const struct sockaddr *client, const void *c
 
 	if (len > TXCACHE_MAXLEN)
 		return;
+	c->tag[c->next % TXCACHE_SLOTS] = tid_tag(tid);
 	e = &c->e[c->next++ % TXCACHE_SLOTS];
 	e->at = now;
 	e->conn = conn;
