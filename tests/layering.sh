@@ -6,7 +6,8 @@
 # reached only through callbacks (function pointers), which neither check
 # sees. Exits 1 naming each violation, 0 with a one-line summary.
 #
-#   0 stun/ util/   1 turn/   2 io/   3 conf server   4 handlers/
+#   0 stun/ util/   1 turn/ mras/ (but mras/service)   2 io/   3 conf server
+#   4 handlers/ mras/service
 #   5 dispatch      6 worker metrics  7 avedge.c
 #   probe/ (edgeprobe, a client): stun/ util/ and itself only.
 set -euo pipefail
@@ -17,6 +18,8 @@ rank() { # path relative to relay/ -> R, its rank ("" outside the server)
 	case $1 in
 	stun/* | util/*) R=0 ;;
 	turn/*) R=1 ;;
+	mras/service.[ch]) R=4 ;;
+	mras/*) R=1 ;;
 	io/*) R=2 ;;
 	conf.[ch] | server.[ch]) R=3 ;;
 	handlers/*) R=4 ;;
@@ -68,7 +71,7 @@ done < <(find . -name '*.[ch]' | sed 's|^\./||' | sort)
 # 2. Symbols: who defines what, then who uses what.
 objs=$(find "$build" -path '*CMakeFiles/*.dir/*' -name '*.c.o' \
 	\( -path '*/stun.dir/*' -o -path '*/edgeutil.dir/*' -o -path '*/turncore.dir/*' \
-	-o -path '*/avedgeio.dir/*' -o -path '*/avedgecore.dir/*' -o -path '*/avedge.dir/*' \) || true)
+	-o -path '*/avedgeio.dir/*' -o -path '*/mrascore.dir/*' -o -path '*/avedgecore.dir/*' -o -path '*/avedge.dir/*' \) || true)
 if [ -z "$objs" ]; then
 	echo "layering: no object files of the relay under $build (build first)"
 	exit 1
