@@ -93,7 +93,8 @@ viol=$( {
 	function src(o) { sub(/\.o:.*/, "", o); sub(/.*\.dir\//, "", o); return o }
 	function rank(f) {
 		if (f ~ /^(stun|util)\//) return 0
-		if (f ~ /^turn\//) return 1
+		if (f ~ /^mras\/service\.c$/) return 4
+		if (f ~ /^(turn|mras)\//) return 1
 		if (f ~ /^io\//) return 2
 		if (f ~ /^(conf|server)\.c$/) return 3
 		if (f ~ /^handlers\//) return 4
