@@ -9,7 +9,8 @@
 #   0 stun/ util/   1 turn/ mras/ (but mras/service)   2 io/   3 conf server
 #   4 handlers/ mras/service
 #   5 dispatch      6 worker metrics  7 avedge.c
-#   probe/ (edgeprobe, a client): stun/ util/ and itself only.
+#   probe/ (edgeprobe, a client): stun/ util/, the MRAS codec (mras/ but
+#   mras/service) and itself only.
 set -euo pipefail
 relay=$(cd "$1" && pwd)
 build=$(cd "$2" && pwd)
@@ -57,8 +58,8 @@ while IFS= read -r f; do
 		hr=$R
 		edges=$((edges + 1))
 		if [ "$r" = P ]; then
-			case $hr in 0 | P) ;; *)
-				echo "layering: $f (edgeprobe) includes $h: a client uses only stun/, util/ and probe/"
+			case $hr:$h in 0:* | P:* | 1:mras/*) ;; *)
+				echo "layering: $f (edgeprobe) includes $h: a client uses only stun/, util/, mras/ and probe/"
 				bad=$((bad + 1)) ;;
 			esac
 		elif [ "$hr" = P ] || [ "$hr" -gt "$r" ]; then

@@ -148,3 +148,69 @@ out:
 	osip_message_free(a);
 	return err;
 }
+
+int mras_sip_request(const char *uri, const char *from, const char *via_host, const char *body,
+		     size_t blen, char **out, size_t *outlen)
+{
+	osip_message_t *m;
+	osip_uri_t *u;
+	char via[320], buf[320], *s = NULL;
+	size_t n;
+	int err = -1;
+	unsigned r = (unsigned)random();
+
+	if (osip_message_init(&m))
+		return -1;
+	osip_message_set_method(m, osip_strdup("SERVICE"));
+	osip_message_set_version(m, osip_strdup("SIP/2.0"));
+	if (osip_uri_init(&u) || (osip_message_set_uri(m, u), osip_uri_parse(u, uri)))
+		goto out;
+	snprintf(via, sizeof via, "SIP/2.0/TLS %s;branch=z9hG4bK%08x", via_host, r);
+	snprintf(buf, sizeof buf, "<%s>;tag=%08x", from, r ^ 0x5a5a5a5au);
+	if (osip_message_set_via(m, via) || osip_message_set_from(m, buf))
+		goto out;
+	snprintf(buf, sizeof buf, "<%s>", uri);
+	if (osip_message_set_to(m, buf))
+		goto out;
+	snprintf(buf, sizeof buf, "%08x%08x@edgeprobe", r, (unsigned)random());
+	if (osip_message_set_call_id(m, buf) || osip_message_set_cseq(m, "1 SERVICE") ||
+	    osip_message_set_max_forwards(m, "70") ||
+	    osip_message_set_content_type(m, MRAS_CONTENT_TYPE) ||
+	    osip_message_set_body(m, body, blen))
+		goto out;
+	if (osip_message_to_str(m, &s, &n) || !s)
+		goto out;
+	if ((*out = malloc(n + 1))) {
+		memcpy(*out, s, n + 1);
+		*outlen = n;
+		err = 0;
+	}
+	osip_free(s);
+out:
+	osip_message_free(m);
+	return err;
+}
+
+int mras_sip_response(const char *buf, size_t len, int *status, char **body, size_t *blen)
+{
+	osip_message_t *m;
+	osip_body_t *b = NULL;
+	int err = -1;
+
+	*body = NULL;
+	*blen = 0;
+	if (osip_message_init(&m))
+		return -1;
+	if (osip_message_parse(m, buf, len) || !MSG_IS_RESPONSE(m))
+		goto out;
+	*status = m->status_code;
+	err = 0;
+	if (!osip_message_get_body(m, 0, &b) && b && b->body && (*body = malloc(b->length + 1))) {
+		memcpy(*body, b->body, b->length);
+		(*body)[b->length] = 0;
+		*blen = b->length;
+	}
+out:
+	osip_message_free(m);
+	return err;
+}

@@ -46,4 +46,16 @@ int mras_sip_answer(const struct mras_sip_req *r, int status, const char *reason
 		    enum mras_sip_verdict why, const char *body, size_t blen, char **out,
 		    size_t *outlen);
 
+/* ---- the client's side (edgeprobe mras) ---- */
+
+/* A SERVICE request to uri from from (a SIP URI), sent over TLS from
+ * via_host (our address, for the Via), carrying body. A malloc'd string
+ * in *out; -1 if it could not be built. */
+int mras_sip_request(const char *uri, const char *from, const char *via_host, const char *body,
+		     size_t blen, char **out, size_t *outlen);
+
+/* A response frame: its status code and its body (malloc'd, NUL-terminated,
+ * NULL if none). 0, or -1 if it is not a SIP response. */
+int mras_sip_response(const char *buf, size_t len, int *status, char **body, size_t *blen);
+
 #endif

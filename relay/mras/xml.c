@@ -256,3 +256,137 @@ out:
 	xmlFreeDoc(doc);
 	return err;
 }
+
+int mras_xml_request(const char *request_id, const char *from, const char *to,
+		     const char *identity, enum mras_location loc, unsigned duration, char **out,
+		     size_t *outlen)
+{
+	xmlDoc *doc = xmlNewDoc((const xmlChar *)"1.0");
+	xmlNode *root, *cr;
+	xmlChar *mem = NULL;
+	int n = 0, err = -1;
+
+	if (!doc)
+		return -1;
+	if (!(root = xmlNewNode(NULL, (const xmlChar *)"request")))
+		goto out;
+	xmlDocSetRootElement(doc, root);
+	xmlSetNs(root, xmlNewNs(root, (const xmlChar *)MRAS_NS, NULL));
+	xmlNewProp(root, (const xmlChar *)"requestID", (const xmlChar *)request_id);
+	xmlNewProp(root, (const xmlChar *)"version", (const xmlChar *)"1.0");
+	xmlNewProp(root, (const xmlChar *)"to", (const xmlChar *)to);
+	xmlNewProp(root, (const xmlChar *)"from", (const xmlChar *)from);
+	if (!(cr = xmlNewChild(root, NULL, (const xmlChar *)"credentialsRequest", NULL)))
+		goto out;
+	xmlNewProp(cr, (const xmlChar *)"credentialsRequestID", (const xmlChar *)request_id);
+	if (add_text(cr, "identity", identity) || add_text(cr, "location", mras_location_name(loc)) ||
+	    add_num(cr, "duration", duration))
+		goto out;
+	xmlDocDumpMemoryEnc(doc, &mem, &n, "UTF-8");
+	if (!mem || n <= 0)
+		goto out;
+	if ((*out = malloc((size_t)n + 1))) {
+		memcpy(*out, mem, (size_t)n + 1);
+		*outlen = (size_t)n;
+		err = 0;
+	}
+out:
+	xmlFree(mem);
+	xmlFreeDoc(doc);
+	return err;
+}
+
+static int port_of(const xmlNode *relay, const char *name, uint16_t *port)
+{
+	char buf[8], *end;
+	unsigned long v;
+
+	if (!child(relay, name)) {
+		*port = 0;
+		return 0;
+	}
+	if (text(relay, name, buf, sizeof buf))
+		return -1;
+	v = strtoul(buf, &end, 10);
+	if (*end || v > 65535)
+		return -1;
+	*port = (uint16_t)v;
+	return 0;
+}
+
+static int read_answer(const xmlNode *root, struct mras_answer *a, const char **why)
+{
+	const xmlNode *cr, *c, *list;
+	char dur[16], loc[16], *end;
+
+	if (!ours(root, "response") || attr(root, "reasonPhrase", a->reason, sizeof a->reason)) {
+		*why = "not a <response> with a reasonPhrase";
+		return -1;
+	}
+	if (strcmp(a->reason, "OK"))
+		return 0;
+	if (!(cr = child(root, "credentialsResponse")) || !(c = child(cr, "credentials")) ||
+	    !(list = child(cr, "mediaRelayList"))) {
+		*why = "OK without credentials or mediaRelayList";
+		return -1;
+	}
+	if (text(c, "username", a->cred.user, sizeof a->cred.user) ||
+	    text(c, "password", a->cred.pass, sizeof a->cred.pass) ||
+	    text(c, "duration", dur, sizeof dur)) {
+		*why = "credentials without username, password or duration";
+		return -1;
+	}
+	a->duration = (unsigned)strtoul(dur, &end, 10);
+	if (*end || !a->duration) {
+		*why = "a duration that is not a positive number";
+		return -1;
+	}
+	for (const xmlNode *r = list->children; r; r = r->next) {
+		struct mras_relay *m = &a->relays[a->nrelays];
+		if (!ours(r, "mediaRelay"))
+			continue;
+		if (a->nrelays == MRAS_MAX_RELAYS) {
+			*why = "too many mediaRelay";
+			return -1;
+		}
+		if (text(r, "location", loc, sizeof loc) || mras_location_parse(loc, &m->location) ||
+		    text(r, "hostName", m->host, sizeof m->host) || port_of(r, "udpPort", &m->udp) ||
+		    port_of(r, "tcpPort", &m->tcp)) {
+			*why = "a mediaRelay without location and hostName, or with a bad port";
+			return -1;
+		}
+		a->nrelays++;
+	}
+	if (!a->nrelays) {
+		*why = "an empty mediaRelayList";
+		return -1;
+	}
+	return 0;
+}
+
+int mras_xml_parse_response(const char *body, size_t len, struct mras_answer *a,
+			    const char **why)
+{
+	xmlDoc *doc;
+	int r;
+
+	memset(a, 0, sizeof *a);
+	if (!body || !len || len > 0x7fffffff) {
+		*why = "no body";
+		return -1;
+	}
+	doc = xmlReadMemory(body, (int)len, NULL, NULL,
+			    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	if (!doc) {
+		*why = "not well-formed XML";
+		return -1;
+	}
+	if (doc->intSubset || doc->extSubset) {
+		*why = "a DTD";
+		r = -1;
+	} else {
+		r = read_answer(xmlDocGetRootElement(doc), a, why);
+	}
+	xmlFreeDoc(doc);
+	return r;
+}

@@ -53,4 +53,26 @@ const char *mras_location_name(enum mras_location l);
 /* "internet" or "intranet"; 0 or -1. */
 int mras_location_parse(const char *s, enum mras_location *l);
 
+/* ---- the client's side (edgeprobe mras) ---- */
+
+/* A <request> with one <credentialsRequest>. A malloc'd string; -1 if it
+ * could not be built. */
+int mras_xml_request(const char *request_id, const char *from, const char *to,
+		     const char *identity, enum mras_location loc, unsigned duration, char **out,
+		     size_t *outlen);
+
+/* What a <response> says. */
+struct mras_answer {
+	char reason[64];        /* reasonPhrase */
+	struct mras_cred cred;  /* with OK */
+	unsigned duration;
+	struct mras_relay relays[MRAS_MAX_RELAYS];
+	int nrelays;
+};
+
+/* 0 (a well-formed response, whatever its reasonPhrase; credentials read
+ * when it is "OK"), or -1 with *why. */
+int mras_xml_parse_response(const char *body, size_t len, struct mras_answer *a,
+			    const char **why);
+
 #endif
