@@ -100,6 +100,18 @@ void mras_sip_free(struct mras_sip_req *r)
 	r->msg = NULL;
 }
 
+static int answer_reads_back(const char *s, size_t n, int status)
+{
+	osip_message_t *m;
+	int ok;
+
+	if (osip_message_init(&m))
+		return 0;
+	ok = !osip_message_parse(m, s, n) && MSG_IS_RESPONSE(m) && m->status_code == status;
+	osip_message_free(m);
+	return ok;
+}
+
 int mras_sip_answer(const struct mras_sip_req *r, int status, const char *reason,
 		    enum mras_sip_verdict why, const char *body, size_t blen, char **out,
 		    size_t *outlen)
@@ -138,11 +150,16 @@ int mras_sip_answer(const struct mras_sip_req *r, int status, const char *reason
 	}
 	if (osip_message_to_str(a, &s, &n) || !s)
 		goto out;
+	/* Headers osip accepted in an odd request can come out in a form it
+	 * (and so a client) cannot read back: such an answer is not sent. */
+	if (!answer_reads_back(s, n, status))
+		goto free_s;
 	if ((*out = malloc(n + 1))) {
 		memcpy(*out, s, n + 1);
 		*outlen = n;
 		err = 0;
 	}
+free_s:
 	osip_free(s);
 out:
 	osip_message_free(a);

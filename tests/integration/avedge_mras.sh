@@ -10,7 +10,7 @@
 . "$(dirname "$0")/../lib/lib.sh"
 lib_init avedge_mras
 need_bin avedge edgeprobe
-need_cmd openssl timeout python3 curl
+need_cmd openssl timeout python3 curl valgrind
 NICE=${NICE_TURN:-${BIN%/bin}/tests/nice_turn}
 [ -x "$NICE" ] || bail "no $NICE: libnice-dev missing when CMake ran (tests/setup.sh installs it)"
 setup_ns NS
@@ -167,6 +167,35 @@ kill "${pids[@]}" 2>/dev/null
 wait "${pids[@]}" 2>/dev/null
 check "MRAS counters in /metrics: requests, credentials, errors" \
 	eval '[ "$(metric avedge_mras_credentials_total)" -ge 2 ] && [ "$(metric avedge_mras_errors_total)" -ge 4 ] && [ "$(metric avedge_tls_handshake_failures_total)" -ge 2 ]'
+
+echo "under valgrind:"
+# C: MRAS alone under memcheck; every kind of exchange once, then SIGINT.
+spawn ip netns exec "$NS" valgrind --leak-check=full --errors-for-leak-kinds=definite,indirect \
+	--error-exitcode=3 --log-file="$T/c.vg" "$BIN/avedge" --threads 1 \
+	--listen 127.0.0.13:3478/udp --mras 127.0.0.13:5062 --mras-ca "$T/labca.pem" \
+	--cert "$T/cert.pem" --key "$T/key.pem" --mras-relay internet=av.edge.lab:3478:443 \
+	--auth-secret "$SECRET" --log-level warn 2>"$T/c.log"
+VG=$SPAWNED
+slowwait 60 listening 127.0.0.13:5062 || bail "avedge C did not start under valgrind"
+vmras() { ep mras 127.0.0.13:5062 --ca "$T/cert.pem" --timeout 20000 "$@"; }
+vmras --cert "$T/fe.pem" --key "$T/fe.key" >"$T/vg1.json" 2>&1
+check "valgrind: credentials issued" jtrue "$T/vg1.json" "len(d['username']) > 0"
+vmras --cert "$T/rogue.pem" --key "$T/rogue.key" >/dev/null 2>&1
+for req in "$(sipreq MESSAGE "$CT" "$GOOD")" "$(sipreq SERVICE text/xml "$GOOD")" \
+	"$(sipreq SERVICE "$CT" '<request')" "garbage that is not SIP"$'\r\n\r\n'; do
+	(printf '%s' "$req"; sleep 3) | in_ns "$NS" timeout 20 openssl s_client -quiet \
+		-connect 127.0.0.13:5062 -cert "$T/fe.pem" -key "$T/fe.key" >/dev/null 2>&1
+done
+vmras --cert "$T/fe.pem" --key "$T/fe.key" >"$T/vg2.json" 2>&1
+check "valgrind: credentials issued after the errors" jtrue "$T/vg2.json" "len(d['password']) > 0"
+kill -INT "$VG"
+slowwait 60 not_running "$VG" || kill -9 "$VG"
+reap "$VG"
+vrc=$?
+sed -n 's/.*\(ERROR SUMMARY: [0-9,]* errors\).*/    \1/p; s/.*\(definitely lost: .*\)/    \1/p; s/.*\(indirectly lost: .*\)/    \1/p' "$T/c.vg"
+check "valgrind: no memory error, nothing definitely or indirectly lost (exit $vrc)" \
+	eval '[ "$vrc" -eq 0 ] && grep -q "ERROR SUMMARY: 0 errors" "$T/c.vg" &&
+		! grep -qE "(definitely|indirectly) lost: [1-9]" "$T/c.vg"'
 
 echo "start-up refusals:"
 in_ns "$NS" "$BIN/avedge" --listen 127.0.0.12:3478/udp --mras 127.0.0.12:5062 --cert "$T/cert.pem" \
