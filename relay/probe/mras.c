@@ -47,8 +47,17 @@ static int fail(const char *fmt, const char *a, const char *b)
 
 static const char *ssl_why(void)
 {
+	static char buf[256];
 	unsigned long e = ERR_get_error();
-	return e ? ERR_reason_error_string(e) : "connection closed";
+	const char *r;
+
+	if (!e)
+		return "connection closed";
+	/* A system error (a file that is not there) has no reason string. */
+	if ((r = ERR_reason_error_string(e)))
+		return r;
+	ERR_error_string_n(e, buf, sizeof buf);
+	return buf;
 }
 
 /* Wait until fd is ready for what SSL wants, or the deadline passes. */

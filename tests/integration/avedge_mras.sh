@@ -10,7 +10,7 @@
 . "$(dirname "$0")/../lib/lib.sh"
 lib_init avedge_mras
 need_bin avedge edgeprobe
-need_cmd openssl timeout python3 curl valgrind
+need_cmd openssl timeout python3 valgrind base64 ss
 NICE=${NICE_TURN:-${BIN%/bin}/tests/nice_turn}
 [ -x "$NICE" ] || bail "no $NICE: libnice-dev missing when CMake ran (tests/setup.sh installs it)"
 setup_ns NS
@@ -148,7 +148,11 @@ ep allocate 127.0.0.11:3478 --ms-turn --user "$U" --pass "$other_p" >"$T/other_m
 check "another secret, MS-TURN: 401" grep -q '401' "$T/other_ms.out"
 
 echo "the connection cap (--max-conns 3):"
-metric() { in_ns "$NS" curl -s http://127.0.0.10:9100/metrics | sed -n "s/^$1 //p"; }
+metric() { # NAME: from A's /metrics (bash's /dev/tcp)
+	in_ns "$NS" timeout 10 bash -c 'exec 3<>/dev/tcp/127.0.0.10/9100 || exit 1
+		printf "GET /metrics HTTP/1.0\r\n\r\n" >&3; cat <&3' |
+		tr -d '\r' | awk -v k="$1" '$1 == k { print $2; exit }'
+}
 before=$(metric 'avedge_limit_total{limit="max_conns"}')
 pids=()
 for _ in 1 2 3; do
