@@ -120,9 +120,10 @@ rc=$?
 grep -E '^(A selected|A received|FAIL)' "$T/nice_udp.log" | sed 's/^/    /'
 check "libnice OC2007R2 over UDP with the MRAS values as they come: data both ways" \
 	eval "[ $rc -eq 0 ] && grep -q '^A received 20/20 pings and 20/20 pongs; B received 20/20 pings and 20/20 pongs' '$T/nice_udp.log'"
-# Over TCP libnice 0.1.21 makes TCP-typed relay candidates that its ICE
-# then cannot pair (docs/ARCHITECTURE.md, MRAS): edgeprobe's MS-TURN client
-# carries the stream cases, data both ways through an echo peer.
+# Over TCP libnice 0.1.21 expects a TCP allocation ([MS-TURN]'s rule),
+# avedge makes UDP ones, and its ICE finds no pair (docs/ARCHITECTURE.md,
+# MRAS): edgeprobe's MS-TURN client carries the stream cases, data both
+# ways through an echo peer.
 spawn ip netns exec "$NS" "$BIN/edgeprobe" echo 127.0.0.5:7000 --seconds 120 >"$T/echo.log" 2>&1
 slowwait 5 eval 'in_ns "$NS" ss -Hlun | grep -qF 127.0.0.5:7000' || bail "the echo peer did not start"
 for how in "tcp --tcp 127.0.0.11:3478" "pseudo-TLS --pseudo-tls 127.0.0.11:443"; do
