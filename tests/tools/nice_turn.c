@@ -401,8 +401,6 @@ static void side_init(struct side *me, const char *name, const char *ip, int rel
 	me->agent = nice_agent_new(NULL, NICE_COMPATIBILITY_OC2007R2);
 	g_object_set(me->agent, "controlling-mode", controlling, "force-relay", relay, "ice-tcp",
 		     FALSE, "upnp", FALSE, NULL);
-	if (getenv("NICE_TURN_ICE_TCP"))
-		g_object_set(me->agent, "ice-tcp", TRUE, NULL);
 	nice_address_init(&addr);
 	if (!nice_address_set_from_string(&addr, ip)) {
 		fprintf(stderr, "nice_turn: bad address %s\n", ip);
