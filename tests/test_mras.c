@@ -120,6 +120,10 @@ START_TEST(sip_frame)
 	memset(s, 'a', MRAS_SIP_MAX + 1);
 	ck_assert_int_eq(mras_sip_frame_len((const uint8_t *)s, MRAS_SIP_MAX + 1), -1);
 	free(s);
+	/* Headers osip cannot read: the block alone, to be refused upstairs. */
+	s = strdup("hello world\r\n\r\nmore");
+	ck_assert_int_eq(mras_sip_frame_len((const uint8_t *)s, strlen(s)), 15);
+	free(s);
 	/* A Content-Length past the cap. */
 	s = strdup("SERVICE sip:a@b SIP/2.0\r\nContent-Length: 99999\r\n\r\n");
 	ck_assert_int_eq(mras_sip_frame_len((const uint8_t *)s, strlen(s)), -1);

@@ -44,8 +44,10 @@ ssize_t mras_sip_frame_len(const uint8_t *p, size_t len)
 	 * a Content-Length it found is what we need; without one, a failure
 	 * is in the headers themselves. */
 	if (osip_message_parse(m, (const char *)p, hdr) && !m->content_length) {
+		/* Unreadable headers: the block alone goes up, to be refused
+		 * (and logged) by whoever parses it. */
 		osip_message_free(m);
-		return -1;
+		return (ssize_t)hdr;
 	}
 	if (m->content_length && m->content_length->value) {
 		char *e;

@@ -16,8 +16,9 @@
 void mras_sip_init(void);
 
 /* Length of the SIP message at the head of p (headers and Content-Length
- * body): 0 needs more bytes, -1 cannot be one (too large, no usable
- * Content-Length). A stream framer for io/conn.c. */
+ * body; headers osip cannot read: the header block alone): 0 needs more
+ * bytes, -1 cannot be one (too large, a bad Content-Length). A stream
+ * framer for io/conn.c. */
 ssize_t mras_sip_frame_len(const uint8_t *p, size_t len);
 
 enum mras_sip_verdict {

@@ -108,6 +108,9 @@ check "the same request, well formed: 200 OK with credentials" \
 	eval 'grep -q "reasonPhrase=\"OK\"" "$T/good.out" && grep -q "<username>" "$T/good.out"'
 check "each refusal logged (405, 415, two malformed)" \
 	test "$(grep -cE 'MRAS: .*refused' "$T/a.log")" -ge 4
+raw junk $'not SIP at all\r\n\r\n'
+check "not SIP: no answer, closed and logged" \
+	eval '! grep -q "^SIP" "$T/junk.out" && grep -q "are not a SIP request: closed" "$T/a.log"'
 
 echo "credentials from A, on B:"
 ep allocate 127.0.0.11:3478 --user "$U" --pass "$P" >"$T/ietf.out" 2>&1
