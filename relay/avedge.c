@@ -28,6 +28,7 @@ struct avedge {
 	int nws;
 	struct metrics *metrics;
 	SSL_CTX *tls;
+	SSL_CTX *mras_tls; /* MRAS: the same certificate, client certificates required */
 };
 
 static void stop_main(struct avedge *a)
@@ -133,6 +134,21 @@ static int preflight(struct avedge *a)
 			return -1;
 		}
 	}
+	for (int i = 0; i < a->conf.nmras; i++) {
+		int e = listener_probe(&a->conf.mras[i], TP_TLS);
+		if (e) {
+			log_error("cannot bind MRAS %s: %s%s",
+				  netaddr_str((struct sockaddr *)&a->conf.mras[i], where, sizeof where),
+				  uv_strerror(e), bind_hint(e));
+			return -1;
+		}
+	}
+	if (a->conf.nmras &&
+	    (!(a->mras_tls = tls_ctx_new(a->conf.cert, a->conf.key, err, sizeof err)) ||
+	     tls_ctx_verify_clients(a->mras_tls, a->conf.mras_ca, err, sizeof err))) {
+		log_error("MRAS: %s", err);
+		return -1;
+	}
 	if (conf_build(&a->conf, err, sizeof err)) {
 		log_error("%s", err);
 		return -1;
@@ -164,7 +180,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	for (; started < a->nws; started++)
-		if (worker_start(&a->ws[started], &a->conf, a->tls, started)) {
+		if (worker_start(&a->ws[started], &a->conf, a->tls, a->mras_tls, started)) {
 			rc = 1;
 			break;
 		}
@@ -185,6 +201,13 @@ int main(int argc, char **argv)
 		log_info("listening on %s/%s",
 			 netaddr_str((struct sockaddr *)&a->conf.listen[i].addr, where, sizeof where),
 			 transport_name(a->conf.listen[i].tp));
+	}
+	for (int i = 0; i < a->conf.nmras; i++) {
+		char where[NETADDR_STRLEN];
+		log_info("MRAS on %s (SIP over mutual TLS, %d media relay%s, up to %u min)",
+			 netaddr_str((struct sockaddr *)&a->conf.mras[i], where, sizeof where),
+			 a->conf.nmras_relays, a->conf.nmras_relays == 1 ? "" : "s",
+			 a->conf.mras_duration_min);
 	}
 	for (int fam = 0; fam < 2; fam++)
 		if (a->conf.ports.has[fam]) {
@@ -231,6 +254,8 @@ out:
 	stun_thread_cleanup();
 	if (a->tls)
 		SSL_CTX_free(a->tls);
+	if (a->mras_tls)
+		SSL_CTX_free(a->mras_tls);
 	conf_free(&a->conf);
 	free(a->ws);
 	free(a);

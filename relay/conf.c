@@ -50,6 +50,14 @@ static const char usage[] =
 	"  --frame-timeout S          a frame begun must end within (default 10)\n"
 	"  --conn-out-cap BYTES       queued to a client before it is read no more (default 262144)\n"
 	"  --conn-stall-timeout S     ... and closed if it stays so (default 30)\n"
+	"A/V authentication service (MRAS, [MS-AVEDGEA]): SIP SERVICE over mutual TLS\n"
+	"  --mras ADDR:PORT           MRAS listener (repeatable); needs --cert, --key,\n"
+	"                             --mras-ca, --mras-relay and an --auth-secret (the\n"
+	"                             first one signs the credentials)\n"
+	"  --mras-ca FILE             CA certificates a client's certificate must chain to\n"
+	"  --mras-relay LOC=HOST:UDP:TCP  a media relay in the answer (repeatable); LOC is\n"
+	"                             internet or intranet; a port of 0 is left out\n"
+	"  --mras-duration MINUTES    longest credential lifetime given (default 480)\n"
 	"Operation\n"
 	"  --metrics ADDR:PORT        Prometheus text at http://ADDR:PORT/metrics\n"
 	"  --metrics-timeout S        a request must arrive within (default 5)\n"
@@ -79,6 +87,10 @@ static const struct option opts[] = {
 	{"max-bps", required_argument, NULL, 0},
 	{"max-lifetime", required_argument, NULL, 0},
 	{"metrics", required_argument, NULL, 0},
+	{"mras", required_argument, NULL, 0},
+	{"mras-ca", required_argument, NULL, 0},
+	{"mras-relay", required_argument, NULL, 0},
+	{"mras-duration", required_argument, NULL, 0},
 	{"max-connects", required_argument, NULL, 0},
 	{"unauth-rate", required_argument, NULL, 0},
 	{"unauth-burst", required_argument, NULL, 0},
@@ -226,6 +238,44 @@ static int relay_ip(struct avedge_conf *c, const char *v, int external, char *er
 	return 0;
 }
 
+/* --mras-relay internet=av.edge.lab:3478:443 */
+static int mras_relay(struct avedge_conf *c, const char *v, char *err, size_t errlen)
+{
+	struct mras_relay *r = &c->mras_relays[c->nmras_relays];
+	char buf[MRAS_HOST_MAX + 32], *host, *up, *tp, *end;
+	unsigned long udp, tcp;
+
+	if (c->nmras_relays == MRAS_MAX_RELAYS) {
+		snprintf(err, errlen, "too many mras-relay (at most %d)", MRAS_MAX_RELAYS);
+		return -1;
+	}
+	snprintf(buf, sizeof buf, "%s", v);
+	if (!(host = strchr(buf, '=')) || !(tp = strrchr(host, ':')))
+		goto bad;
+	*host++ = 0;
+	*tp++ = 0;
+	if (!(up = strrchr(host, ':')))
+		goto bad;
+	*up++ = 0;
+	if (mras_location_parse(buf, &r->location) || !*host || strlen(host) > MRAS_HOST_MAX)
+		goto bad;
+	udp = strtoul(up, &end, 10);
+	if (!*up || *end || udp > 65535)
+		goto bad;
+	tcp = strtoul(tp, &end, 10);
+	if (!*tp || *end || tcp > 65535 || (!udp && !tcp))
+		goto bad;
+	snprintf(r->host, sizeof r->host, "%s", host);
+	r->udp = (uint16_t)udp;
+	r->tcp = (uint16_t)tcp;
+	c->nmras_relays++;
+	return 0;
+bad:
+	snprintf(err, errlen, "bad mras-relay '%s': want internet|intranet=HOST:UDPPORT:TCPPORT "
+		 "(ports 0-65535, not both 0)", v);
+	return -1;
+}
+
 int conf_apply(void *ctx, const char *key, const char *v, char *err, size_t errlen)
 {
 	struct avedge_conf *c = ctx;
@@ -318,6 +368,27 @@ int conf_apply(void *ctx, const char *key, const char *v, char *err, size_t errl
 			return -1;
 		}
 		c->have_metrics = 1;
+	} else if (!strcmp(key, "mras")) {
+		enum transport tp;
+		if (c->nmras == CONF_MAX_LISTEN) {
+			snprintf(err, errlen, "too many mras (at most %d)", CONF_MAX_LISTEN);
+			return -1;
+		}
+		if (netaddr_parse(v, &c->mras[c->nmras], &tp, 0, &why)) {
+			snprintf(err, errlen, "bad mras '%s': %s", v, why);
+			return -1;
+		}
+		c->nmras++;
+	} else if (!strcmp(key, "mras-ca")) {
+		c->mras_ca = keep(v);
+	} else if (!strcmp(key, "mras-relay")) {
+		return mras_relay(c, v, err, errlen);
+	} else if (!strcmp(key, "mras-duration")) {
+		if (num(v, 525600, &n, err, errlen) || n == 0) {
+			snprintf(err, errlen, "bad mras-duration '%s': from 1 to 525600 minutes", v);
+			return -1;
+		}
+		c->mras_duration_min = (unsigned)n;
 	} else if (!strcmp(key, "threads")) {
 		if (num(v, 256, &n, err, errlen) || n == 0) {
 			snprintf(err, errlen, "bad threads '%s': from 1 to 256", v);
@@ -376,6 +447,7 @@ static void defaults(struct avedge_conf *c)
 	};
 	c->metrics_timeout_ms = 5000;
 	c->metrics_max_conns = 16;
+	c->mras_duration_min = 480; /* [MS-AVEDGEA]'s usual 8 hours */
 	c->threads = (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
 	if (c->threads < 1)
 		c->threads = 1;
@@ -440,6 +512,18 @@ int conf_parse_args(struct avedge_conf *c, int argc, char **argv)
 			fprintf(stderr, "avedge: a /tls listener needs --cert and --key\n");
 			exit(2);
 		}
+	/* R20: MRAS signs with the pool's secret and trusts only clients
+	 * whose certificate chains to --mras-ca: refuse to run half-set. */
+	if (c->nmras) {
+		const char *miss = !c->cert || !c->key ? "--cert and --key"
+				   : !c->mras_ca ? "--mras-ca (client certificates are required)"
+				   : !c->nsecrets && !c->nfile_secrets ? "--auth-secret (it signs the credentials)"
+				   : !c->nmras_relays ? "at least one --mras-relay" : NULL;
+		if (miss) {
+			fprintf(stderr, "avedge: --mras needs %s\n", miss);
+			exit(2);
+		}
+	}
 	/* Default relayed address: the first specific listener of each family. */
 	for (int i = 0; i < c->nlisten; i++) {
 		const struct sockaddr *sa = (const struct sockaddr *)&c->listen[i].addr;
@@ -517,6 +601,10 @@ static struct peerfilter *filter_build(const struct avedge_conf *c, char *err, s
 	}
 	if (c->have_metrics)
 		peerfilter_add_own_port(f, netaddr_port((struct sockaddr *)&c->metrics));
+	for (int i = 0; i < c->nmras; i++) {
+		peerfilter_add_self(f, (struct sockaddr *)&c->mras[i]);
+		peerfilter_add_own_port(f, netaddr_port((struct sockaddr *)&c->mras[i]));
+	}
 	peerfilter_set_relay_ports(f, c->ports.lo, c->ports.hi);
 	for (int fam = 0; fam < 2; fam++)
 		if (c->ports.has[fam]) {

@@ -10,6 +10,7 @@
 
 #include "io/admit.h"
 #include "io/ports.h"
+#include "mras/xml.h"
 #include "turn/auth.h"
 #include "turn/peerfilter.h"
 #include "turn/quota.h"
@@ -55,6 +56,15 @@ struct avedge_conf {
 	uint64_t max_bps;
 	int have_metrics;
 	struct sockaddr_storage metrics;
+	/* MRAS ([MS-AVEDGEA], R20): mutual-TLS SIP listeners, the CA their
+	 * clients' certificates must chain to, the relays the answer lists,
+	 * and the longest credential lifetime a client may ask for. */
+	struct sockaddr_storage mras[CONF_MAX_LISTEN];
+	int nmras;
+	const char *mras_ca;
+	struct mras_relay mras_relays[MRAS_MAX_RELAYS];
+	int nmras_relays;
+	unsigned mras_duration_min;
 
 	/* Built at start from the above; auth is rebuilt by SIGHUP. */
 	pthread_rwlock_t reload;

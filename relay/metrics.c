@@ -107,6 +107,10 @@ static size_t render(struct metrics *m, char *out, size_t cap)
 		t.allocations += s->allocations;
 		t.permissions += s->permissions;
 		t.channels += s->channels;
+		t.tls_failed += s->tls_failed;
+		t.mras_requests += s->mras_requests;
+		t.mras_issued += s->mras_issued;
+		t.mras_errors += s->mras_errors;
 		for (int d = 0; d < DROP_REASONS; d++)
 			t.drops[d] += s->drops[d];
 		for (int l = 0; l < LIMITS; l++)
@@ -140,6 +144,14 @@ static size_t render(struct metrics *m, char *out, size_t cap)
 	for (int l = 0; l < LIMITS; l++)
 		OUT("avedge_limit_total{limit=\"%s\"} %lu\n", limit_names[l],
 		    (unsigned long)t.limits[l]);
+	OUT("# TYPE avedge_tls_handshake_failures_total counter\navedge_tls_handshake_failures_total %lu\n",
+	    (unsigned long)t.tls_failed);
+	OUT("# TYPE avedge_mras_requests_total counter\navedge_mras_requests_total %lu\n",
+	    (unsigned long)t.mras_requests);
+	OUT("# TYPE avedge_mras_credentials_total counter\navedge_mras_credentials_total %lu\n",
+	    (unsigned long)t.mras_issued);
+	OUT("# TYPE avedge_mras_errors_total counter\navedge_mras_errors_total %lu\n",
+	    (unsigned long)t.mras_errors);
 #undef OUT
 	return n < cap ? n : cap - 1;
 }

@@ -28,7 +28,25 @@ static void run(void *arg)
 	stun_thread_cleanup();
 }
 
-int worker_start(struct worker *w, struct avedge_conf *c, SSL_CTX *tls, int id)
+static int start_one(struct worker *w, struct listener *l)
+{
+	char where[NETADDR_STRLEN];
+	const char *what;
+	int err;
+
+	w->ls[w->nls++] = l;
+	if ((err = listener_start(&w->loop, l, &what))) {
+		log_error("cannot %s %s/%s: %s", what,
+			  netaddr_str((struct sockaddr *)&l->addr, where, sizeof where),
+			  transport_name(l->tp), uv_strerror(err));
+		w->failed = 1;
+		return -1;
+	}
+	return 0;
+}
+
+int worker_start(struct worker *w, struct avedge_conf *c, SSL_CTX *tls, SSL_CTX *mras_tls,
+		 int id)
 {
 	uv_loop_init(&w->loop);
 	if (server_init(&w->srv, c, &w->loop, id, &connect_cbs))
@@ -43,10 +61,6 @@ int worker_start(struct worker *w, struct avedge_conf *c, SSL_CTX *tls, int id)
 		if (id > 0 && c->listen[i].tp != TP_UDP)
 			continue;
 		l = calloc(1, sizeof *l);
-		char where[NETADDR_STRLEN];
-		const char *what;
-		int err;
-
 		if (!l)
 			return -1;
 		l->addr = c->listen[i].addr;
@@ -54,14 +68,24 @@ int worker_start(struct worker *w, struct avedge_conf *c, SSL_CTX *tls, int id)
 		l->tls = l->tp == TP_TLS ? tls : NULL;
 		l->cb = (struct listener_cbs){dispatch_msg, dispatch_conn_closed, &w->srv};
 		server_listener_init(&w->srv, l);
-		w->ls[w->nls++] = l;
-		if ((err = listener_start(&w->loop, l, &what))) {
-			log_error("cannot %s %s/%s: %s", what,
-				  netaddr_str((struct sockaddr *)&l->addr, where, sizeof where),
-				  transport_name(l->tp), uv_strerror(err));
-			w->failed = 1;
+		if (start_one(w, l))
 			return -1;
-		}
+	}
+	/* MRAS (R20) on worker 0, a stream like the others: the same
+	 * admission, timeouts and output cap, its own framing and up-calls. */
+	if (id == 0 && c->nmras && mras_service_init(&w->mras, c, &w->srv.st))
+		return -1;
+	for (int i = 0; id == 0 && i < c->nmras; i++) {
+		struct listener *l = calloc(1, sizeof *l);
+		if (!l)
+			return -1;
+		l->addr = c->mras[i];
+		l->tp = TP_TLS;
+		l->tls = mras_tls;
+		server_listener_init(&w->srv, l);
+		mras_service_listener(&w->mras, l);
+		if (start_one(w, l))
+			return -1;
 	}
 	if (uv_thread_create(&w->thread, run, w))
 		return -1;

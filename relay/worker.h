@@ -7,6 +7,7 @@
 
 #include "conf.h"
 #include "io/listener.h"
+#include "mras/service.h"
 #include "server.h"
 
 struct worker {
@@ -14,14 +15,17 @@ struct worker {
 	uv_loop_t loop;
 	uv_async_t stop;
 	struct server srv;
-	struct listener *ls[CONF_MAX_LISTEN];
+	struct mras_service mras;
+	struct listener *ls[2 * CONF_MAX_LISTEN]; /* TURN's, then MRAS's */
 	int nls;
 	int failed;
 };
 
 /* Bind this worker's listeners (SO_REUSEPORT) and run its loop in a new
- * thread. 0, or -1 after logging why. */
-int worker_start(struct worker *w, struct avedge_conf *c, SSL_CTX *tls, int id);
+ * thread. tls: the /tls listeners' context; mras_tls: MRAS's (mutual
+ * TLS). 0, or -1 after logging why. */
+int worker_start(struct worker *w, struct avedge_conf *c, SSL_CTX *tls, SSL_CTX *mras_tls,
+		 int id);
 /* Ask the worker to close everything, then wait for its thread. */
 void worker_stop(struct worker *w);
 

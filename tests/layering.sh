@@ -6,9 +6,11 @@
 # reached only through callbacks (function pointers), which neither check
 # sees. Exits 1 naming each violation, 0 with a one-line summary.
 #
-#   0 stun/ util/   1 turn/   2 io/   3 conf server   4 handlers/
+#   0 stun/ util/   1 turn/ mras/ (but mras/service)   2 io/   3 conf server
+#   4 handlers/ mras/service
 #   5 dispatch      6 worker metrics httpreq  7 avedge.c
-#   probe/ (edgeprobe, a client): stun/ util/ and itself only.
+#   probe/ (edgeprobe, a client): stun/ util/, the MRAS codec (mras/ but
+#   mras/service) and itself only.
 set -euo pipefail
 relay=$(cd "$1" && pwd)
 build=$(cd "$2" && pwd)
@@ -17,6 +19,8 @@ rank() { # path relative to relay/ -> R, its rank ("" outside the server)
 	case $1 in
 	stun/* | util/*) R=0 ;;
 	turn/*) R=1 ;;
+	mras/service.[ch]) R=4 ;;
+	mras/*) R=1 ;;
 	io/*) R=2 ;;
 	conf.[ch] | server.[ch]) R=3 ;;
 	handlers/*) R=4 ;;
@@ -54,8 +58,8 @@ while IFS= read -r f; do
 		hr=$R
 		edges=$((edges + 1))
 		if [ "$r" = P ]; then
-			case $hr in 0 | P) ;; *)
-				echo "layering: $f (edgeprobe) includes $h: a client uses only stun/, util/ and probe/"
+			case $hr:$h in 0:* | P:* | 1:mras/*) ;; *)
+				echo "layering: $f (edgeprobe) includes $h: a client uses only stun/, util/, mras/ and probe/"
 				bad=$((bad + 1)) ;;
 			esac
 		elif [ "$hr" = P ] || [ "$hr" -gt "$r" ]; then
@@ -68,7 +72,7 @@ done < <(find . -name '*.[ch]' | sed 's|^\./||' | sort)
 # 2. Symbols: who defines what, then who uses what.
 objs=$(find "$build" -path '*CMakeFiles/*.dir/*' -name '*.c.o' \
 	\( -path '*/stun.dir/*' -o -path '*/edgeutil.dir/*' -o -path '*/turncore.dir/*' \
-	-o -path '*/avedgeio.dir/*' -o -path '*/avedgecore.dir/*' -o -path '*/avedge.dir/*' \) || true)
+	-o -path '*/avedgeio.dir/*' -o -path '*/mrascore.dir/*' -o -path '*/avedgecore.dir/*' -o -path '*/avedge.dir/*' \) || true)
 if [ -z "$objs" ]; then
 	echo "layering: no object files of the relay under $build (build first)"
 	exit 1
@@ -90,7 +94,8 @@ viol=$( {
 	function src(o) { sub(/\.o:.*/, "", o); sub(/.*\.dir\//, "", o); return o }
 	function rank(f) {
 		if (f ~ /^(stun|util)\//) return 0
-		if (f ~ /^turn\//) return 1
+		if (f ~ /^mras\/service\.c$/) return 4
+		if (f ~ /^(turn|mras)\//) return 1
 		if (f ~ /^io\//) return 2
 		if (f ~ /^(conf|server)\.c$/) return 3
 		if (f ~ /^handlers\//) return 4

@@ -37,6 +37,8 @@ libc-bin          ldd
 mawk              awk (Debian's own; the awk programs are POSIX)
 libnice-dev       the MS-TURN interop client (tests/tools/nice_turn.c)
 libhttp-parser-dev  /metrics' HTTP request parser (relay/httpreq.c)
+libosip2-dev      MRAS: SIP parsing and building (relay/mras/sip.c)
+libxml2-dev       MRAS: the XML bodies (relay/mras/xml.c)
 "
 setup_need_root() {
 	if [ "$(id -u)" -ne 0 ]; then

@@ -141,6 +141,8 @@ static ssize_t frame_len(struct conn *c, const uint8_t *p, size_t len)
 {
 	size_t n;
 
+	if (c->l->frame)
+		return c->l->frame(p, len);
 	if (len < 4)
 		return 0;
 	if (c->framing != CONN_FRAMING_IETF) { /* [MS-TURN] 2.1.4 */
@@ -218,7 +220,8 @@ static void feed(struct conn *c, const uint8_t *p, size_t n)
 		}
 		if (!n)
 			return;
-		take = f ? (size_t)f - c->rlen : 8 - c->rlen; /* 8: enough to know the length */
+		/* 8: enough to know a STUN length; another framing may want all */
+		take = f ? (size_t)f - c->rlen : c->rlen < 8 ? 8 - c->rlen : n;
 		if (take > n)
 			take = n;
 		if (stash(c, p, take))
@@ -278,7 +281,17 @@ static void tls_read(struct conn *c, const uint8_t *data, size_t n)
 	if (tls_flush(c)) /* handshake records */
 		return;
 	if (r != SSL_ERROR_WANT_READ && r != SSL_ERROR_WANT_WRITE) {
-		log_debug("TLS connection ended: %d", r);
+		if (!SSL_is_init_finished(c->ssl)) { /* e.g. no or a wrong client certificate */
+			char from[NETADDR_STRLEN];
+			long v = SSL_get_verify_result(c->ssl);
+			c->l->st->tls_failed++;
+			log_ratelimited(LOG_INFO, "TLS handshake from %s failed: %s",
+					netaddr_str((struct sockaddr *)&c->peer, from, sizeof from),
+					v != X509_V_OK ? X509_verify_cert_error_string(v)
+						       : "no certificate or a protocol error");
+		} else {
+			log_debug("TLS connection ended: %d", r);
+		}
 		conn_close(c);
 	}
 }
@@ -401,7 +414,7 @@ void conn_accept(struct listener *l)
 		goto drop;
 	}
 	c->admitted = 1;
-	c->sniffing = 1;
+	c->sniffing = !l->frame;
 	uv_tcp_nodelay(&c->tcp, 1); /* R15a: Nagle off on TCP 443 */
 	if (l->tls) {
 		c->ssl = SSL_new(l->tls);

@@ -44,6 +44,10 @@ struct listener {
 	int closing;           /* listener_close: connections close without up-calls */
 	SSL_CTX *tls;          /* TP_TLS only, shared and read-only */
 	struct listener_cbs cb;
+	/* Streams: the length of the frame at the head of p (0: more bytes
+	 * needed, -1: garbage), for a protocol other than STUN/MS-TURN (MRAS's
+	 * SIP); no pseudo-TLS sniffing then. NULL: STUN/MS-TURN framing. */
+	ssize_t (*frame)(const uint8_t *p, size_t len);
 	struct udp_batch *out; /* the worker's send batch */
 	struct stats *st;      /* the worker's counters */
 	uint8_t *scratch;      /* the worker's receive buffer */

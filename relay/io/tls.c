@@ -41,3 +41,18 @@ fail:
 	SSL_CTX_free(ctx);
 	return NULL;
 }
+
+int tls_ctx_verify_clients(SSL_CTX *ctx, const char *ca_file, char *err, size_t errlen)
+{
+	STACK_OF(X509_NAME) *names;
+
+	if (SSL_CTX_load_verify_locations(ctx, ca_file, NULL) != 1 ||
+	    !(names = SSL_load_client_CA_file(ca_file))) {
+		snprintf(err, errlen, "cannot load CA certificates from %s: %s", ca_file,
+			 ERR_reason_error_string(ERR_get_error()));
+		return -1;
+	}
+	SSL_CTX_set_client_CA_list(ctx, names); /* what the CertificateRequest names */
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+	return 0;
+}

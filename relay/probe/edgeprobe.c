@@ -20,6 +20,8 @@ static const struct {
 	{"relay", probe_relay_main, "two clients exchange data through their relays"},
 	{"load", probe_load_main, "load generator: pps, loss, latency percentiles"},
 	{"echo", probe_echo_main, "a UDP echo peer, or with --tcp a TCP one"},
+	{"mras", probe_mras_main, "relay credentials from an A/V authentication service\n"
+		"             ([MS-AVEDGEA]: SIP SERVICE over mutual TLS), as JSON"},
 };
 
 static void usage(FILE *f)

@@ -26,6 +26,9 @@ struct stats {
 	uint64_t pkts_to_peer, bytes_to_peer, pkts_to_client, bytes_to_client;
 	uint64_t drops[DROP_REASONS];
 	uint64_t limits[LIMITS];
+	uint64_t tls_failed;     /* handshakes that failed (bad or missing client certificate, ...) */
+	/* MRAS ([MS-AVEDGEA]): SERVICE requests, credentials issued, error answers */
+	uint64_t mras_requests, mras_issued, mras_errors;
 	/* gauges, kept current by the worker */
 	uint64_t allocations, permissions, channels;
 };

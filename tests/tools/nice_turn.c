@@ -22,8 +22,15 @@
  * Prints what it saw (relayed candidate, selected pair, counts) and exits
  * 0 only if everything arrived; 1 with the reason otherwise.
  *
- *   nice_turn --server IP:PORT --user U --pass P [--local IP] [--peer IP]
- *             [--peer-relay | --ietf-peer IP] [--count N] [--timeout SECONDS] */
+ * With --mras, --user and --pass are what an A/V authentication service
+ * ([MS-AVEDGEA], edgeprobe mras) issued, base64 as they come: libnice gets
+ * them untouched and decodes them itself. --relay-type tcp or tls: A's
+ * TURN session runs over TCP ([MS-TURN] 2.1.4 framing), tls over TCP with
+ * libnice's pseudo-TLS handshake (what a Lync client does on 443).
+ *
+ *   nice_turn --server IP:PORT --user U --pass P [--mras] [--relay-type udp|tcp|tls]
+ *             [--local IP] [--peer IP] [--peer-relay | --ietf-peer IP] [--count N]
+ *             [--timeout SECONDS] */
 #include <arpa/inet.h>
 #include <getopt.h>
 #include <netinet/in.h>
@@ -53,6 +60,8 @@ static struct {
 	GMainLoop *loop;
 	const char *server_ip, *user, *pass;
 	gchar *user64, *pass64;   /* as MRAS hands them out: libnice decodes them */
+	gchar *user_raw, *pass_raw; /* --mras: the decoded pair, for the IETF peer */
+	NiceRelayType relay_type;
 	guint server_port;
 	unsigned count;
 	int peer_relay, sent, failed;
@@ -401,7 +410,7 @@ static void side_init(struct side *me, const char *name, const char *ip, int rel
 	me->stream = nice_agent_add_stream(me->agent, 1);
 	if (relay && !nice_agent_set_relay_info(me->agent, me->stream, 1, t.server_ip,
 						t.server_port, t.user64, t.pass64,
-						NICE_RELAY_TYPE_TURN_UDP)) {
+						me == &t.a ? t.relay_type : NICE_RELAY_TYPE_TURN_UDP)) {
 		fprintf(stderr, "nice_turn: relay info refused\n");
 		exit(2);
 	}
@@ -412,9 +421,9 @@ static void side_init(struct side *me, const char *name, const char *ip, int rel
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: nice_turn --server IP:PORT --user U --pass P [--local IP]\n"
-			"                 [--peer IP] [--peer-relay | --ietf-peer IP] [--count N]\n"
-			"                 [--timeout S]\n");
+	fprintf(stderr, "usage: nice_turn --server IP:PORT --user U --pass P [--mras]\n"
+			"                 [--relay-type udp|tcp|tls] [--local IP] [--peer IP]\n"
+			"                 [--peer-relay | --ietf-peer IP] [--count N] [--timeout S]\n");
 	exit(2);
 }
 
@@ -425,15 +434,17 @@ int main(int argc, char **argv)
 		{"pass", required_argument, NULL, 'p'},   {"local", required_argument, NULL, 'l'},
 		{"peer", required_argument, NULL, 'P'},   {"peer-relay", no_argument, NULL, 'r'},
 		{"count", required_argument, NULL, 'n'},  {"timeout", required_argument, NULL, 't'},
-		{"ietf-peer", required_argument, NULL, 'i'},
+		{"ietf-peer", required_argument, NULL, 'i'}, {"mras", no_argument, NULL, 'm'},
+		{"relay-type", required_argument, NULL, 'R'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *local = "127.0.0.2", *peer = "127.0.0.3";
 	unsigned timeout = 20;
 	char *server = NULL, *colon = NULL;
-	int c;
+	int c, mras = 0;
 
 	t.count = 20;
+	t.relay_type = NICE_RELAY_TYPE_TURN_UDP;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 's': server = optarg; break;
@@ -445,6 +456,17 @@ int main(int argc, char **argv)
 		case 'i': t.ietf_ip = optarg; break;
 		case 'n': t.count = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 't': timeout = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 'm': mras = 1; break;
+		case 'R':
+			if (!strcmp(optarg, "udp"))
+				t.relay_type = NICE_RELAY_TYPE_TURN_UDP;
+			else if (!strcmp(optarg, "tcp"))
+				t.relay_type = NICE_RELAY_TYPE_TURN_TCP;
+			else if (!strcmp(optarg, "tls"))
+				t.relay_type = NICE_RELAY_TYPE_TURN_TLS;
+			else
+				usage();
+			break;
 		default: usage();
 		}
 	}
@@ -452,6 +474,27 @@ int main(int argc, char **argv)
 		usage();
 	*colon = '\0';
 	t.server_ip = server;
+	if (mras) { /* libnice takes them as they are; our own IETF client decodes */
+		gsize n;
+		guchar *u;
+		t.user64 = g_strdup(t.user);
+		t.pass64 = g_strdup(t.pass);
+		u = g_base64_decode(t.user, &n);
+		t.user = t.user_raw = g_strndup((const gchar *)u, n);
+		g_free(u);
+		u = g_base64_decode(t.pass, &n);
+		t.pass = t.pass_raw = g_strndup((const gchar *)u, n);
+		g_free(u);
+		if (!*t.user || !*t.pass) {
+			fprintf(stderr, "nice_turn: --mras: --user and --pass are not base64\n");
+			return 2;
+		}
+	} else {
+		/* In OC2007 modes libnice base64-decodes the TURN user name
+		 * and password it is given (MRAS issues them so): encode ours. */
+		t.user64 = g_base64_encode((const guchar *)t.user, strlen(t.user));
+		t.pass64 = g_base64_encode((const guchar *)t.pass, strlen(t.pass));
+	}
 	t.server_port = (guint)strtoul(colon + 1, NULL, 10);
 	if (t.ietf_ip) {
 		char ip[INET_ADDRSTRLEN];
@@ -469,10 +512,6 @@ int main(int argc, char **argv)
 		g_unix_fd_add(t.q_fd, G_IO_IN, on_q, NULL);
 	}
 
-	/* In OC2007 modes libnice base64-decodes the TURN user name and
-	 * password it is given (MRAS issues them so): encode ours. */
-	t.user64 = g_base64_encode((const guchar *)t.user, strlen(t.user));
-	t.pass64 = g_base64_encode((const guchar *)t.pass, strlen(t.pass));
 	t.loop = g_main_loop_new(NULL, FALSE);
 	side_init(&t.a, "A", local, 1, !t.ietf_ip);
 	side_init(&t.b, "B", peer, t.peer_relay, !!t.ietf_ip);
@@ -497,6 +536,8 @@ int main(int argc, char **argv)
 	g_main_loop_unref(t.loop);
 	g_free(t.user64);
 	g_free(t.pass64);
+	g_free(t.user_raw);
+	g_free(t.pass_raw);
 	if (t.failed) {
 		printf("FAIL: %s\n", t.why);
 		return 1;
