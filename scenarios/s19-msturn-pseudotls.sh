@@ -41,7 +41,11 @@ check_ms_pseudo_tls_vip() {
 	if ! sc_turn client allocate "$VIP" --ms-turn --pseudo-tls --echo "$PEER"; then
 		r=$(sc_json relayed)
 		if [ -z "$(sc_json pseudo_tls)" ]; then
-			sc_fail "MS-TURN pseudo-TLS exchange with $VIP failed ($(sc_alloc_why tcp "$VIP"))$(ptls_why)"
+			if sc_probe_timed_out; then
+				sc_fail "MS-TURN pseudo-TLS exchange with $VIP failed ($(sc_probe_error): $(sc_why_no_answer tcp "$SC_SRC" "$VIP"))$(ptls_why)"
+			else
+				sc_fail "MS-TURN pseudo-TLS exchange with $VIP failed ($(sc_probe_error))$(ptls_why)"
+			fi
 		elif [ -z "$r" ]; then
 			sc_fail "MS-TURN Allocate over pseudo-TLS to $VIP failed ($(sc_alloc_why tcp "$VIP"))"
 		else
