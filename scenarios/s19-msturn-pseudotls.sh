@@ -6,7 +6,7 @@
 # rows: row_extvip_08, row_ext_05, row_ext_07
 # segments: inet dmzext edgeext
 # asserts: a TCP connection to VIP:443 answers the fixed pseudo-TLS ClientHello with the fixed ServerHello ([MS-TURN] 2.1.4: what a Lync client sends when UDP is blocked); over the 2.1.4 framing the Allocate with the digest challenge succeeds, the answer verifies, XOR Mapped Address is the client's own address and port, MAPPED-ADDRESS (relayed) a real node's own public A/V address (R11); a Send request to an outside echo peer comes back as a Data Indication, and after Set Active Destination raw data frames come back raw
-# catches: M14 (genuine TLS only on A/V 443), M1 (SNAT on A/V TCP), M4, M6
+# catches: M14 (genuine TLS only on A/V 443), M1 (SNAT on A/V TCP), M2, M3 (the relay's media from the VIP), M4, M6, M8 (media range closed), M12, M13
 . "$(dirname "$0")/lib.sh"
 sc_init S19
 
@@ -32,6 +32,26 @@ ptls_why() {
 	SC_J=$j SC_E=$ej SC_SRC=$src
 }
 
+# peer_why RELAYED: where the relay's datagram to the echo peer went, from
+# the captures, when the data did not come back; nothing when it went out
+# from the relayed address as it should.
+peer_why() {
+	local r=$1 pp out dmz
+	pp=$(sc_port_of "$PEER")
+	[ ${#SC_CAPS[@]} -gt 0 ] && [ -n "$r" ] || return 0
+	sc_capture_settle
+	[ -n "$(sc_seen edgeext "udp and src port $(sc_port_of "$r") and dst port $pp")" ] || return 0
+	dmz=$(sc_seen dmzext "udp and dst port $pp" | awk '{ print $1; exit }')
+	out=$(sc_seen inet "udp and dst port $pp" | awk '{ print $1; exit }')
+	if [ -z "$dmz" ]; then
+		echo ": the relay's datagram from $r to the peer never left the HLB"
+	elif [ "$(sc_host "$dmz")" != "$(sc_host "$r")" ]; then
+		echo ": the relay's datagram to the peer left the HLB from $dmz instead of $r: the HLB rewrote the source of an edge's own flow to a VIP"
+	elif [ -z "$out" ]; then
+		echo ": the relay's datagram from $r to the peer never got past fwext (the media range 50000-59999, row_ext_05)"
+	fi
+}
+
 check_ms_pseudo_tls_vip() {
 	local r host mapped
 	sc_bg partner "$SC_OUT/echo.log" "$BIN/edgeprobe" echo "$PEER" --seconds 20
@@ -50,7 +70,7 @@ check_ms_pseudo_tls_vip() {
 			sc_fail "MS-TURN Allocate over pseudo-TLS to $VIP failed ($(sc_alloc_why tcp "$VIP"))"
 		else
 			sc_flow_answered "$(sc_node_of "$(sc_host "$r")")"
-			sc_fail "MS-TURN data over pseudo-TLS through $VIP, relayed $r, to the echo $PEER: $(sc_probe_error)"
+			sc_fail "MS-TURN data over pseudo-TLS through $VIP, relayed $r, to the echo $PEER: $(sc_probe_error)$(peer_why "$r")"
 		fi
 		return 1
 	fi
