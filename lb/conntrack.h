@@ -60,6 +60,7 @@ enum ct_tcp_state {
 #define CT_F_NOREPLY  0x01 /* the reply tuple is not hashed (M12 DSR) */
 #define CT_F_OUTBOUND 0x02 /* started by a real server (R25) */
 #define CT_F_REPLIED  0x04 /* a packet came back the reply way */
+#define CT_F_TLSCHECK 0x08 /* M14: first client payload not seen yet */
 
 struct ct_limits {
 	uint32_t src_max;           /* flows one source may hold; 0 no cap */

@@ -98,10 +98,10 @@ static void cmd_stats(struct engine *e, struct out *o)
 	    ct->count, ct->cap, ct->nsrc, ct->lim.src_max,
 	    (unsigned long long)ct->evicted, e->nat.aff.count);
 	/* New flows refused, by reason (issue 11). */
-	put(o, "refused full %llu source_cap %llu tcp_no_syn %llu no_port %llu clash %llu\n",
+	put(o, "refused full %llu source_cap %llu tcp_no_syn %llu no_port %llu clash %llu tls_refused %llu\n",
 	    (unsigned long long)ct->full, (unsigned long long)ct->src_capped,
 	    (unsigned long long)st->tcp_no_syn, (unsigned long long)st->no_port,
-	    (unsigned long long)ct->clash);
+	    (unsigned long long)ct->clash, (unsigned long long)st->tls_refused);
 	for (int i = 0; i < cfg->nsvc; i++) {
 		struct lb_service *s = &cfg->svc[i];
 

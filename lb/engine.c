@@ -42,6 +42,8 @@ static void drain_rw(struct engine *e, uint32_t now)
 		v = nat_process(&e->nat, buf, (size_t)n, now);
 		if (v == NAT_DROP)
 			continue;
+		if (v == NAT_REPLY)
+			n = (ssize_t)e->nat.reply_len;
 		if (write(e->tun_fd, buf, (size_t)n) == n)
 			e->tx++;
 		else
@@ -78,15 +80,17 @@ static unsigned reap(struct engine *e, uint32_t now)
 		got++;
 		e->rx++;
 		e->lens[i] = (uint32_t)res;
-		if (nat_process(&e->nat, slot(e, i), (size_t)res, now) == NAT_DROP)
-			continue;
+		switch (nat_process(&e->nat, slot(e, i), (size_t)res, now)) {
+		case NAT_DROP: continue;
+		case NAT_REPLY: e->lens[i] = (uint32_t)e->nat.reply_len; break;
+		}
 		sqe = uring_get_sqe(&e->ring);
 		if (!sqe) { /* cannot happen: the ring holds two rounds */
 			e->tx_err++;
 			continue;
 		}
 		uring_prep_rw(&e->ring, sqe, IORING_OP_WRITE, e->tun_fd, slot(e, i),
-			      (unsigned)res, UD_WRITE | i);
+			      e->lens[i], UD_WRITE | i);
 	}
 	return got;
 }

@@ -2,6 +2,7 @@
 #include "fault.h"
 #include "scheduler.h"
 
+#include <netinet/in.h>
 #include <string.h>
 
 static const struct {
@@ -16,6 +17,7 @@ static const struct {
 	{ LB_FAULT_SHORT_TCP_IDLE, "short-tcp-idle" },
 	{ LB_FAULT_BALANCE_DIRECT, "balance-internal-direct" },
 	{ LB_FAULT_DSR_AV, "dsr-av" },
+	{ LB_FAULT_TLS_ONLY_AV, "tls-only-av" },
 };
 
 #define NFAULTS (sizeof(faults) / sizeof(faults[0]))
@@ -39,7 +41,7 @@ const char *fault_name(unsigned bit)
 const char *fault_names(void)
 {
 	return "snat-av snat-all-outbound no-affinity port-translate "
-	       "no-monitor short-tcp-idle balance-internal-direct dsr-av";
+	       "no-monitor short-tcp-idle balance-internal-direct dsr-av tls-only-av";
 }
 
 void fault_apply(struct lb_config *cfg)
@@ -69,5 +71,7 @@ void fault_apply(struct lb_config *cfg)
 			s->tcp_timeout = LB_FAULT_SHORT_TCP_IDLE_SECONDS;
 		if ((f & LB_FAULT_DSR_AV) && s->av && s->mode == LB_DNAT)
 			s->dsr = 1;
+		if ((f & LB_FAULT_TLS_ONLY_AV) && s->av && s->proto == IPPROTO_TCP && s->port == 443)
+			s->tls_only = 1;
 	}
 }

@@ -16,6 +16,7 @@ enum lb_fault {
 	LB_FAULT_SHORT_TCP_IDLE = 1u << 5,   /* M10: TCP idle 660 s */
 	LB_FAULT_BALANCE_DIRECT = 1u << 6,   /* M11: direct ports balanced */
 	LB_FAULT_DSR_AV = 1u << 7,           /* M12: A/V return untranslated */
+	LB_FAULT_TLS_ONLY_AV = 1u << 8,      /* M14: A/V TCP 443 genuine TLS only */
 };
 
 #define LB_FAULT_SHORT_TCP_IDLE_SECONDS 660

@@ -3,6 +3,7 @@
 #include "csum.h"
 #include "fault.h"
 #include "pkt.h"
+#include "tlsonly.h"
 
 #include <errno.h>
 #include <ifaddrs.h>
@@ -218,7 +219,8 @@ static struct ct_flow *new_inbound(struct nat *n, struct lb_service *s,
 		if (s->src_port_rewrite && alloc_port(n, &reply, now) < 0)
 			goto full;
 	}
-	return add_flow(n, s, ri, k, &reply, s->dsr ? CT_F_NOREPLY : 0, now);
+	return add_flow(n, s, ri, k, &reply,
+			(s->dsr ? CT_F_NOREPLY : 0) | (s->tls_only ? CT_F_TLSCHECK : 0), now);
 full:
 	n->st.no_port++;
 	return NULL;
@@ -368,6 +370,32 @@ static int dst_is_local(struct nat *n, const struct pkt *p)
 	return 0;
 }
 
+/* M14: the flow's client bytes until the first payload. A genuine TLS
+ * ClientHello ends the inspection; anything else ends the flow: the
+ * client gets a reset from the VIP, the segment never reaches the real
+ * (whose half-open connection its own timeouts end). */
+static int tls_check(struct nat *n, struct pkt *p, struct ct_flow *f, uint32_t now)
+{
+	const uint8_t *data = NULL;
+	/* A SYN's bytes (TCP Fast Open) wait for the handshake, as they do
+	 * on a device that terminates TCP. */
+	size_t len = p->tcp_flags & PKT_TCP_SYN ? 0 : tlsonly_payload(p, &data);
+
+	if (len == 0 || p->frag || tlsonly_hello_ok(data, len)) {
+		if (len)
+			f->flags &= (uint8_t)~CT_F_TLSCHECK;
+		xlate(p, f, CT_ORIG);
+		ct_touch(f, CT_ORIG, p->tcp_flags, now);
+		count(n, f, CT_ORIG, p->len);
+		aff_refresh(&n->aff, &n->cfg->svc[f->svc], f, now);
+		return NAT_XLATE;
+	}
+	n->st.tls_refused++;
+	ct_touch(f, CT_ORIG, PKT_TCP_RST, now);
+	n->reply_len = tlsonly_reset(p);
+	return NAT_REPLY;
+}
+
 static int process(struct nat *n, struct pkt *p, uint32_t now)
 {
 	struct ct_tuple k;
@@ -401,6 +429,9 @@ static int process(struct nat *n, struct pkt *p, uint32_t now)
 		if (!f)
 			return verdict;
 	}
+	/* M14 only: with the fault off no flow carries the flag. */
+	if ((f->flags & CT_F_TLSCHECK) && dir == CT_ORIG)
+		return tls_check(n, p, f, now);
 	xlate(p, f, dir);
 	if (p->frag_first)
 		frag_remember(n, p, &k, f, dir, now);
@@ -427,6 +458,8 @@ int nat_process(struct nat *n, uint8_t *buf, size_t len, uint32_t now)
 		n->st.xlate++;
 	else if (v == NAT_PASS)
 		n->st.passed++;
+	else if (v == NAT_REPLY)
+		n->st.xlate++;
 	else
 		n->st.dropped++;
 	return v;

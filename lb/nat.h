@@ -18,6 +18,7 @@ enum nat_verdict {
 	NAT_PASS = 0,  /* write back unchanged */
 	NAT_XLATE = 1, /* rewritten: write back */
 	NAT_DROP = 2,
+	NAT_REPLY = 3, /* turned into an answer of reply_len bytes: write it */
 };
 
 #define NAT_FRAG_SLOTS 256
@@ -38,6 +39,7 @@ struct nat_stats {
 	/* New flows refused here (the table counts its own refusals). */
 	uint64_t no_port;     /* no free snat port */
 	uint64_t tcp_no_syn;  /* a first TCP packet to a VIP that is no SYN */
+	uint64_t tls_refused; /* M14: flows reset, first bytes not real TLS */
 };
 
 #define NAT_LOCAL_MAX 64
@@ -54,6 +56,7 @@ struct nat {
 	uint32_t frag_pos;
 	uint32_t port_next;
 	struct nat_stats st;
+	size_t reply_len;     /* NAT_REPLY: the answer's length */
 };
 
 int nat_init(struct nat *n, struct lb_config *cfg, uint32_t seed);

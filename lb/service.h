@@ -70,6 +70,8 @@ struct lb_service {
 	uint8_t av;             /* "role av": the faults M1, M12 act on it */
 	uint8_t dsr;            /* M12: return traffic not translated */
 	uint8_t src_port_rewrite; /* M6: dnat rewrites the client's port */
+	uint8_t tls_only;       /* M14: a flow's first client bytes must be a
+	                         * genuine TLS ClientHello (tlsonly.h) */
 	const struct lb_scheduler *sched;
 	struct lb_addr snat_src; /* snat: the address reals see; default vip */
 	uint32_t affinity_timeout; /* seconds, for the source scheduler */

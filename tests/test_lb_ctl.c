@@ -71,7 +71,7 @@ START_TEST(test_list_and_stats)
 	ck_assert_int_eq(run("stats\n"), 0);
 	has("engine rx 0 tx 0 tx_errors 0 xlate 1 ");
 	has("conntrack flows 1 size 65536 sources 1 source_flows 4096 evicted 0 affinity 1\n");
-	has("refused full 0 source_cap 0 tcp_no_syn 0 no_port 0 clash 0\n");
+	has("refused full 0 source_cap 0 tcp_no_syn 0 no_port 0 clash 0 tls_refused 0\n");
 	has("service av-udp flows 1 flows_total 1 pkts_in 1 ");
 }
 END_TEST
@@ -98,7 +98,7 @@ START_TEST(test_stats_count_refusals)
 	ck_assert_int_eq(nat_process(&eng.nat, b, len, 10), NAT_DROP);
 	ck_assert_int_eq(run("stats"), 0);
 	has("conntrack flows 2 size 65536 sources 1 source_flows 2 ");
-	has("refused full 0 source_cap 1 tcp_no_syn 1 no_port 0 clash 0\n");
+	has("refused full 0 source_cap 1 tcp_no_syn 1 no_port 0 clash 0 tls_refused 0\n");
 }
 END_TEST
 

@@ -3,7 +3,10 @@
  * the VIP, direct traffic is untouched (R21), outbound from the VIP
  * (R25), fragments, ICMP errors, and the engine-level faults; what one
  * client may take (issue 11): a first TCP packet that is no SYN makes no
- * flow, one source's flood is capped and the other clients get in. */
+ * flow, one source's flood is capped and the other clients get in; M14
+ * (genuine TLS only on A/V 443): the pseudo-TLS hello is answered with a
+ * reset from the VIP, a real ClientHello passes, without the fault
+ * nothing is inspected. */
 #include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +17,9 @@
 #include "fault.h"
 #include "nat.h"
 #include "pkt.h"
+#include "tlsonly.h"
 #include "pktbuild.h"
+#include "stun/msturn.h"
 
 static struct lb_config cfg;
 static struct nat nat;
@@ -30,6 +35,12 @@ static const char *conf =
 	"  mode snat\n  outbound 5061\n"
 	"  real edge1 203.0.113.21\n  real edge2 203.0.113.31\n"
 	"service av6 [2001:db8:3::12]:3478/udp\n"
+	"  role av\n"
+	"  real edge1 2001:db8:3::23\n"
+	"service av-tcp 203.0.113.12:443/tcp\n"
+	"  role av\n  mode dnat\n  scheduler source\n"
+	"  real edge1 203.0.113.23\n"
+	"service av-tcp6 [2001:db8:3::12]:443/tcp\n"
 	"  role av\n"
 	"  real edge1 2001:db8:3::23\n";
 
@@ -472,6 +483,127 @@ START_TEST(test_fault_snat_av)
 }
 END_TEST
 
+static void wr32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24), p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8), p[3] = (uint8_t)v;
+}
+
+static uint32_t rd32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* A client's TCP segment carrying data (seq 1000, ack 5000). */
+static void mk_data(int fam, const char *src, uint16_t sport, const char *dst,
+		    uint16_t dport, const uint8_t *data, size_t n)
+{
+	struct pkt_spec s = { fam, 6, src, dst, sport, dport, PKT_TCP_ACK | 0x08, n };
+	struct pkt p;
+
+	len = pkt_build(buf, sizeof(buf), &s);
+	ck_assert_uint_gt(len, 0);
+	memcpy(buf + len - n, data, n);
+	ck_assert_int_eq(pkt_parse(&p, buf, len), 0);
+	wr32(p.l4 + 4, 1000);
+	wr32(p.l4 + 8, 5000);
+	pkt_csum_recompute(&p);
+}
+
+/* The start of a TLS 1.2 ClientHello as OpenSSL sends it (record 3.1,
+ * client_version 3.3), the rest of its 512 bytes zero. */
+static size_t tls12_hello(uint8_t *h)
+{
+	static const uint8_t head[] = { 22, 3, 1, 0x01, 0xfc, 1, 0, 0x01, 0xf8, 3, 3 };
+
+	memset(h, 0, 512);
+	memcpy(h, head, sizeof(head));
+	return 512;
+}
+
+START_TEST(test_fault_tls_only_resets_pseudo_tls)
+{
+	static const struct { int fam; const char *client, *vip, *real; } c[] = {
+		{ 4, "198.51.100.10", "203.0.113.12", "203.0.113.23" },
+		{ 6, "2001:db8:1::10", "2001:db8:3::12", "2001:db8:3::23" },
+	};
+	uint8_t hello[MSTURN_PTLS_HELLO_LEN];
+	int i = _i;
+	struct pkt p;
+
+	teardown();
+	setup_faults(LB_FAULT_TLS_ONLY_AV);
+	msturn_ptls_hello(hello);
+	mk(c[i].fam, 6, c[i].client, 40000, c[i].vip, 443, PKT_TCP_SYN);
+	ck_assert_int_eq(nat_process(&nat, buf, len, 10), NAT_XLATE);
+	expect(c[i].client, 40000, c[i].real, 443); /* the handshake passes */
+	mk_data(c[i].fam, c[i].client, 40000, c[i].vip, 443, hello, sizeof(hello));
+	ck_assert_int_eq(nat_process(&nat, buf, len, 10), NAT_REPLY);
+	/* The answer: a reset from the VIP to the client that acknowledges
+	 * the hello, in sequence with what the client acknowledged. */
+	len = nat.reply_len;
+	ck_assert_uint_eq(len, (c[i].fam == 4 ? 20u : 40u) + 20u);
+	expect(c[i].vip, 443, c[i].client, 40000);
+	pkt_parse(&p, buf, len);
+	ck_assert_uint_eq(p.tcp_flags, PKT_TCP_RST | PKT_TCP_ACK);
+	ck_assert_uint_eq(rd32(p.l4 + 4), 5000);
+	ck_assert_uint_eq(rd32(p.l4 + 8), 1000 + sizeof(hello));
+	ck_assert_uint_eq(nat.st.tls_refused, 1);
+	ck_assert_int_eq(nat.ct.flows[0].state, CT_TCP_CLOSE);
+}
+END_TEST
+
+START_TEST(test_fault_tls_only_passes_real_tls)
+{
+	uint8_t hello[512], frame[8] = { 2, 0, 0, 4, 1, 2, 3, 4 };
+	size_t n = tls12_hello(hello);
+
+	teardown();
+	setup_faults(LB_FAULT_TLS_ONLY_AV);
+	mk(4, 6, "198.51.100.10", 40000, "203.0.113.12", 443, PKT_TCP_SYN);
+	ck_assert_int_eq(nat_process(&nat, buf, len, 10), NAT_XLATE);
+	mk_data(4, "198.51.100.10", 40000, "203.0.113.12", 443, hello, n);
+	ck_assert_int_eq(nat_process(&nat, buf, len, 10), NAT_XLATE);
+	expect("198.51.100.10", 40000, "203.0.113.23", 443);
+	ck_assert_int_eq(memcmp(buf + len - n, hello, n), 0);
+	/* Inspection ends with the first payload: later bytes are the
+	 * encrypted stream's, never looked at. */
+	ck_assert_uint_eq(nat.ct.flows[0].flags & CT_F_TLSCHECK, 0);
+	mk_data(4, "198.51.100.10", 40000, "203.0.113.12", 443, frame, sizeof(frame));
+	ck_assert_int_eq(nat_process(&nat, buf, len, 10), NAT_XLATE);
+	ck_assert_uint_eq(nat.st.tls_refused, 0);
+	/* Other A/V services are not inspected: 3478/udp carries anything. */
+	mk(4, 17, "198.51.100.10", 40001, "203.0.113.12", 3478, 0);
+	ck_assert_int_eq(nat_process(&nat, buf, len, 10), NAT_XLATE);
+	/* Nor are the other versions and shapes a device would refuse let
+	 * by: TLS 1.0, a record that is no handshake, a ServerHello. */
+	ck_assert_int_eq(tlsonly_hello_ok(hello, n), 1);
+	hello[10] = 1;
+	ck_assert_int_eq(tlsonly_hello_ok(hello, n), 0);
+	hello[10] = 3, hello[0] = 23;
+	ck_assert_int_eq(tlsonly_hello_ok(hello, n), 0);
+	hello[0] = 22, hello[5] = 2;
+	ck_assert_int_eq(tlsonly_hello_ok(hello, n), 0);
+	hello[5] = 1;
+	ck_assert_int_eq(tlsonly_hello_ok(hello, 10), 0);
+}
+END_TEST
+
+START_TEST(test_no_fault_no_tls_inspection)
+{
+	uint8_t hello[MSTURN_PTLS_HELLO_LEN];
+
+	msturn_ptls_hello(hello);
+	mk(4, 6, "198.51.100.10", 40000, "203.0.113.12", 443, PKT_TCP_SYN);
+	ck_assert_int_eq(nat_process(&nat, buf, len, 10), NAT_XLATE);
+	ck_assert_uint_eq(nat.ct.flows[0].flags & CT_F_TLSCHECK, 0);
+	mk_data(4, "198.51.100.10", 40000, "203.0.113.12", 443, hello, sizeof(hello));
+	ck_assert_int_eq(nat_process(&nat, buf, len, 10), NAT_XLATE);
+	expect("198.51.100.10", 40000, "203.0.113.23", 443);
+	ck_assert_uint_eq(nat.st.tls_refused, 0);
+}
+END_TEST
+
 START_TEST(test_tcp_port_reuse_after_close)
 {
 	mk(4, 6, "198.51.100.10", 40000, "203.0.113.10", 5061, PKT_TCP_SYN);
@@ -592,6 +724,9 @@ Suite *test_suite(void)
 	tcase_add_test(tc, test_tcp_first_packet_not_syn_dropped);
 	tcase_add_test(tc, test_one_source_capped_others_get_in);
 	tcase_add_test(tc, test_outbound_refused_is_dropped_not_leaked);
+	tcase_add_loop_test(tc, test_fault_tls_only_resets_pseudo_tls, 0, 2);
+	tcase_add_test(tc, test_fault_tls_only_passes_real_tls);
+	tcase_add_test(tc, test_no_fault_no_tls_inspection);
 	suite_add_tcase(s, tc);
 	return s;
 }

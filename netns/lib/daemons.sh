@@ -24,25 +24,57 @@ lab_daemon_start() {
 	echo "$name $node $pid $(lab_pid_start "$pid")" >>"$LAB_STATE/pids"
 }
 
-# The lab's certificate (CN and SANs the realm; the probes do not verify
-# it). Made once and shared by every lab on the machine while it is less
-# than 20 days old: a key per lab would cost each `up` an openssl run.
-# Made under a temporary name and renamed, so parallel `up`s never read a
-# half-written one.
+# The lab's certificates, from a lab CA: the edges' server certificate
+# (cert.pem, key.pem: CN and SANs the realm and the internal addresses,
+# usable by either end of a TLS connection) and the Front End's client
+# certificate (fe-cert.pem, fe-key.pem) for the A/V authentication
+# service's mutual TLS on 5062 (R20); ca.pem verifies both. The CA's key
+# never leaves the cache. Made once and shared by every lab on the machine
+# while less than 20 days old: keys per lab would cost each `up` several
+# openssl runs. Each set is made in a directory of its own, then "current"
+# (a symlink) is renamed onto it, so parallel `up`s read one whole set,
+# never a half-written or mixed one.
+LAB_CERT_FILES="ca.pem cert.pem key.pem fe-cert.pem fe-key.pem"
+
+lab_cert_set_make() { # DIR: a new CA and the two certificates it signs
+	local d=$1 days=30
+	local ec=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes)
+	openssl req -x509 "${ec[@]}" -days $days -subj "/CN=$LAB_REALM lab CA" \
+		-addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+		-keyout "$d/ca-key.pem" -out "$d/ca.pem" &&
+		openssl req "${ec[@]}" -subj "/CN=$LAB_REALM" -keyout "$d/key.pem" -out "$d/edge.csr" &&
+		openssl x509 -req -in "$d/edge.csr" -CA "$d/ca.pem" -CAkey "$d/ca-key.pem" -CAcreateserial \
+			-days $days -out "$d/cert.pem" -extfile <(printf '%s\n' \
+				"basicConstraints=CA:FALSE" "keyUsage=critical,digitalSignature" \
+				"extendedKeyUsage=serverAuth,clientAuth" \
+				"subjectAltName=DNS:$LAB_REALM,DNS:*.$LAB_REALM,IP:10.20.0.10,IP:10.20.0.21,IP:10.20.0.31") &&
+		openssl req "${ec[@]}" -subj "/CN=fe.$LAB_REALM" -keyout "$d/fe-key.pem" -out "$d/fe.csr" &&
+		openssl x509 -req -in "$d/fe.csr" -CA "$d/ca.pem" -CAkey "$d/ca-key.pem" -CAcreateserial \
+			-days $days -out "$d/fe-cert.pem" -extfile <(printf '%s\n' \
+				"basicConstraints=CA:FALSE" "keyUsage=critical,digitalSignature" \
+				"extendedKeyUsage=clientAuth" "subjectAltName=DNS:fe.$LAB_REALM,IP:10.10.0.10") &&
+		openssl verify -CAfile "$d/ca.pem" "$d/cert.pem" "$d/fe-cert.pem"
+}
+
 lab_cert_make() {
-	local dir=$LAB_RUN/.cert tmp
-	if [ -z "$(find "$dir/cert.pem" -mtime -20 2>/dev/null)" ] || [ ! -s "$dir/key.pem" ]; then
+	local dir=$LAB_RUN/.cert new cur f ok=1
+	cur=$(readlink -f "$dir/current" 2>/dev/null) || cur=''
+	for f in $LAB_CERT_FILES; do [ -n "$cur" ] && [ -s "$cur/$f" ] || ok=0; done
+	if [ $ok = 0 ] || [ -z "$(find "$cur/cert.pem" -mtime -20 2>/dev/null)" ]; then
 		mkdir -p "$dir"
-		tmp=$(mktemp -d "$dir/new.XXXXXX")
-		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-			-days 30 -subj "/CN=$LAB_REALM" -addext "subjectAltName=DNS:$LAB_REALM,DNS:*.$LAB_REALM" \
-			-keyout "$tmp/key.pem" -out "$tmp/cert.pem" >/dev/null 2>&1 ||
-			{ rm -rf "$tmp"; lab_die "openssl could not make the lab's certificate"; }
-		mv -f "$tmp/key.pem" "$dir/key.pem.$$" && mv -f "$tmp/cert.pem" "$dir/cert.pem.$$" &&
-			mv -f "$dir/key.pem.$$" "$dir/key.pem" && mv -f "$dir/cert.pem.$$" "$dir/cert.pem"
-		rm -rf "$tmp"
+		new=$(mktemp -d "$dir/set.XXXXXX")
+		lab_cert_set_make "$new" >/dev/null 2>&1 ||
+			{ rm -rf "$new"; lab_die "openssl could not make the lab's CA and certificates"; }
+		chmod 755 "$new"
+		ln -sfn "${new##*/}" "$dir/current.$$" && mv -fT "$dir/current.$$" "$dir/current" ||
+			{ rm -rf "$new" "$dir/current.$$"; lab_die "cannot install the lab's certificates in $dir"; }
+		cur=$new
+		# Sets older than any lab still up that copied from them.
+		find "$dir" -mindepth 1 -maxdepth 1 -name 'set.*' -mtime +25 -exec rm -rf {} + 2>/dev/null
 	fi
-	cp "$dir/cert.pem" "$dir/key.pem" "$LAB_STATE/" || lab_die "cannot copy the lab's certificate from $dir"
+	for f in $LAB_CERT_FILES; do
+		cp "$cur/$f" "$LAB_STATE/" || lab_die "cannot copy the lab's $f from $cur"
+	done
 }
 
 # avedge on EDGE: UDP 3478 and TLS 443 on the external A/V address and the

@@ -6,7 +6,8 @@
  * as on 443). Reports what came back: the relayed address
  * (MAPPED-ADDRESS, and MS-Alternate Mapped Address), the client's own
  * (XOR Mapped Address 0x8020), lifetime, MS-Version, whether the answer's
- * integrity verified. With --echo PEER (an `edgeprobe echo` peer), the data
+ * integrity verified, and where the answer came from as the socket saw it
+ * (behind a balancer: the VIP when the request went to the VIP). With --echo PEER (an `edgeprobe echo` peer), the data
  * path too: a Send request must come back in a Data Indication from PEER,
  * and after Set Active Destination raw data must come back raw. */
 #include <errno.h>
@@ -48,6 +49,7 @@ struct ms {
 	uint8_t conn_id[MSTURN_CONN_ID_LEN];
 	uint32_t seq;
 	int have_seq;
+	struct sockaddr_storage src; /* sender of the last datagram read */
 	uint8_t rbuf[70000];
 	struct stun_msg m;
 	char err[256];
@@ -67,7 +69,8 @@ static int wait_in(int fd, double deadline)
 	return left > 0 ? poll(&p, 1, (int)left + 1) : 0;
 }
 
-/* Exactly n bytes from a stream, or -1. */
+/* Exactly n bytes from a stream: 0, or -1 at the deadline, -2 when the
+ * server closed, -3 on a reset or other error (errno). */
 static int read_n(struct ms *c, uint8_t *buf, size_t n, double deadline)
 {
 	size_t got = 0;
@@ -77,7 +80,7 @@ static int read_n(struct ms *c, uint8_t *buf, size_t n, double deadline)
 		if (wait_in(c->ps->fd, deadline) <= 0)
 			return -1;
 		if ((r = recv(c->ps->fd, buf + got, n - got, 0)) <= 0)
-			return -1;
+			return r == 0 ? -2 : -3;
 		got += (size_t)r;
 	}
 	return 0;
@@ -96,6 +99,14 @@ static int send_msg(struct ms *c, const uint8_t *msg, size_t n)
 	memcpy(frame + MSTURN_FRAME_HDR, msg, n);
 	return send(c->ps->fd, frame, n + MSTURN_FRAME_HDR, 0) == (ssize_t)(n + MSTURN_FRAME_HDR)
 		       ? 0 : -1;
+}
+
+/* One datagram into c->rbuf, its sender into c->src. */
+static ssize_t recv_dgram(struct ms *c)
+{
+	socklen_t sl = sizeof c->src;
+
+	return recvfrom(c->ps->fd, c->rbuf, sizeof c->rbuf, 0, (struct sockaddr *)&c->src, &sl);
 }
 
 /* The answer to req (same 16-byte transaction id) into c->m; UDP
@@ -135,7 +146,7 @@ static int transact(struct ms *c, const uint8_t *req, size_t n)
 				}
 				continue;
 			}
-			if ((r = recv(c->ps->fd, c->rbuf, sizeof c->rbuf, 0)) <= 0)
+			if ((r = recv_dgram(c)) <= 0)
 				return fail(c, "%s", strerror(errno));
 			len = (size_t)r;
 		}
@@ -204,8 +215,13 @@ static int pseudo_tls(struct ms *c)
 	msturn_ptls_reply(want);
 	if (send(c->ps->fd, hello, sizeof hello, 0) != (ssize_t)sizeof hello)
 		return fail(c, "%s", "cannot send the pseudo-TLS ClientHello");
-	if (read_n(c, got, sizeof got, probe_now_ms() + c->timeout_ms))
-		return fail(c, "%s", "no pseudo-TLS ServerHello");
+	switch (read_n(c, got, sizeof got, probe_now_ms() + c->timeout_ms)) {
+	case 0: break;
+	case -1: return fail(c, "%s", "no pseudo-TLS ServerHello before the timeout");
+	case -2: return fail(c, "%s", "connection closed before the pseudo-TLS ServerHello");
+	default: return fail(c, "connection %s before the pseudo-TLS ServerHello",
+			     errno == ECONNRESET ? "reset" : strerror(errno));
+	}
 	return memcmp(got, want, sizeof want) ? fail(c, "%s", "pseudo-TLS answer is not the fixed one") : 0;
 }
 
@@ -246,7 +262,7 @@ static int next_in(struct ms *c, double end, size_t *n)
 			return 2;
 	} else {
 		ssize_t r;
-		if (wait_in(c->ps->fd, end) <= 0 || (r = recv(c->ps->fd, c->rbuf, sizeof c->rbuf, 0)) <= 0)
+		if (wait_in(c->ps->fd, end) <= 0 || (r = recv_dgram(c)) <= 0)
 			return -1;
 		*n = (size_t)r;
 	}
@@ -389,6 +405,7 @@ int probe_ms_allocate_main(int argc, char **argv)
 	c->want_v6 = cfg.family == 6;
 	c->user = s.user;
 	c->pass = s.pass;
+	c->src = s.ps->server; /* a stream's peer; a datagram's sender replaces it */
 	if (ptls && pseudo_tls(c))
 		goto failed;
 	if (ptls)
@@ -397,7 +414,7 @@ int probe_ms_allocate_main(int argc, char **argv)
 		if (code != 401 || take_challenge(c) || allocate(c, cfg.lifetime, &code))
 			goto failed;
 	}
-	probe_out_str(&o, "from", netaddr_str((struct sockaddr *)&s.ps->server, a, sizeof a));
+	probe_out_str(&o, "from", netaddr_str((struct sockaddr *)&c->src, a, sizeof a));
 	probe_out_str(&o, "local", netaddr_str((struct sockaddr *)&s.ps->local, a, sizeof a));
 	probe_out_str(&o, "username", c->user);
 	probe_out_str(&o, "realm", c->realm);
@@ -435,9 +452,11 @@ int probe_ms_allocate_main(int argc, char **argv)
 		if (echo_send(c, &peer))
 			goto failed;
 		probe_out_str(&o, "send_echo", "ok");
+		probe_out_str(&o, "send_echo_from", netaddr_str((struct sockaddr *)&c->src, a, sizeof a));
 		if (echo_active(c, &peer))
 			goto failed;
 		probe_out_str(&o, "active_echo", "ok");
+		probe_out_str(&o, "active_echo_from", netaddr_str((struct sockaddr *)&c->src, a, sizeof a));
 	}
 	if (!keep) {
 		if (allocate(c, 0, &code))

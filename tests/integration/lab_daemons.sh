@@ -44,6 +44,22 @@ check "partner 5061 from the Access VIP (row extvip_05)" \
 check "fe 5061 from the internal VIP (row intvip_02)" \
 	answers hlbint "--from 10.20.0.10 tls 10.10.0.10 5061" "fe sip 10.20.0.10:"
 
+# The lab CA (issue 12): it signs the edges' server certificate and the
+# Front End's client certificate, and the edges' TLS listeners present the
+# former (what the A/V authentication service's mutual TLS builds on).
+check "ca.pem verifies cert.pem as a TLS server certificate" \
+	openssl verify -purpose sslserver -CAfile "$state/ca.pem" "$state/cert.pem"
+check "ca.pem verifies fe-cert.pem as a TLS client certificate" \
+	openssl verify -purpose sslclient -CAfile "$state/ca.pem" "$state/fe-cert.pem"
+check "fe-key.pem is fe-cert.pem's key" test "$(openssl pkey -in "$state/fe-key.pem" -pubout)" = \
+	"$(openssl x509 -in "$state/fe-cert.pem" -noout -pubkey)"
+served_verifies() { # NODE ADDR PORT: the listener's certificate chains to the lab CA
+	in_node "$1" timeout 5 openssl s_client -connect "$2:$3" -CAfile "$state/ca.pem" \
+		-verify_return_error -verify_hostname edge.lab </dev/null 2>&1 | grep -q 'Verify return code: 0 (ok)'
+}
+check "edge1's 5062 presents a certificate from the lab CA" served_verifies hlbint 10.20.0.21 5062
+check "edge2's relay on 443 presents a certificate from the lab CA" served_verifies hlbext 203.0.113.33 443
+
 status=$("$LAB" status --prefix "$T_PREFIX" 2>&1)
 check "status lists every recorded daemon alive" \
 	test "$(grep -c ' alive ' <<<"$status")" -eq "$(wc -l <"$state/pids")"

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # scenarios_runner: scenarios/run itself. Bad arguments get one line and
-# exit 2; --list names S1-S17; every fault has a symptom pattern; a caught
+# exit 2; --list names S1-S19; every fault has a symptom pattern; a caught
 # fault names its symptom and leaves its scenario's pcaps, linked from the
 # report; a scenario that fails with a bare timeout is no catch; a fault
 # whose lab cannot come up is NOT caught (a lab that failed to build proves
 # nothing) and fails the run; a lab without its relays does not come up, so
-# a scenario that only reads the configuration cannot pass on it. Exit 0
+# a scenario that only reads the configuration cannot pass on it; M14
+# (genuine TLS only on A/V 443) is caught by the pseudo-TLS scenario while
+# the real TLS one passes on its lab. Exit 0
 # pass, 77 skip, other fail.
 . "$(dirname "$0")/../lib/lib.sh"
 lib_init scenarios_runner
@@ -27,11 +29,11 @@ check "unknown option" one_line_error "$RUN" --bogus
 check "--jobs wants a number" one_line_error "$RUN" --jobs x
 check "--lb wants a known balancer" one_line_error "$RUN" --lb nosuch
 list=$("$RUN" --list 2>&1)
-check_eq "--list names S1-S17" "S1 S2 S3 S4 S5 S6 S7 S8 S9 S10 S11 S12 S13 S14 S15 S16 S17" \
+check_eq "--list names S1-S19" "S1 S2 S3 S4 S5 S6 S7 S8 S9 S10 S11 S12 S13 S14 S15 S16 S17 S18 S19" \
 	"$(awk '/^S[0-9]+ / { printf "%s%s", sep, $1; sep = " " }' <<<"$list")"
 
-# Every fault M1-M13 has a symptom pattern, one line each.
-check_eq "symptoms.tsv has M1-M13, once each" "M1 M2 M3 M4 M5 M6 M7 M8 M9 M10 M11 M12 M13" \
+# Every fault M1-M14 has a symptom pattern, one line each.
+check_eq "symptoms.tsv has M1-M14, once each" "M1 M2 M3 M4 M5 M6 M7 M8 M9 M10 M11 M12 M13 M14" \
 	"$(awk -F'\t' '/^M[0-9]/ && NF == 3 { printf "%s%s", sep, $1; sep = " " }' "$EDGELAB_ROOT/scenarios/runner/symptoms.tsv")"
 
 # A real fault, one scenario: caught, and the evidence kept.
@@ -55,6 +57,15 @@ rc=$?
 check_eq "M2 on S13 alone: exit 1" 1 "$rc"
 check "...S13 failed on the fault's lab" grep -q '^ *S13 *unnamed *S13: .*timed out' "$OUT/m2/mutations.txt"
 check "...but a bare timeout is no catch: M2 NOT caught" grep -q "^M2 NOT caught: no scenario's failure names" <<<"$out"
+
+# M14 breaks only the MS-TURN pseudo-TLS fallback: S19 names it, S6's
+# real TLS clients (TURN over TLS, RFC 6062 over TLS) pass on its lab.
+out=$("$RUN" --mutations --faults M14 --only S6,S19 --results "$OUT/m14" 2>&1)
+rc=$?
+check_eq "M14 on S6,S19: exit 0" 0 "$rc"
+check "M14: caught by S19 alone, naming genuine TLS only" \
+	grep -q '^M14 caught by S19 : S19: .*only genuine TLS through on A/V 443' <<<"$out"
+check_eq "M14: S6 (real TLS) passes on the fault's lab" pass "$(cat "$OUT/m14/mutations/M14/S6/result" 2>&1)"
 
 # A lab whose edges have no relay does not come up: S17, which reads the
 # lab's addresses and routes only, fails instead of passing on it.
