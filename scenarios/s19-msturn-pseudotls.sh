@@ -55,7 +55,7 @@ peer_why() {
 check_ms_pseudo_tls_vip() {
 	local r host mapped
 	sc_bg partner "$SC_OUT/echo.log" "$BIN/edgeprobe" echo "$PEER" --seconds 20
-	sc_wait 3 sc_in partner ss -Hlun "sport = :50019" ||
+	slowwait 3 in_node partner ss -Hlun "sport = :50019" ||
 		{ sc_fail "edgeprobe echo did not start in partner: $(head -c 200 "$SC_OUT/echo.log")"; return 1; }
 	sc_flow client "$VIP" tcp
 	if ! sc_turn client allocate "$VIP" --ms-turn --pseudo-tls --echo "$PEER"; then
