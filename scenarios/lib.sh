@@ -23,7 +23,7 @@
 # Environment (all optional):
 #   SC_LB        emulated (default) | nft | external
 #   SC_VIPS      the VIPs/HLB addresses file (default scenarios/vips/lab.vips)
-#   SC_FAULTS    faults for `netns/lab up --fault` (M1..M13, comma separated)
+#   SC_FAULTS    faults for `netns/lab up --fault` (M1..M15, comma separated)
 #   SC_PREFIX    the lab's prefix (default: a fresh random one)
 #   SC_SHARED=1  the lab SC_PREFIX is up already and stays up: scenarios/run
 #                --mutations runs the scenarios that leave a lab as they

@@ -16,6 +16,7 @@ lab_hlb_fault_args() {
 		M10) echo --fault short-tcp-idle ;;
 		M11) echo --fault balance-internal-direct ;;
 		M12) echo --fault dsr-av ;;
+		M15) echo --fault short-av-persistence ;;
 		esac
 	done
 }

@@ -20,6 +20,8 @@ static const struct {
 	{"relay", probe_relay_main, "two clients exchange data through their relays"},
 	{"load", probe_load_main, "load generator: pps, loss, latency percentiles"},
 	{"echo", probe_echo_main, "a UDP echo peer, or with --tcp a TCP one"},
+	{"quiet", probe_quiet_main, "allocations that keep silent for gaps, then speak again:\n"
+		"             do their requests still reach their node?"},
 };
 
 static void usage(FILE *f)

@@ -84,5 +84,6 @@ int probe_send_main(int argc, char **argv);
 int probe_relay_main(int argc, char **argv);
 int probe_load_main(int argc, char **argv);
 int probe_echo_main(int argc, char **argv);
+int probe_quiet_main(int argc, char **argv);
 
 #endif
