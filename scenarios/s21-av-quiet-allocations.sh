@@ -33,7 +33,7 @@ cap_gaps() {
 UDP_GAPS=$(cap_gaps "$UDP_GAPS")
 TCP_GAPS=$(cap_gaps "$TCP_GAPS")
 MAXGAP=0
-for g in $UDP_GAPS $TCP_GAPS; do [ "$g" -gt $MAXGAP ] && MAXGAP=$g; done
+for g in $UDP_GAPS $TCP_GAPS; do [ "$g" -gt "$MAXGAP" ] && MAXGAP=$g; done
 
 # extra_addrs NODE N: N more addresses on NODE's own subnet (hosts .101
 # up), one per UDP client: persistence is kept per source address, so
@@ -60,8 +60,8 @@ quiet_start() {
 	local name=$1 node=$2 target=$3 tp=$4 gaps=$5 g n addrs args=() life=()
 	if [ "$tp" = UDP ]; then
 		n=$(($(wc -w <<<"$gaps") * PER_GAP))
-		addrs=($(extra_addrs "$node" $n)) ||
-			{ Q_WHAT[$name]="cannot add $n addresses to $node"; return 1; }
+		read -r -a addrs <<<"$(extra_addrs "$node" $n)"
+		[ ${#addrs[@]} = "$n" ] || { START_ERR="cannot add $n addresses to $node"; return 1; }
 		for g in $gaps; do
 			args+=(--gap "$g@$(tr ' ' , <<<"${addrs[*]:0:PER_GAP}")")
 			addrs=("${addrs[@]:PER_GAP}")
@@ -100,7 +100,7 @@ start_all || true
 # robin) misroutes one of any pair: with three clients and two nodes there
 # is always a pair.
 quiet_judge() {
-	local name=$1 j n i gap step res relayed node local held='' failed='' why='' held_list=''
+	local name=$1 j n i gap step res relayed node src held='' failed='' why='' held_list=''
 	declare -A bad=() ok=()
 	[ -n "$START_ERR" ] && { sc_fail "$START_ERR"; return 1; }
 	[ -n "${Q_PID[$name]:-}" ] || { sc_fail "${Q_WHAT[$name]}: not started"; return 1; }
@@ -111,17 +111,17 @@ quiet_judge() {
 		{ sc_fail "${Q_WHAT[$name]}: edgeprobe quiet said nothing usable: $(head -c 300 <<<"$j")"; return 1; }
 	for ((i = 1; i <= n; i++)); do
 		gap=$(sc_json "c${i}_gap" "$j") step=$(sc_json "c${i}_step" "$j") res=$(sc_json "c${i}_result" "$j")
-		relayed=$(sc_json "c${i}_relayed" "$j") local=$(sc_json "c${i}_local" "$j")
+		relayed=$(sc_json "c${i}_relayed" "$j") src=$(sc_json "c${i}_local" "$j")
 		node=$(sc_node_of "$(sc_host "$relayed")")
 		sc_flow "${Q_NODE[$name]}" "${Q_TARGET[$name]}" "$([[ $name == udp* ]] && echo udp || echo tcp)" "$node"
 		if [ "$step" = allocate ]; then
-			sc_fail "${Q_WHAT[$name]}: client $local got no allocation before its silence ($res)"
+			sc_fail "${Q_WHAT[$name]}: client $src got no allocation before its silence ($res)"
 			return 1
 		fi
 		if [ "$res" = ok ]; then
 			ok[$gap]=1
 		elif [ -z "${bad[$gap]:-}" ]; then
-			bad[$gap]="$local's $step after $(($(sc_json "c${i}_silent_ms" "$j") / 1000)) s of silence got '$res' (its allocation is on $node, relayed at $relayed)"
+			bad[$gap]="$src's $step after $(($(sc_json "c${i}_silent_ms" "$j") / 1000)) s of silence got '$res' (its allocation is on $node, relayed at $relayed)"
 		fi
 	done
 	for gap in $(printf '%s\n' "${!ok[@]}" "${!bad[@]}" | sort -nu); do
