@@ -4,6 +4,7 @@
 # spec: R22 source-address affinity (persistence) with a timeout; R24 idle timeouts (TCP 1800 s); an allocation lives 600 s and its client refreshes it a minute before it ends, or sends nothing at all while ICE runs
 # rows: row_extvip_07, row_extvip_08, row_intvip_04, row_intvip_05
 # lab: own (it gives the client and the Front End more addresses)
+# pool: beside (it mostly waits out its silences)
 # segments: inet dmzext edgeext edgeint dmzint lan0
 # asserts: clients allocate through the external and the internal A/V VIP over UDP 3478 (three per gap, each from an address of its own) and over TLS 443 (one per gap), keep silent for a gap (2, 6 and 12 s for UDP, 2 and 12 s for TCP; --long: 30, 120, 300 and 540 s, up to an allocation's refresh interval, and 60, 300, 900 and 1790 s, up to the TCP idle guidance), all gaps side by side; then each Refreshes, permits the peer, binds a channel and sends, and the echo comes back: every request reached the node holding the allocation (a 437 or no answer means it did not); the longest gap that held and the first that failed are reported
 # catches: M15 (A/V persistence and UDP flows forgotten after 10 s); M10 with --long (TCP idle 660 s)

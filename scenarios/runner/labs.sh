@@ -91,11 +91,19 @@ run_shared() {
 	"$LAB" down --prefix "$prefix" >>"$out/shared-lab.log" 2>&1 || true
 }
 
-# pool_wait: one job of the pool ended (its slot is free).
+# pool_wait: one job of the pool ended (its slot is free); one that ran
+# beside the pool (BESIDE, its pids) frees no slot.
+BESIDE=' '
 pool_wait() {
-	wait -n || true
+	local pid=''
+	wait -n -p pid || true
+	[[ $BESIDE == *" $pid "* ]] && return 0
 	POOL_RUNNING=$((POOL_RUNNING - 1))
 }
+
+# A scenario that mostly waits ("# pool: beside", S21's silences) runs
+# beside the pool: it takes no slot from those that work the CPU.
+beside_pool() { grep -q '^# pool: beside' "${FILE[$1]}"; }
 
 # run_suite OUTDIR FAULTS: every selected scenario, JOBS at a time, each on
 # its own lab; the TAP lines in order as results come in (runner/tap.sh).
@@ -104,6 +112,11 @@ run_suite() {
 	mkdir -p "$out"
 	POOL_RUNNING=0 NEXT=0
 	for id in "${ORDER[@]}"; do
+		if beside_pool "$id"; then
+			run_one "$out" "$id" "$faults" &
+			BESIDE+="$! "
+			continue
+		fi
 		while [ $POOL_RUNNING -ge "$JOBS" ]; do
 			pool_wait
 			flush_tap "$out"
