@@ -138,7 +138,12 @@ quiet_judge() {
 		return 0
 	fi
 	local before="quiet${held_list%,} held, $failed s failed" whom="a client quiet for $failed s"
+	local must="persistence and UDP flows on the A/V service must outlast an allocation's refresh interval (R22)"
 	[ -n "$held_list" ] || before="no gap held (the shortest was $failed s)"
+	if [[ $name == tls* ]]; then
+		whom="a TCP connection idle for $failed s"
+		must="its TCP idle timeout is shorter than that (R24, the edge guidance: 1800 s)"
+	fi
 	# 437: the same 5-tuple reached a node without its allocation. No
 	# answer counts too when a shorter silence held.
 	case $why in
@@ -146,7 +151,7 @@ quiet_judge() {
 	*) [ -n "$held_list" ] && [[ $why == *"timed out"* || $why == *"no answer"* || $why == *"closed"* || $why == *"reset"* ]] ||
 		{ sc_fail "${Q_WHAT[$name]}: after $failed s of silence $why; $before"; return 1; } ;;
 	esac
-	sc_fail "${Q_WHAT[$name]}: the balancer forgot $whom: $why; $before: persistence and flows on the A/V service must outlast an allocation's refresh interval (R22; TCP idle 1800 s, R24)"
+	sc_fail "${Q_WHAT[$name]}: the balancer forgot $whom: $why; $before: $must"
 }
 
 check_quiet_udp_external() { quiet_judge udp-ext; }
