@@ -29,7 +29,8 @@ cap_gaps() {
 		[ -n "$first" ] || first=$g
 		[ -z "${SC_GAP_CAP:-}" ] || [ "$g" -le "$SC_GAP_CAP" ] && out+=" $g"
 	done
-	echo "${out:- $first}"
+	out=${out# }
+	echo "${out:-$first}"
 }
 UDP_GAPS=$(cap_gaps "$UDP_GAPS")
 TCP_GAPS=$(cap_gaps "$TCP_GAPS")
