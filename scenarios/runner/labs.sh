@@ -91,19 +91,32 @@ run_shared() {
 	"$LAB" down --prefix "$prefix" >>"$out/shared-lab.log" 2>&1 || true
 }
 
-# pool_wait: one job of the pool ended (its slot is free); one that ran
-# beside the pool (BESIDE, its pids) frees no slot.
-BESIDE=' '
+# pool_wait: one job ended: a slot of the pool is free, or one beside it
+# (BESIDE, their pids).
+BESIDE=' ' BESIDE_RUNNING=0
 pool_wait() {
 	local pid=''
 	wait -n -p pid || true
-	[[ $BESIDE == *" $pid "* ]] && return 0
+	if [[ $BESIDE == *" $pid "* ]]; then
+		BESIDE=${BESIDE/ $pid / }
+		BESIDE_RUNNING=$((BESIDE_RUNNING - 1))
+		return 0
+	fi
 	POOL_RUNNING=$((POOL_RUNNING - 1))
 }
 
 # A scenario that mostly waits ("# pool: beside", S21's silences) runs
-# beside the pool: it takes no slot from those that work the CPU.
+# beside the pool: it takes no slot from those that work the CPU. Up to
+# JOBS of them at once (the mutation check has one per fault).
 beside_pool() { grep -q '^# pool: beside' "${FILE[$1]}"; }
+
+# run_beside OUTDIR ID FAULTS: run_one in the background, beside the pool.
+run_beside() {
+	while [ $BESIDE_RUNNING -ge "$JOBS" ]; do pool_wait; done
+	run_one "$@" &
+	BESIDE+="$! "
+	BESIDE_RUNNING=$((BESIDE_RUNNING + 1))
+}
 
 # run_suite OUTDIR FAULTS: every selected scenario, JOBS at a time, each on
 # its own lab; the TAP lines in order as results come in (runner/tap.sh).
@@ -113,8 +126,7 @@ run_suite() {
 	POOL_RUNNING=0 NEXT=0
 	for id in "${ORDER[@]}"; do
 		if beside_pool "$id"; then
-			run_one "$out" "$id" "$faults" &
-			BESIDE+="$! "
+			run_beside "$out" "$id" "$faults"
 			continue
 		fi
 		while [ $POOL_RUNNING -ge "$JOBS" ]; do
