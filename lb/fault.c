@@ -18,6 +18,7 @@ static const struct {
 	{ LB_FAULT_BALANCE_DIRECT, "balance-internal-direct" },
 	{ LB_FAULT_DSR_AV, "dsr-av" },
 	{ LB_FAULT_TLS_ONLY_AV, "tls-only-av" },
+	{ LB_FAULT_SHORT_AV_PERSIST, "short-av-persistence" },
 };
 
 #define NFAULTS (sizeof(faults) / sizeof(faults[0]))
@@ -41,7 +42,19 @@ const char *fault_name(unsigned bit)
 const char *fault_names(void)
 {
 	return "snat-av snat-all-outbound no-affinity port-translate "
-	       "no-monitor short-tcp-idle balance-internal-direct dsr-av tls-only-av";
+	       "no-monitor short-tcp-idle balance-internal-direct dsr-av "
+	       "tls-only-av short-av-persistence";
+}
+
+/* M15: the A/V service forgets a quiet client: its pin, and a UDP flow. */
+static void short_av_persistence(struct lb_service *s)
+{
+	const uint32_t t = LB_FAULT_SHORT_AV_PERSIST_SECONDS;
+
+	if (s->affinity_timeout > t)
+		s->affinity_timeout = t;
+	if (s->proto == IPPROTO_UDP && s->udp_timeout > t)
+		s->udp_timeout = t;
 }
 
 void fault_apply(struct lb_config *cfg)
@@ -73,5 +86,7 @@ void fault_apply(struct lb_config *cfg)
 			s->dsr = 1;
 		if ((f & LB_FAULT_TLS_ONLY_AV) && s->av && s->proto == IPPROTO_TCP && s->port == 443)
 			s->tls_only = 1;
+		if ((f & LB_FAULT_SHORT_AV_PERSIST) && s->av)
+			short_av_persistence(s);
 	}
 }

@@ -17,9 +17,15 @@ enum lb_fault {
 	LB_FAULT_BALANCE_DIRECT = 1u << 6,   /* M11: direct ports balanced */
 	LB_FAULT_DSR_AV = 1u << 7,           /* M12: A/V return untranslated */
 	LB_FAULT_TLS_ONLY_AV = 1u << 8,      /* M14: A/V TCP 443 genuine TLS only */
+	/* M15: A/V persistence and UDP flows forgotten after 10 s of silence
+	 * (bit 9: bit 8 is left to M14) */
+	LB_FAULT_SHORT_AV_PERSIST = 1u << 9,
 };
 
 #define LB_FAULT_SHORT_TCP_IDLE_SECONDS 660
+/* M15: shorter than any refresh interval a TURN client uses (an
+ * allocation lives 600 s), as a device with a short default would be. */
+#define LB_FAULT_SHORT_AV_PERSIST_SECONDS 10
 
 /* The bit for a name ("snat-av"), or 0 when unknown. */
 unsigned fault_parse(const char *name);

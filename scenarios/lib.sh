@@ -24,7 +24,7 @@
 # Environment (all optional):
 #   SC_LB        emulated (default) | nft | external
 #   SC_VIPS      the VIPs/HLB addresses file (default scenarios/vips/lab.vips)
-#   SC_FAULTS    faults for `netns/lab up --fault` (M1..M14, comma separated)
+#   SC_FAULTS    faults for `netns/lab up --fault` (M1..M15, comma separated)
 #   SC_PREFIX    the lab's prefix (default: a fresh random one)
 #   SC_SHARED=1  the lab SC_PREFIX is up already and stays up: scenarios/run
 #                --mutations runs the scenarios that leave a lab as they
@@ -38,6 +38,7 @@
 #   SC_LONG=1    the long observations too (scenarios/run --long): idle
 #                flows and silences held for minutes, past the faults'
 #                short timeouts (M10's 660 s)
+#   SC_GAP_CAP=S S21's silences up to S seconds only (a shorter --long)
 
 SC_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SC_ROOT=$(cd "$SC_DIR/.." && pwd)
@@ -110,6 +111,16 @@ sc_remark() {
 sc_unobserved() {
 	printf '      read, not observed: %s\n' "$*"
 	echo "$SC_ID: $*" >>"$SC_OUT/read"
+}
+
+# sc_unreported TEXT: a value the check wanted to read from the balancer
+# and could not (the device's list does not show it): what the check then
+# judged rests on the wire alone, or on nothing. The runner says "not
+# reported by the device" for each, counted like "read, not observed"
+# (kept in SC_OUT/unreported).
+sc_unreported() {
+	printf '      not reported by the device: %s\n' "$*"
+	echo "$SC_ID: $*" >>"$SC_OUT/unreported"
 }
 
 # sc_skip REASON; return  -- inside a check: the check is skipped (77).

@@ -1,6 +1,7 @@
 # report.awk: the records of scenarios/report -> one HTML page.
 # Records (tab separated): META, SCEN, META_seed/spec/rows/asserts/catches,
-# FAIL, SKIP, NOTE, READ (a value read, not observed), FLOW (id from
+# FAIL, SKIP, NOTE, READ (a value read, not observed), UNREP (a value the
+# device did not report), FLOW (id from
 # dest/proto verdict by), PCAP, LOG, MUT (fault id kind line log: kind
 # caught, unnamed or lab, as runner/mutations.sh judged), MUTPCAP (fault id
 # pcap), MUTDONE.
@@ -210,7 +211,8 @@ $1 ~ /^META_/ { k = substr($1, 6); M[$2, k] = M[$2, k] (M[$2, k] == "" ? "" : "\
 $1 == "FAIL" { FL[$2] = FL[$2] (FL[$2] == "" ? "" : "\n") $3; next }
 $1 == "SKIP" { SK[$2] = SK[$2] (SK[$2] == "" ? "" : "\n") $3; next }
 $1 == "NOTE" { NT[$2] = NT[$2] (NT[$2] == "" ? "" : "\n") $3; next }
-$1 == "READ" { RD[$2] = RD[$2] (RD[$2] == "" ? "" : "\n") $3; next }
+$1 == "READ" { RD[$2] = RD[$2] (RD[$2] == "" ? "" : "\n") $3; NRD++; next }
+$1 == "UNREP" { UR[$2] = UR[$2] (UR[$2] == "" ? "" : "\n") $3; NUR++; next }
 $1 == "FLOW" {
 	NF_++; FID[NF_] = $2; FFROM[NF_] = $3; d = $4; FPROTO[NF_] = d; sub(/^.*\//, "", FPROTO[NF_]); sub(/\/[a-z]+$/, "", d)
 	FDEST[NF_] = d; FV[NF_] = $5; FBY[NF_] = $6; next
@@ -245,7 +247,7 @@ END {
 		LBNAME == "emulated" ? "the emulated HLB (hlb)" : LBNAME == "nft" ? "the kernel's nftables balancer" : "an external load balancer", esc(WHEN), esc(HOST), esc(VIPSF), NSC, TOT / 1000
 	# overview
 	print "<section><h2>The lab and every flow the scenarios sent</h2>"
-	printf "<p class=\"tot\"><span class=\"b pass\">%d passed</span> <span class=\"b fail\">%d failed</span> <span class=\"b skip\">%d skipped</span></p>\n", CNT["pass"], CNT["fail"], CNT["skip"]
+	printf "<p class=\"tot\"><span class=\"b pass\">%d passed</span> <span class=\"b fail\">%d failed</span> <span class=\"b skip\">%d skipped</span> %d read, not observed, %d not reported by the device</p>\n", CNT["pass"], CNT["fail"], CNT["skip"], NRD, NUR
 	svg_open("full", "the lab: nodes, segments, VIPs and the scenarios' flows")
 	draw_lab(); SHOWLABELS = 0; draw_flows("")
 	print "</svg>"
@@ -293,6 +295,7 @@ END {
 		if (SK[id] != "") printf "<div class=\"k\">skipped checks</div><pre>%s</pre>\n", esc(SK[id])
 		if (NT[id] != "") printf "<div class=\"k\">notes</div><pre>%s</pre>\n", esc(NT[id])
 		if (RD[id] != "") printf "<div class=\"k\">read, not observed</div><pre>%s</pre>\n", esc(RD[id])
+		if (UR[id] != "") printf "<div class=\"k\">not reported by the device</div><pre>%s</pre>\n", esc(UR[id])
 		svg_open("mini", id " flows"); draw_lab(); SHOWLABELS = 1; draw_flows(id); print "</svg>"
 		printf "<p>%s</p></section>\n", links(id)
 	}

@@ -109,6 +109,35 @@ START_TEST(test_faults_change_what_they_say)
 }
 END_TEST
 
+/* M15: the A/V services forget a quiet client after 10 s (its pin, and a
+ * UDP flow); TCP flows and the other services keep their timeouts. */
+START_TEST(test_fault_short_av_persistence)
+{
+	struct lb_service *u, *t;
+	uint32_t web_aff;
+
+	ck_assert_int_eq(lb_config_load(&cfg, conf_path("hlbext.conf"), err,
+				     sizeof(err)), 0);
+	u = svc("av-udp");
+	web_aff = svc("webconf")->affinity_timeout;
+	ck_assert_uint_gt(u->affinity_timeout, LB_FAULT_SHORT_AV_PERSIST_SECONDS);
+	ck_assert_uint_gt(u->udp_timeout, LB_FAULT_SHORT_AV_PERSIST_SECONDS);
+	cfg.faults = fault_parse("short-av-persistence");
+	ck_assert_uint_ne(cfg.faults, 0);
+	fault_apply(&cfg);
+	u = svc("av-udp");
+	t = svc("av-tcp");
+	ck_assert_uint_eq(u->affinity_timeout, 10);
+	ck_assert_uint_eq(u->udp_timeout, 10);
+	ck_assert_uint_eq(t->affinity_timeout, 10);
+	ck_assert_uint_eq(t->tcp_timeout, 1800);
+	ck_assert_ptr_eq(u->sched, &sched_source);
+	ck_assert_uint_eq(svc("webconf")->affinity_timeout, web_aff);
+	ck_assert_str_eq(fault_name(LB_FAULT_SHORT_AV_PERSIST), "short-av-persistence");
+	ck_assert_ptr_nonnull(strstr(fault_names(), "short-av-persistence"));
+}
+END_TEST
+
 static void expect_error(const char *text, const char *want)
 {
 	int rc = lb_config_parse(&cfg, "t.conf", text, err, sizeof(err));
@@ -218,6 +247,7 @@ Suite *test_suite(void)
 	tcase_add_test(tc, test_lab_ext_config);
 	tcase_add_test(tc, test_lab_int_config_and_m11);
 	tcase_add_test(tc, test_faults_change_what_they_say);
+	tcase_add_test(tc, test_fault_short_av_persistence);
 	tcase_add_test(tc, test_errors_name_file_and_line);
 	tcase_add_test(tc, test_ipv6_and_defaults);
 	tcase_add_test(tc, test_limits);

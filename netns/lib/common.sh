@@ -5,7 +5,7 @@ LAB_NODES="client partner fwext hlbext edge1 edge2 hlbint fwint fe inclient"
 # sw holds the segments' bridges, so no lab link ever touches the host.
 LAB_NAMESPACES="sw $LAB_NODES"
 LAB_SEGMENTS="inet dmzext edgeext edgeint dmzint lan0 lan1"
-LAB_FAULTS="M1 M2 M3 M4 M5 M6 M7 M8 M9 M10 M11 M12 M13 M14"
+LAB_FAULTS="M1 M2 M3 M4 M5 M6 M7 M8 M9 M10 M11 M12 M13 M14 M15"
 LAB_DEFAULT_PREFIX=el # node N of lab P lives in namespace P-N
 LAB_RUN=${EDGELAB_RUN:-/run/edgelab}
 LAB_BIN=${EDGELAB_BIN:-$LAB_ROOT/build/bin}

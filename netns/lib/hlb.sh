@@ -17,6 +17,7 @@ lab_hlb_fault_args() {
 		M11) echo --fault balance-internal-direct ;;
 		M12) echo --fault dsr-av ;;
 		M14) echo --fault tls-only-av ;;
+		M15) echo --fault short-av-persistence ;;
 		esac
 	done
 }

@@ -18,11 +18,14 @@ LBNFT_TABLE="inet edgelab_lb"
 # lbnft_apply DIR SIDE [NS]: rewrites every map from health and admin in
 # one nft transaction; flows of a real that is no longer live for a
 # service (down or disabled; not drained) are removed with lab-ctflush.
+# Under M15 the clients pinned to a real that takes no new flows (down,
+# disabled or drained) are let go, as hlb moves a pin off such a real.
 # Callers hold DIR/SIDE.lock.
 lbnft_apply() {
-	local dir=$1 side=$2 ns=${3:-} bin=${LBNFT_BIN:-$LAB_BIN} nft=(nft) marks
+	local dir=$1 side=$2 ns=${3:-} bin=${LBNFT_BIN:-$LAB_BIN} nft=(nft) marks pins=0
 	[ -n "$ns" ] && nft=(ip netns exec "$ns" nft)
-	awk -v table="$LBNFT_TABLE" -v cmds="$dir/$side.cmds" '
+	grep -qx M15 "$dir/../faults" 2>/dev/null && pins=1
+	awk -v table="$LBNFT_TABLE" -v cmds="$dir/$side.cmds" -v pins=$pins '
 		FILENAME ~ /health$/ { h[$1 " " $2] = $3; next }
 		FILENAME ~ /admin$/ { a[$1 " " $2] = $3; next }
 		{
@@ -30,8 +33,12 @@ lbnft_apply() {
 			for (i = 1; i <= n; i++) {
 				split(r[i], x, "=")
 				k = $2 " " x[1]
-				if (h[k] != "down" && a[k] == "enabled") l[live++] = x[2]
-				else if (h[k] == "down" || a[k] == "disabled") print 16 * $1 + i - 1
+				if (h[k] != "down" && a[k] == "enabled") { l[live++] = x[2]; continue }
+				if (h[k] == "down" || a[k] == "disabled") print 16 * $1 + i - 1
+				if (pins && $8 == "source") {
+					set = "p_" $2 "_" x[1]; gsub(/-/, "_", set)
+					print "flush set " table " " set > cmds
+				}
 			}
 			print "flush map " table " " $14 > cmds
 			if (!live) next
@@ -58,7 +65,8 @@ lbnft_start() {
 lbnft_start_side() { # SIDE
 	local side=$1 dir=$LAB_STATE/lbnft ns=$LAB_PREFIX-hlb$1
 	"$LAB_NETNS/lbgen" svc $side >"$dir/$side.svc"
-	"$LAB_NETNS/lbgen" nft $side >"$dir/$side.nft"
+	# M15 is the one fault the nft ruleset itself carries (lbgen.awk).
+	LBGEN_FAULTS=$(tr '\n' ' ' <"$LAB_STATE/faults") "$LAB_NETNS/lbgen" nft $side >"$dir/$side.nft"
 	ip netns exec "$ns" nft -f "$dir/$side.nft"
 	awk '{ n = split($15, r, ","); for (i = 1; i <= n; i++) { split(r[i], x, "=")
 		print $2, x[1], "up" > (d "/" s ".health"); print $2, x[1], "enabled" } }' \

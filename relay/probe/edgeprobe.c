@@ -22,6 +22,8 @@ static const struct {
 	{"echo", probe_echo_main, "a UDP echo peer, or with --tcp a TCP one"},
 	{"mras", probe_mras_main, "relay credentials from an A/V authentication service\n"
 		"             ([MS-AVEDGEA]: SIP SERVICE over mutual TLS), as JSON"},
+	{"quiet", probe_quiet_main, "allocations that keep silent for gaps, then speak again:\n"
+		"             do their requests still reach their node?"},
 };
 
 static void usage(FILE *f)

@@ -85,5 +85,6 @@ int probe_relay_main(int argc, char **argv);
 int probe_load_main(int argc, char **argv);
 int probe_echo_main(int argc, char **argv);
 int probe_mras_main(int argc, char **argv);
+int probe_quiet_main(int argc, char **argv);
 
 #endif

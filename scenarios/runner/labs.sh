@@ -82,10 +82,31 @@ run_shared() {
 	"$LAB" down --prefix "$prefix" >>"$out/shared-lab.log" 2>&1 || true
 }
 
-# pool_wait: one job of the pool ended (its slot is free).
+# pool_wait: one job ended: a slot of the pool is free, or one beside it
+# (BESIDE, their pids).
+BESIDE=' ' BESIDE_RUNNING=0
 pool_wait() {
-	wait -n || true
+	local pid=''
+	wait -n -p pid || true
+	if [[ $BESIDE == *" $pid "* ]]; then
+		BESIDE=${BESIDE/ $pid / }
+		BESIDE_RUNNING=$((BESIDE_RUNNING - 1))
+		return 0
+	fi
 	POOL_RUNNING=$((POOL_RUNNING - 1))
+}
+
+# A scenario that mostly waits ("# pool: beside", S21's silences) runs
+# beside the pool: it takes no slot from those that work the CPU. Up to
+# JOBS of them at once (the mutation check has one per fault).
+beside_pool() { grep -q '^# pool: beside' "${FILE[$1]}"; }
+
+# run_beside OUTDIR ID FAULTS: run_one in the background, beside the pool.
+run_beside() {
+	while [ $BESIDE_RUNNING -ge "$JOBS" ]; do pool_wait; done
+	run_one "$@" &
+	BESIDE+="$! "
+	BESIDE_RUNNING=$((BESIDE_RUNNING + 1))
 }
 
 # run_suite OUTDIR FAULTS: every selected scenario, JOBS at a time, each on
@@ -94,7 +115,12 @@ run_suite() {
 	local out=$1 faults=$2 id
 	mkdir -p "$out"
 	POOL_RUNNING=0 NEXT=0
+	# Those beside the pool first: they set the suite's shortest time.
 	for id in "${ORDER[@]}"; do
+		if beside_pool "$id"; then run_beside "$out" "$id" "$faults"; fi
+	done
+	for id in "${ORDER[@]}"; do
+		beside_pool "$id" && continue
 		while [ $POOL_RUNNING -ge "$JOBS" ]; do
 			pool_wait
 			flush_tap "$out"

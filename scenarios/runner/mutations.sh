@@ -82,6 +82,10 @@ mutation_pool() {
 		read -r f id <<<"$job"
 		out=$MUT/$f
 		mkdir -p "$out"
+		if [ "$id" != shared ] && beside_pool "$id"; then
+			run_beside "$out" "$id" "$([ $f = none ] || echo $f)"
+			continue
+		fi
 		while [ $POOL_RUNNING -ge "$JOBS" ]; do pool_wait; done
 		if [ "$id" = shared ]; then
 			[ ${#shared[@]} -gt 0 ] || continue

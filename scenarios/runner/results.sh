@@ -11,6 +11,8 @@
 #   notes     remarks worth a reader's eye that are no failure
 #   read      values the scenario read from the balancer but did not observe
 #             on the wire ("read, not observed")
+#   unreported  values the scenario wanted from the balancer, which did not
+#             report them ("not reported by the device")
 #   flows     "FLOW Sn FROM DEST/PROTO VERDICT BY" per flow it sent
 
 verdict_of() { # DIR -> pass|fail|skip
@@ -29,6 +31,17 @@ first_failure() { # DIR -> the scenario's first one-line reason
 
 lines_of() { # FILE -> how many lines it has (0 when absent)
 	if [ -s "$1" ]; then wc -l <"$1"; else echo 0; fi
+}
+
+# weakened OUTDIR: "READ UNREPORTED", the suite's checks that only read a
+# value from the balancer, and those that could not even read it.
+weakened() {
+	local id r=0 u=0
+	for id in "${IDS[@]}"; do
+		r=$((r + $(lines_of "$1/$id/read")))
+		u=$((u + $(lines_of "$1/$id/unreported")))
+	done
+	echo "$r $u"
 }
 
 ms_seconds() { # MS -> "S.D" (seconds, one decimal)

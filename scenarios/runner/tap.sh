@@ -2,8 +2,9 @@
 # scenarios/runner/tap.sh: what the terminal gets. TAP (version 13) as the
 # scenarios finish, in order, with a YAML block under each `not ok`; then
 # the table, one line per scenario, and the totals. Values a scenario only
-# read from the balancer are said to be so ("read, not observed"), line by
-# line in the TAP and counted in the table. Sourced by scenarios/run,
+# read from the balancer are said to be so ("read, not observed"), and those
+# it could not read ("not reported by the device"), line by line in the TAP
+# and counted in the table. Sourced by scenarios/run,
 # after runner/results.sh.
 
 tap_header() {
@@ -22,6 +23,7 @@ tap_line() {
 		if [ -s "$dir/skips" ]; then sed 's/^/# skipped check: /' "$dir/skips"; fi
 		if [ -s "$dir/notes" ]; then sed 's/^/# note: /' "$dir/notes"; fi
 		if [ -s "$dir/read" ]; then sed 's/^/# read, not observed: /' "$dir/read"; fi
+		if [ -s "$dir/unreported" ]; then sed 's/^/# not reported by the device: /' "$dir/unreported"; fi
 		;;
 	skip)
 		printf 'ok %d - %s %s # SKIP %s\n' "$n" "$id" "${TITLE[$id]}" "$(first_failure "$dir" | sed 's/^[^:]*: //')" ;;
@@ -54,7 +56,7 @@ flush_tap() {
 # summary OUTDIR: the table, one line per scenario, then the totals (the
 # caller ends the line with the time).
 summary() {
-	local out=$1 id v rc ms prefix pass=0 fail=0 skip=0 nread=0 n note
+	local out=$1 id v rc ms prefix pass=0 fail=0 skip=0 nread=0 nunrep=0 n note
 	printf '\n%-4s %-5s %7s  %s\n' id verdict time "scenario / first failure"
 	for id in "${IDS[@]}"; do
 		read -r rc ms prefix <"$out/$id/done"
@@ -66,10 +68,14 @@ summary() {
 		n=$(lines_of "$out/$id/read")
 		nread=$((nread + n))
 		if [ "$n" -gt 0 ]; then note+=" ($n read, not observed)"; fi
+		n=$(lines_of "$out/$id/unreported")
+		nunrep=$((nunrep + n))
+		if [ "$n" -gt 0 ]; then note+=" ($n not reported by the device)"; fi
 		if [ $KEEP = 1 ]; then note+=" [lab $prefix]"; fi
 		printf '%-4s %-5s %7ss  %s%s\n' "$id" "$([ $v = fail ] && echo FAIL || echo $v)" \
 			"$(ms_seconds "$ms")" "${TITLE[$id]}" "$note"
 		if [ "$v" != pass ]; then printf '%18s%s\n' '' "$(first_failure "$out/$id")"; fi
 	done
-	printf '%d passed, %d failed, %d skipped, %d read, not observed' $pass $fail $skip $nread
+	printf '%d passed, %d failed, %d skipped, %d read, not observed, %d not reported by the device' \
+		$pass $fail $skip $nread $nunrep
 }

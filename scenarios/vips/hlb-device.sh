@@ -35,9 +35,21 @@ device_ns() { # NAME: a namespace set up like a router appliance
 	ip -n "$1" link set lo up
 }
 
+# The lab's HLB faults (scenarios/run --mutations) as hlb --fault options,
+# the same mapping the lab's own hlb gets: a misconfigured device.
+fault_args() {
+	[ -s "$STATE/faults" ] || return 0
+	# shellcheck source=../../netns/lib/hlb.sh
+	LAB_STATE=$STATE . "$ROOT/netns/lib/hlb.sh"
+	LAB_STATE=$STATE lab_hlb_fault_args
+}
+
 start_hlb() { # NS SIDE
+	local faults
+	faults=$(fault_args)
 	"$ROOT/netns/lbgen" hlb "$2" "$STATE/vendor-$2.sock" >"$STATE/vendor-$2.conf"
-	setsid ip netns exec "$1" "$BIN/hlb" --config "$STATE/vendor-$2.conf" \
+	# shellcheck disable=SC2086 # "--fault NAME" pairs
+	setsid ip netns exec "$1" "$BIN/hlb" --config "$STATE/vendor-$2.conf" $faults \
 		</dev/null >"$STATE/vendor-$2.log" 2>&1 &
 	echo $! >"$STATE/vendor-$2.pid"
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# scenarios_mutations: SPEC section 6, faults M1-M7 (M8-M13 are scenarios_mutations2.sh:
+# scenarios_mutations: SPEC section 6, faults M1-M7 (M8-M14 are scenarios_mutations2.sh:
 # each half stays inside tests/run's 600 s per test). On a lab with each
 # fault at least one scenario fails and its message names the symptom;
 # the correct lab trips none (`scenarios/run --mutations` exits non-zero

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # scenarios_runner: scenarios/run itself. Bad arguments get one line and
-# exit 2; --list names S1-S19; every fault has a symptom pattern; a caught
+# exit 2; --list names S1-S19 and S21; every fault has a symptom pattern;
+# a device that does not report a timeout is said and counted so; a caught
 # fault names its symptom and leaves its scenario's pcaps, linked from the
 # report; a scenario that fails with a bare timeout is no catch; a fault
 # whose lab cannot come up is NOT caught (a lab that failed to build proves
@@ -29,11 +30,11 @@ check "unknown option" one_line_error "$RUN" --bogus
 check "--jobs wants a number" one_line_error "$RUN" --jobs x
 check "--lb wants a known balancer" one_line_error "$RUN" --lb nosuch
 list=$("$RUN" --list 2>&1)
-check_eq "--list names S1-S19" "S1 S2 S3 S4 S5 S6 S7 S8 S9 S10 S11 S12 S13 S14 S15 S16 S17 S18 S19" \
+check_eq "--list names S1-S19 and S21" "S1 S2 S3 S4 S5 S6 S7 S8 S9 S10 S11 S12 S13 S14 S15 S16 S17 S18 S19 S21" \
 	"$(awk '/^S[0-9]+ / { printf "%s%s", sep, $1; sep = " " }' <<<"$list")"
 
-# Every fault M1-M14 has a symptom pattern, one line each.
-check_eq "symptoms.tsv has M1-M14, once each" "M1 M2 M3 M4 M5 M6 M7 M8 M9 M10 M11 M12 M13 M14" \
+# Every fault M1-M15 has a symptom pattern, one line each.
+check_eq "symptoms.tsv has M1-M15, once each" "M1 M2 M3 M4 M5 M6 M7 M8 M9 M10 M11 M12 M13 M14 M15" \
 	"$(awk -F'\t' '/^M[0-9]/ && NF == 3 { printf "%s%s", sep, $1; sep = " " }' "$EDGELAB_ROOT/scenarios/runner/symptoms.tsv")"
 
 # A real fault, one scenario: caught, and the evidence kept.
@@ -49,6 +50,18 @@ check "M1 on S1: no pcaps kept for the passing correct lab" \
 check "M1 on S1: the report links a pcap" grep -q 'pcap/[a-z]*\.pcap' "$OUT/m1/report.html"
 check "M1 on S1: the table shows the matched line" \
 	grep -q '^ *S1 *caught *S1: .*SNAT on the A/V service' "$OUT/m1/mutations.txt"
+
+# A balancer that does not say its TCP idle timeout (a vips file without
+# ctl-ext or tcp-idle): S3's check is "not reported by the device", said
+# in the TAP and counted in the table's totals and in JUnit, not skipped.
+printf 'lab-lb nft\n' >"$T_TMP/silent.vips"
+out=$("$RUN" --lb external --vips "$T_TMP/silent.vips" --only S3 --jobs 1 --results "$OUT/unrep" 2>&1)
+rc=$?
+check_eq "S3 on a device that reports no timeout: exit 0" 0 "$rc"
+check "...the TAP says 'not reported by the device'" \
+	grep -q "^# not reported by the device: S3: the ext balancer's TCP idle timeout" <<<"$out"
+check "...the totals count it" grep -q ', 0 read, not observed, 1 not reported by the device in ' <<<"$out"
+check "...and JUnit" grep -q '<property name="not_reported_by_device" value="1"/>' "$OUT/unrep/junit.xml"
 
 # A scenario that fails on a fault's lab with a bare timeout names no
 # symptom: S13 under M2 (its edges' connections to the partner time out).
