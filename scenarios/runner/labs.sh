@@ -31,12 +31,19 @@ scenario_exec() {
 	return $rc
 }
 
+# lab_prefix_new: a lab prefix nobody uses (tests/lib/lib.sh), "r" and
+# random; a shard's labs start with its number (r1..., r2...), so that
+# the labs of shards run side by side tell whose they are.
+lab_prefix_new() {
+	if [ "${SHARD_N:-1}" -gt 1 ]; then prefix_new "r$SHARD_K"; else prefix_new r; fi
+}
+
 # run_one OUTDIR ID FAULTS: one scenario on a lab of its own. Leaves
 # OUTDIR/ID/done: "RC MS PREFIX".
 run_one() {
 	local dir=$1/$2 id=$2 faults=$3 prefix t0 rc
 	mkdir -p "$dir"
-	prefix=$(prefix_new r) # a lab prefix nobody uses (tests/lib/lib.sh)
+	prefix=$(lab_prefix_new)
 	t0=$(now_ms)
 	scenario_exec "$dir" "$id" "$prefix" "$faults" && rc=0 || rc=$?
 	# Whatever the scenario left (killed by the timeout): its lab goes,
@@ -55,7 +62,7 @@ run_shared() {
 	local out=$1 fault=$2 prefix lb up=0 id t0 rc
 	shift 2
 	mkdir -p "$out"
-	prefix=$(prefix_new r) # a lab prefix nobody uses (tests/lib/lib.sh)
+	prefix=$(lab_prefix_new)
 	lb=$(SC_LB=$LB sc_lab_lb)
 	if "$LAB" up --prefix "$prefix" --lb "$lb" ${fault:+--fault "$fault"} >"$out/shared-lab.log" 2>&1; then
 		up=1
