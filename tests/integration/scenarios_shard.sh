@@ -6,15 +6,17 @@
 # of their own, merged, give the verdicts, table and JUnit testcases of
 # one whole run of the same scenarios; a failure in a shard is a failure
 # of the merge; merge refuses a set with a scenario missing, doubled or
-# unfinished, naming it. Exit 0 pass, 77 skip, other fail.
+# unfinished, naming it; --mutations shards merged give the fault
+# verdicts of one whole --mutations run. Exit 0 pass, 77 skip, other fail.
 . "$(dirname "$0")/../lib/lib.sh"
 lib_init scenarios_shard
 need_bin hlb avedge
 RUN=$EDGELAB_ROOT/scenarios/run MERGE=$EDGELAB_ROOT/scenarios/merge
 OUT=$T_TMP/out
 mkdir "$OUT"
-# Quick ones (a few seconds each): shard 1/2 takes S1 and S3, 2/2 S2 and S4.
-QUICK=S1,S2,S3,S4
+# Quick ones (a few seconds each; S4 relays data to the partner, which a
+# loaded machine can drop): shard 1/2 takes S1 and S3, 2/2 S2 and S17.
+QUICK=S1,S2,S3,S17
 
 # one_line_error CMD...: exit 2 and a single line on stderr.
 one_line_error() {
@@ -76,7 +78,7 @@ check "shard 1/2 passes" passed "$rc1" "$OUT/s1"
 check "shard 2/2 passes" passed "$rc2" "$OUT/s2"
 ran() { (cd "$1" && ls -d S[0-9]* 2>/dev/null | sort -V | tr '\n' ' '); }
 check_eq "shard 1/2 ran S1 and S3 alone" "S1 S3 " "$(ran "$OUT/s1")"
-check_eq "shard 2/2 ran S2 and S4 alone" "S2 S4 " "$(ran "$OUT/s2")"
+check_eq "shard 2/2 ran S2 and S17 alone" "S2 S17 " "$(ran "$OUT/s2")"
 
 # Each lab a prefix of its own, named for its shard (scenario's done: RC MS PREFIX).
 prefixes() { cat "$1"/S*/done | awk '{ print $3 }'; }
@@ -102,21 +104,21 @@ check "merged: the table has all four" test "$(rows "$OUT/merged" | wc -l)" = 4
 check_eq "merged: each scenario's verdict as in the whole run" "$(rows "$OUT/whole")" "$(rows "$OUT/merged")"
 check_eq "merged: the totals as in the whole run" "$(totals "$OUT/whole")" "$(totals "$OUT/merged")"
 check_eq "merged: the JUnit testcases as in the whole run" "$(cases "$OUT/whole")" "$(cases "$OUT/merged")"
-check_eq "merged: report.html has a card for each, with its log" "S1 S2 S3 S4 " \
+check_eq "merged: report.html has a card for each, with its log" "S1 S2 S3 S17 " \
 	"$(grep -o 'class="card v[a-z]*" id="S[0-9]*"' "$OUT/merged/report.html" | sed 's/.*id="//; s/"$//' | sort -V | tr '\n' ' ')"
-check "...and the logs are there" test -s "$OUT/merged/S4/log"
+check "...and the logs are there" test -s "$OUT/merged/S17/log"
 check "merged: TAP 1..4 with 4 results" \
-	test "$(grep -c '^ok [1-4] - S[1-4] ' "$OUT/merge.log")" = 4
+	test "$(grep -cE "^ok [1-4] - S(1|2|3|17) " "$OUT/merge.log")" = 4
 
 # A failure in one shard is the merged run's failure.
 cp -r "$OUT/s2" "$OUT/s2bad"
-read -r _ ms prefix <"$OUT/s2bad/S4/done"
-echo "1 $ms $prefix" >"$OUT/s2bad/S4/done"
-echo "S4: planted failure" >"$OUT/s2bad/S4/failures"
+read -r _ ms prefix <"$OUT/s2bad/S17/done"
+echo "1 $ms $prefix" >"$OUT/s2bad/S17/done"
+echo "S17: planted failure" >"$OUT/s2bad/S17/failures"
 out=$("$MERGE" --results "$OUT/mbad" "$OUT/s1" "$OUT/s2bad" 2>&1)
 check_eq "a shard's failure: merge exits 1" 1 "$?"
-check "...the table says S4 FAIL with its line" grep -A1 -q '^S4 *FAIL' "$OUT/mbad/summary.txt"
-check "...the TAP says it" grep -q '^not ok 4 - S4 ' <<<"$out"
+check "...the table says S17 FAIL with its line" grep -A1 -q "^S17 *FAIL" "$OUT/mbad/summary.txt"
+check "...the TAP says it" grep -q '^not ok 4 - S17 ' <<<"$out"
 check "...JUnit counts it" grep -q '<testsuites [^>]*failures="1"' "$OUT/mbad/junit.xml"
 
 # Sets that are not one whole set: refused, naming the scenario.
@@ -135,4 +137,26 @@ check "S2 unfinished in its shard: 'S2 is missing'" refused 'S2 is missing: shar
 sed -i 's#^shard 2/2#shard 2/3#' "$OUT/s2bad/shard"
 check "shards of different N: refused" refused 'not one set' "$OUT/s1" "$OUT/s2bad"
 check "not a results directory: refused" refused 'no shard file' "$OUT/s1" "$T_TMP"
+
+# --mutations split over two shards side by side (M1 caught by S1, M3 by
+# S2), merged: the verdict per fault of one whole --mutations run.
+MUTS=(--mutations --faults M1,M3 --only S1,S2 --jobs 1)
+"$RUN" "${MUTS[@]}" --results "$OUT/mwhole" >"$OUT/mwhole.log" 2>&1
+rc_mwhole=$?
+"$RUN" "${MUTS[@]}" --shard 1/2 --results "$OUT/m1" >"$OUT/m1.log" 2>&1 &
+p1=$!
+"$RUN" "${MUTS[@]}" --shard 2/2 --results "$OUT/m2" >"$OUT/m2.log" 2>&1 &
+p2=$!
+wait $p1 $p2
+verdicts() { grep -oE '^M[0-9]+ (caught by [^ ]*|NOT caught)|correct lab [a-zA-Z]*' "$1/summary.txt"; }
+check "--mutations: the whole run's verdicts" test -n "$(verdicts "$OUT/mwhole")"
+check_eq "--mutations shard 1/2 ran M1 alone" "M1" "$(cd "$OUT/m1/mutations" && ls -d M[0-9]* | tr '\n' ' ' | sed 's/ $//')"
+"$MERGE" --results "$OUT/mmerged" "$OUT/m1" "$OUT/m2" >"$OUT/mmerge.log" 2>&1
+check_eq "--mutations merged: exits as the whole run did" "$rc_mwhole" "$?"
+check_eq "--mutations merged: each fault's verdict as in the whole run" "$(verdicts "$OUT/mwhole")" "$(verdicts "$OUT/mmerged")"
+check_eq "--mutations merged: the table's sections as in the whole run" \
+	"$(grep -oE '^(M[0-9]+|  +S[0-9]+ +[a-z]+)' "$OUT/mwhole/mutations.txt")" \
+	"$(grep -oE '^(M[0-9]+|  +S[0-9]+ +[a-z]+)' "$OUT/mmerged/mutations.txt")"
+check "--mutations merged: the report has the mutation table" grep -q 'M3' "$OUT/mmerged/report.html"
+check "--mutations shard 2/2 not given: 'M3 is missing'" refused 'M3 is missing' "$OUT/m1"
 lib_exit
