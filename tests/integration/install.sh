@@ -30,6 +30,7 @@ layout() {
 		usr/share/man/man1/edgeprobe.1 usr/share/edgelab/netns/plan.tsv \
 		usr/share/edgelab/scenarios/lib.sh usr/share/edgelab/tests/lib/lib.sh \
 		usr/share/doc/edgelab/examples/avedge.conf usr/share/doc/edgelab/examples/hlbext.conf \
+		usr/share/doc/edgelab/copyright \
 		etc/edgelab/avedge.conf etc/edgelab/hlb.conf etc/edgelab/avedge.users \
 		usr/lib/systemd/system/avedge.service usr/lib/systemd/system/hlb.service; do
 		[ -f "$S/$f" ] || { echo "    missing: $f"; bad=1; }
@@ -85,6 +86,21 @@ check_eq "installed scenarios/lib.sh: BIN is libexec/edgelab" "$want" "$got"
 got=$(env -u BIN -u EDGELAB_BIN -u EDGELAB_ROOT -u EDGELAB_BUILD bash -c \
 	'. "$1/tests/setup.sh"; setup_build; setup_packages; readlink -f "$BIN"' _ "$share")
 check_eq "installed tests/setup.sh (scenarios/run): no build, BIN is libexec/edgelab" "$want" "$got"
+
+# The installed lab, brought up from the staging tree with no hint: its
+# daemons are the installed ones, and a client's Binding to the A/V VIP
+# goes through the installed hlb to an installed avedge.
+L=$share/netns/lab
+defer "$L" down --prefix "$T_PREFIX"
+check "installed netns/lab up (emulated HLB)" quiet env -u EDGELAB_BIN "$L" up --prefix "$T_PREFIX"
+pids=$(awk '$1 ~ /^(avedge|hlb)-/ { print $3 }' "/run/edgelab/$T_PREFIX/pids" 2>/dev/null)
+exes=$(for p in $pids; do readlink -f "/proc/$p/exe"; done | sort -u)
+check_eq "the lab's avedge and hlb are the installed ones" \
+	"$(readlink -f "$S/usr/sbin/avedge")"$'\n'"$(readlink -f "$S/usr/sbin/hlb")" "$exes"
+j=$("$L" exec --prefix "$T_PREFIX" client "$S/usr/bin/edgeprobe" binding 203.0.113.12:3478 --json)
+check "installed lab: the client's Binding to the A/V VIP is answered from the VIP" \
+	grep -q '"from":"203.0.113.12:3478"' <<<"$j"
+quiet "$L" down --prefix "$T_PREFIX"
 
 # ==== 3. systemd units, with the paths of a real prefix ====
 P=$T_TMP/prefix
