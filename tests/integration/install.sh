@@ -26,8 +26,8 @@ layout() {
 		usr/share/edgelab/netns/lab usr/share/edgelab/scenarios/run; do
 		[ -x "$S/$f" ] || { echo "    not executable: $f"; bad=1; }
 	done
-	for f in usr/share/man/man8/avedge.8 usr/share/man/man8/hlb.8 \
-		usr/share/man/man1/edgeprobe.1 usr/share/edgelab/netns/plan.tsv \
+	for f in usr/share/man/man8/avedge.8.gz usr/share/man/man8/hlb.8.gz \
+		usr/share/man/man1/edgeprobe.1.gz usr/share/edgelab/netns/plan.tsv \
 		usr/share/edgelab/scenarios/lib.sh usr/share/edgelab/tests/lib/lib.sh \
 		usr/share/doc/edgelab/examples/avedge.conf usr/share/doc/edgelab/examples/hlbext.conf \
 		usr/share/doc/edgelab/copyright \
@@ -118,29 +118,33 @@ check_eq "avedge.service: CAP_NET_BIND_SERVICE only" "CapabilityBoundingSet=CAP_
 	"$(grep ^CapabilityBoundingSet "$P/lib/systemd/system/avedge.service")"
 check_eq "hlb.service: CAP_NET_ADMIN only" "CapabilityBoundingSet=CAP_NET_ADMIN" \
 	"$(grep ^CapabilityBoundingSet "$P/lib/systemd/system/hlb.service")"
+# hlb writes net sysctls at start (lb/route.c) and opens /dev/net/tun.
+check "hlb.service: /proc/sys stays writable, /dev/net/tun allowed" \
+	eval '! grep -q "^ProtectKernelTunables=yes" "$P/lib/systemd/system/hlb.service" &&
+		grep -qx "DeviceAllow=/dev/net/tun rw" "$P/lib/systemd/system/hlb.service"'
 
 # ==== 4. Man pages: render cleanly, and list exactly the --help flags ====
 flags() { grep -o -- '--[a-z][a-z0-9-]*' | sort -u; }
-man_flags() { sed 's/\\-/-/g' "$1" | flags; }
+man_flags() { zcat "$1" | sed 's/\\-/-/g' | flags; }
 M=$S/usr/share/man
-for page in man8/avedge.8 man8/hlb.8 man1/edgeprobe.1; do
-	out=$(groff -man -Tutf8 -ww -z "$M/$page" 2>&1)
+for page in man8/avedge.8.gz man8/hlb.8.gz man1/edgeprobe.1.gz; do
+	out=$(zcat "$M/$page" | groff -man -Tutf8 -ww -z 2>&1)
 	check "$page renders without warnings" test -z "$out"
 	check "man -l $page shows its NAME" \
 		grep -q "^NAME" <<<"$(MANWIDTH=80 MAN_KEEP_FORMATTING= man -l "$M/$page" 2>/dev/null | col -b)"
 done
 check_eq "avedge(8) options = avedge --help" \
-	"$("$S/usr/sbin/avedge" --help | flags)" "$(man_flags "$M/man8/avedge.8")"
+	"$("$S/usr/sbin/avedge" --help | flags)" "$(man_flags "$M/man8/avedge.8.gz")"
 check_eq "hlb(8) options = hlb --help" \
-	"$("$S/usr/sbin/hlb" --help | flags)" "$(man_flags "$M/man8/hlb.8")"
+	"$("$S/usr/sbin/hlb" --help | flags)" "$(man_flags "$M/man8/hlb.8.gz")"
 ep=$S/usr/bin/edgeprobe
 cmds=$("$ep" --help | sed -n 's/^  \([a-z]\+\) .*/\1/p')
 check "edgeprobe lists its commands" test -n "$cmds"
 help=$( { "$ep" --help; for c in $cmds; do "$ep" "$c" --help 2>&1; done
 	"$ep" allocate --ms-turn --help 2>&1; } | flags)
-check_eq "edgeprobe(1) options = every edgeprobe COMMAND --help" "$help" "$(man_flags "$M/man1/edgeprobe.1")"
+check_eq "edgeprobe(1) options = every edgeprobe COMMAND --help" "$help" "$(man_flags "$M/man1/edgeprobe.1.gz")"
 for c in $cmds; do
-	check "edgeprobe(1) describes command $c" grep -qE "^\.(TP|B|BR|BI|SH).*\b$c\b" "$M/man1/edgeprobe.1"
+	check "edgeprobe(1) describes command $c" grep -qE "^\.(TP|B|BR|BI|SH).*\b$c\b" <<<"$(zcat "$M/man1/edgeprobe.1.gz")"
 done
 
 # ==== 5. The Debian package ====
@@ -150,7 +154,7 @@ deb=$(ls "$pkg"/*.deb 2>/dev/null | head -n 1)
 check "cpack built a .deb" test -n "$deb"
 list=$(dpkg-deb -c "$deb")
 for f in ./usr/sbin/avedge ./usr/sbin/hlb ./usr/bin/edgeprobe ./usr/libexec/edgelab/lab-responder \
-	./usr/share/man/man8/avedge.8 ./usr/lib/systemd/system/avedge.service \
+	./usr/share/man/man8/avedge.8.gz ./usr/lib/systemd/system/avedge.service \
 	./etc/edgelab/avedge.conf ./usr/share/edgelab/netns/lab; do
 	check "the .deb holds $f" grep -q " $f\( \|$\)" <<<"$list"
 done
