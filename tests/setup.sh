@@ -49,6 +49,7 @@ libxml2-dev       MRAS: the XML bodies (relay/mras/xml.c)
 systemd           systemd-analyze verify (install: the units)
 groff             the man pages render without warnings (install)
 man-db            man -l (install)
+bsdextrautils     col (install: man's output as plain text)
 dpkg-dev          dpkg-shlibdeps: CPack's package dependencies (install)
 "
 setup_need_root() {
