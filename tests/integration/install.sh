@@ -101,6 +101,14 @@ j=$("$L" exec --prefix "$T_PREFIX" client "$S/usr/bin/edgeprobe" binding 203.0.1
 check "installed lab: the client's Binding to the A/V VIP is answered from the VIP" \
 	grep -q '"from":"203.0.113.12:3478"' <<<"$j"
 quiet "$L" down --prefix "$T_PREFIX"
+# The installed suite: one scenario on a lab of its own, on the installed
+# binaries, its results where we say (the installed tree is not ours).
+out=$(env -u BIN -u EDGELAB_BIN -u EDGELAB_ROOT -u EDGELAB_BUILD timeout 60 \
+	"$share/scenarios/run" --only S1 --jobs 1 --results "$T_TMP/results" 2>&1); rc=$?
+echo "$out" | grep -E '^# scenarios|^S1 ' | sed 's/^/    /'
+check "installed scenarios/run: S1 passes" test $rc -eq 0 -a -f "$T_TMP/results/junit.xml"
+check "installed scenarios/run: on the installed binaries" \
+	grep -qF "binaries $share/../../libexec/edgelab" <<<"$out"
 
 # ==== 3. systemd units, with the paths of a real prefix ====
 P=$T_TMP/prefix
