@@ -7,7 +7,7 @@
 # rows: row_intvip_03, row_ext_09, row_int_04, row_ext_05, row_ext_07
 # segments: inet dmzext edgeext lan0 dmzint edgeint
 # asserts: the Front End fetches credentials from 5062 through the internal VIP (its lab-CA certificate); with them (decoded once from base64) an IETF TURN client on the Front End allocates on edge2's own internal address (10.20.0.31:3478) and permits edge1's relay address (TURN permissions are per IP), and an [MS-TURN] client on the Internet (client) allocates on edge1's own public A/V address (203.0.113.23:3478): the nodes are dialled directly to force one allocation on each, and each relays at its own A/V address; the MS-TURN client's Send request to the IETF relayed address reaches the Front End through both relays from the MS-TURN relayed address and comes back to it as a Data Indication naming the IETF relayed address, and after Set Active Destination a raw datagram makes the same round trip: data both ways through both relays, external to internal
-# catches: M4 (VIP as relayed address), M8 (media range closed)
+# catches: M4 (VIP as relayed address)
 . "$(dirname "$0")/lib.sh"
 sc_init S20
 
@@ -49,8 +49,14 @@ check_msturn_ietf_relay() {
 		--user "$MRAS_USER" --pass "$MRAS_PASS" --permit --peer "$MS_NODE:3478" --reflect 2 \
 		--timeout "$((SC_TIMEOUT * 3))"
 	local ietf_pid=$SC_BG_PID
-	slowwait 5 grep -q '^reflecting at ' "$log" ||
-		{ sc_fail "the IETF client on fe got no allocation on edge2 ($IETF_NODE:3478) with the MRAS credentials: $(tail -n 1 "$log" | head -c 300)"; return 1; }
+	slowwait 5 eval 'grep -q "^reflecting at " "$log" || ! kill -0 $ietf_pid 2>/dev/null'
+	if ! grep -q '^reflecting at ' "$log"; then
+		local why
+		why=$(sc_json error "$(grep '^{' "$log" | tail -n 1)")
+		[[ $why == *401* ]] && why+=": edge2 refuses credentials that $(sc_mras_node "sip:s20-$$@$LAB_REALM" || echo 'an edge') issued (the pool's nodes do not share one --auth-secret, R20)"
+		sc_fail "the IETF client on fe got no allocation on edge2 ($IETF_NODE:3478) with the MRAS credentials: ${why:-$(tail -n 1 "$log" | head -c 200)}"
+		return 1
+	fi
 	IETF_R=$(awk '$1 == "reflecting" { print $3; exit }' "$log")
 	sc_flow_answered edge2
 	sc_assert_eq "$(sc_host "$IETF_R")" "$IETF_RELAY_HOST" \
