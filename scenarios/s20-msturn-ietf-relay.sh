@@ -35,6 +35,9 @@ leg_why() {
 	fi
 }
 
+# ietf_ready LOG PID: the IETF side has its allocation, or gave up.
+ietf_ready() { grep -q '^reflecting at ' "$1" || ! kill -0 "$2" 2>/dev/null; }
+
 check_msturn_ietf_relay() {
 	local src log ms_r j refl from
 	fetch_credentials || return 1
@@ -49,7 +52,7 @@ check_msturn_ietf_relay() {
 		--user "$MRAS_USER" --pass "$MRAS_PASS" --permit --peer "$MS_NODE:3478" --reflect 2 \
 		--timeout "$((SC_TIMEOUT * 3))"
 	local ietf_pid=$SC_BG_PID
-	slowwait 5 eval 'grep -q "^reflecting at " "$log" || ! kill -0 $ietf_pid 2>/dev/null'
+	slowwait 5 ietf_ready "$log" "$ietf_pid"
 	if ! grep -q '^reflecting at ' "$log"; then
 		local why
 		why=$(sc_json error "$(grep '^{' "$log" | tail -n 1)")
