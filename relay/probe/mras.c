@@ -3,6 +3,7 @@
  * with a credentialsRequest; print the credentialsResponse as one JSON
  * object. The SIP and XML are the shared MRAS codec's (relay/mras/). */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
 #include <stdio.h>
@@ -93,8 +94,23 @@ static int connect_tls(struct mras_probe *p, char *local, size_t lcap, double de
 		if (bind(p->fd, (struct sockaddr *)&b, netaddr_len((struct sockaddr *)&b)))
 			return fail("bind %s: %s", p->bind, strerror(errno));
 	}
-	if (connect(p->fd, (struct sockaddr *)&to, netaddr_len((struct sockaddr *)&to)))
-		return fail("connect %s: %s", p->target, strerror(errno));
+	/* Non-blocking from here: the connect and every TLS step end at the
+	 * deadline (a SYN nobody answers would otherwise block for minutes). */
+	if (fcntl(p->fd, F_SETFL, fcntl(p->fd, F_GETFL) | O_NONBLOCK))
+		return fail("fcntl: %s%s", strerror(errno), "");
+	if (connect(p->fd, (struct sockaddr *)&to, netaddr_len((struct sockaddr *)&to))) {
+		struct pollfd pf = {p->fd, POLLOUT, 0};
+		double left = deadline - probe_now_ms();
+		int e = 0;
+		socklen_t el = sizeof e;
+
+		if (errno != EINPROGRESS)
+			return fail("connect %s: %s", p->target, strerror(errno));
+		if (left <= 0 || poll(&pf, 1, (int)left) <= 0)
+			return fail("connect %s: %s", p->target, "TCP connect timed out");
+		if (getsockopt(p->fd, SOL_SOCKET, SO_ERROR, &e, &el) || e)
+			return fail("connect %s: %s", p->target, strerror(e ? e : errno));
+	}
 	getsockname(p->fd, (struct sockaddr *)&from, &flen);
 	netaddr_ip_str((struct sockaddr *)&from, local, lcap);
 	if (!(p->ctx = SSL_CTX_new(TLS_client_method())))
