@@ -52,7 +52,7 @@ check_avauth_5062() {
 	id=sip:s14-$$@$LAB_REALM
 	sc_flow fe "$t" tcp
 	sc_mras fe "$t" --identity "$id" --location intranet ||
-		{ sc_fail "no credentials from the A/V authentication service through the internal VIP $t ($(sc_probe_error))"; return 1; }
+		{ sc_fail "no credentials from the A/V authentication service through the internal VIP $t ($(sc_mras_why "$t"))"; return 1; }
 	node=$(sc_mras_node "$id") ||
 		{ sc_fail "credentials came through $t but neither edge's avedge logged issuing them: not the lab's A/V authentication service"; return 1; }
 	sc_flow_answered "$node"

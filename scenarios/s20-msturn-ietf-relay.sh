@@ -7,7 +7,7 @@
 # rows: row_intvip_03, row_ext_09, row_int_04, row_ext_05, row_ext_07
 # segments: inet dmzext edgeext lan0 dmzint edgeint
 # asserts: the Front End fetches credentials from 5062 through the internal VIP (its lab-CA certificate); with them (decoded once from base64) an IETF TURN client on the Front End allocates on edge2's own internal address (10.20.0.31:3478) and permits edge1's relay address (TURN permissions are per IP), and an [MS-TURN] client on the Internet (client) allocates on edge1's own public A/V address (203.0.113.23:3478): the nodes are dialled directly to force one allocation on each, and each relays at its own A/V address; the MS-TURN client's Send request to the IETF relayed address reaches the Front End through both relays from the MS-TURN relayed address and comes back to it as a Data Indication naming the IETF relayed address, and after Set Active Destination a raw datagram makes the same round trip: data both ways through both relays, external to internal
-# catches: M4 (VIP as relayed address)
+# catches: M4 (VIP as relayed address), M12 (direct server return: no credentials through the internal VIP)
 . "$(dirname "$0")/lib.sh"
 sc_init S20
 
@@ -21,7 +21,7 @@ fetch_credentials() {
 	t=$(sc_hostport "$VIP_INT" 5062)
 	sc_flow fe "$t" tcp
 	sc_mras fe "$t" --identity "sip:s20-$$@$LAB_REALM" ||
-		{ sc_fail "no credentials from the A/V authentication service through the internal VIP $t ($(sc_probe_error))"; return 1; }
+		{ sc_fail "no credentials from the A/V authentication service through the internal VIP $t ($(sc_mras_why "$t"))"; return 1; }
 	sc_flow_answered "$(sc_mras_node "sip:s20-$$@$LAB_REALM" || echo '?')"
 }
 

@@ -24,7 +24,7 @@
 static const char usage[] =
 	"usage: edgeprobe mras ADDR:PORT --cert FILE --key FILE --ca FILE\n"
 	"                      [--identity sip:user@realm] [--location internet|intranet]\n"
-	"                      [--duration MINUTES] [--bind ADDR] [--timeout MS]\n"
+	"                      [--duration MINUTES] [--bind ADDR[:PORT]] [--timeout MS]\n"
 	"  Prints {\"username\",\"password\",\"duration\",\"relays\":[...]} and exits 0;\n"
 	"  a one-line error and 1 otherwise (2: bad arguments).\n";
 
@@ -89,8 +89,12 @@ static int connect_tls(struct mras_probe *p, char *local, size_t lcap, double de
 		return fail("socket: %s%s", strerror(errno), "");
 	if (p->bind) {
 		struct sockaddr_storage b;
-		if (netaddr_parse_ip(p->bind, &b))
+		enum transport btp;
+		/* ADDR, or ADDR:PORT so that a capture can find the flow. */
+		if (netaddr_parse_ip(p->bind, &b) && netaddr_parse(p->bind, &b, &btp, 0, &why))
 			return fail("bad --bind '%s'%s", p->bind, "");
+		if (setsockopt(p->fd, SOL_SOCKET, SO_REUSEADDR, &(int){1}, sizeof(int)))
+			return fail("SO_REUSEADDR: %s%s", strerror(errno), "");
 		if (bind(p->fd, (struct sockaddr *)&b, netaddr_len((struct sockaddr *)&b)))
 			return fail("bind %s: %s", p->bind, strerror(errno));
 	}

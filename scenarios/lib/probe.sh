@@ -134,13 +134,17 @@ sc_turn() {
 # sc_mras NODE TARGET [ARGS...]: relay credentials from the A/V
 # authentication service ([MS-AVEDGEA], R20) as the Front End asks for
 # them: edgeprobe mras with the lab's fe certificate (ARGS may replace
-# it). Sets SC_J, SC_E, SC_RC, and MRAS_USER/MRAS_PASS decoded once from
+# it), bound to the node's address and the next port. Sets SC_J, SC_E,
+# SC_RC, SC_SRC, and MRAS_USER/MRAS_PASS decoded once from
 # the base64 the answer carries (what a TURN client signs with).
 sc_mras() {
-	local node=$1 target=$2 err=${SC_ERRF:-$SC_OUT/.err}
+	local node=$1 target=$2 err=${SC_ERRF:-$SC_OUT/.err} src fam=4
 	shift 2
 	MRAS_USER='' MRAS_PASS=''
-	SC_J=$(in_node "$node" "$BIN/edgeprobe" mras "$target" --ca "$SC_STATE/ca.pem" \
+	[[ $target == \[* ]] && fam=6
+	sc_next_port
+	src=$(sc_addr "$node" $fam) && SC_SRC=$(sc_hostport "$src" $SC_PORT) || SC_SRC=
+	SC_J=$(in_node "$node" "$BIN/edgeprobe" mras "$target" ${SC_SRC:+--bind "$SC_SRC"} --ca "$SC_STATE/ca.pem" \
 		--cert "$SC_STATE/fe-cert.pem" --key "$SC_STATE/fe-key.pem" --timeout "$((SC_TIMEOUT * 3))" \
 		"$@" 2>"$err")
 	SC_RC=$?
@@ -152,6 +156,16 @@ sc_mras() {
 	[ -n "$MRAS_USER" ] && [ -n "$MRAS_PASS" ] ||
 		{ SC_E="username or password is not base64: $SC_J"; SC_RC=1; }
 	return $SC_RC
+}
+
+# sc_mras_why TARGET: why the last sc_mras failed, in a phrase (where the
+# packets went, when nothing came back).
+sc_mras_why() {
+	if sc_probe_timed_out && [ -n "$SC_SRC" ]; then
+		echo "$(sc_probe_error): $(sc_why_no_answer tcp "$SC_SRC" "$1")"
+	else
+		sc_probe_error
+	fi
 }
 
 # sc_mras_relay LOCATION: "HOST UDP TCP" of that entry in the last
