@@ -5,7 +5,7 @@
 # spec: R4 fwext and fwint enforce the port tables, one counter per row (netns/ports.tsv)
 # rows: every row of netns/ports.tsv
 # segments: inet dmzext dmzint lan0
-# asserts: netns/nftgen yields every row of the seed's tables (ext 11, extvip 8, int 8, intvip 6: at least that many per table, so an empty or short generator fails); for each row, a new flow from the row's source to its destination (both ends of a port range) gets through the whole lab, balancer included, and the row's own counter counts it; flows from a VIP are started by an edge and must leave the HLB with the VIP's address; TCP 8080 and 3478 and UDP 3479 to an A/V address, and TCP 22 to an internal address, are blocked and counted in "dropped"
+# asserts: netns/nftgen yields every row of the seed's tables (ext 11, extvip 8, int 8, intvip 6: at least that many per table, so an empty or short generator fails); for each row, a new flow from the row's source to its destination (both ends of a port range) gets through the whole lab, balancer included, and the row's own counter counts it; flows from a VIP on a port the balancer sends on (netns/lb.tsv's outbound column, R25) are started by an edge and must leave the balancer with the VIP's address; a VIP's row the balancer is not asked to send on (intvip_06) is the firewall's alone and is sent from the VIP by a probe node of S16's own on the firewall's outer segment, on every balancer (a note); TCP 8080 and 3478 and UDP 3479 to an A/V address, and TCP 22 to an internal address, answer an edge on the firewall's inner side and are blocked from outside and counted in "dropped"
 # catches: M8 (3478 or 50000-59999 closed), M3 (an edge's outbound leaves from a VIP)
 . "$(dirname "$0")/lib.sh"
 sc_init S16
@@ -29,6 +29,20 @@ origin_of() { # ADDR -> "NODE BIND-ADDR"
 	"$VIP_INT") echo "edge1 10.20.0.21" ;;
 	*) echo "$(sc_node_of "$1") $1" ;;
 	esac
+}
+
+# The ports the balancer must send the edges' own flows on from a VIP
+# (R25; the device contract: netns/lb.tsv's outbound column), "SIDE PORT".
+OUTBOUND=$(awk -F'\t' '!/^#/ && NF >= 10 && $10 != "-" {
+	n = split($10, p, ","); for (i = 1; i <= n; i++) print $1, p[i] }' "$SC_ROOT/netns/lb.tsv")
+
+# balancer_sends_on VIP PORT: 0 if the balancer is asked to send an edge's
+# flow to PORT on from VIP. A VIP's row it is not asked to (intvip_06: A/V
+# outbound leaves from the node's own address, R25) is the firewall's alone.
+balancer_sends_on() {
+	local side=ext
+	[ "$1" = "$VIP_INT" ] && side=int
+	grep -qx "$side $2" <<<"$OUTBOUND"
 }
 
 LISTENERS_UP=''
@@ -87,7 +101,7 @@ counters_into() {
 # fails is tried once more, alone, to say what the firewall did with it.
 rows() {
 	local fw=$1 table=$2 any id proto port srcs dsts src dst p node bind bad=0 f
-	local flows=() ids=() rowlist
+	local flows=() ids=() fwonly=() rowlist
 	[ "$fw" = fwext ] && any=$OUTSIDE || any=$INSIDE
 	start_listeners || return 1
 	rowlist=$("$NFTGEN" --rows "$fw" 2>&1) ||
@@ -100,6 +114,10 @@ rows() {
 		[ "$dst" = any ] && dst=$any
 		read -r node bind <<<"$(origin_of "$src")"
 		for p in ${port/-/ }; do
+			if [ "$bind" != "$src" ] && ! balancer_sends_on "$src" "$p"; then
+				fwonly+=("$id $proto $p $src $dst")
+				continue
+			fi
 			flows+=("$id $proto $p $src $dst $node $bind")
 		done
 	done <<<"$rowlist"
@@ -150,26 +168,6 @@ rows() {
 			sc_flow_verdict "$node" "$(sc_hostport "$dst" "$p")" "$proto" fail
 			bad=1; continue
 		fi
-		# A row whose source is a VIP: the edge's own flow did not leave
-		# the HLB from the VIP (the balancer has no outbound rule for the
-		# port). The row itself is the firewall's: where the lab's own HLB
-		# node holds the VIP, try it from there, and say what the edge's
-		# flow lacked (a device wired in instead must do the SNAT itself).
-		local hn=''
-		[ "$bind" != "$src" ] && hn=$(sc_node_of "$src")
-		if [ -n "$hn" ] && [ -n "$a" ] && ip -n "$SC_PREFIX-$hn" -o addr show 2>/dev/null | grep -q " $src/"; then
-			local cb ca
-			cb=$(sc_counter "$fw" "$id")
-			if probe_flow "$hn" "$src" "$proto" "$dst" "$p"; then
-				ca=$(sc_counter "$fw" "$id")
-				if [ "${ca:-0}" -gt "${cb:-0}" ]; then
-					sc_flow_verdict "$node" "$(sc_hostport "$dst" "$p")" "$proto" skip
-					sc_flow_verdict "$hn" "$(sc_hostport "$dst" "$p")" "$proto" pass
-					sc_remark "$id $proto/$p $src -> $dst passes $fw from the VIP itself ($hn), but $node's own flow from $bind to that port is not sent on from the VIP by the HLB (no outbound rule for $p), so $fw drops it"
-					continue
-				fi
-			fi
-		fi
 		# Once more, alone, with the dropped counter around it.
 		local db da why
 		db=$(sc_counter "$fw" dropped)
@@ -192,7 +190,83 @@ rows() {
 		sc_flow_verdict "$node" "$(sc_hostport "$dst" "$p")" "$proto" fail
 		bad=1
 	done
+	for f in "${fwonly[@]}"; do
+		# shellcheck disable=SC2086 # ID PROTO PORT SRC DST
+		fw_only_row "$fw" $f || bad=1
+	done
 	return $bad
+}
+
+# A probe node of S16's own (namespace P-fwp) on the firewall's outer
+# segment, holding the VIP, which the firewall then routes to it: a VIP's
+# row no balancer is asked to meet is tried from the VIP itself without
+# entering the balancer, so the lab's HLB and a wired device are judged
+# alike (the device's namespaces are not the suite's to enter).
+FWP_NS=$SC_PREFIX-fwp FWP_ROUTE=''
+fwp_up() { # FW VIP
+	local fw=$1 vip=$2 seg me gw sw=$SC_PREFIX-sw
+	case $fw in
+	fwint) seg=dmzint me=10.30.0.9 gw=10.30.0.1 ;;
+	*) seg=dmzext me=192.0.2.9 gw=192.0.2.1 ;;
+	esac
+	fwp_down
+	ip netns add "$FWP_NS" || return 1
+	ip -n "$sw" link add "fwp-$seg" type veth peer name "$seg" netns "$FWP_NS" &&
+		ip -n "$sw" link set "fwp-$seg" master "$seg" up &&
+		ip -n "$FWP_NS" link set lo up && ip -n "$FWP_NS" link set "$seg" up &&
+		ip -n "$FWP_NS" addr add "$me/24" dev "$seg" &&
+		ip -n "$FWP_NS" addr add "$vip/32" dev lo &&
+		ip -n "$FWP_NS" route add default via "$gw" || return 1
+	# Only the answers to the VIP come this way, and only while the
+	# probe runs: fwp_down gives the firewall its own route back.
+	FWP_ROUTE="$fw $vip/32 via $me"
+	ip -n "$SC_PREFIX-$fw" route add "$vip/32" via "$me"
+}
+
+fwp_down() {
+	local fw r
+	if [ -n "$FWP_ROUTE" ]; then
+		read -r fw r <<<"$FWP_ROUTE"
+		# shellcheck disable=SC2086 # "ADDR/32 via NEXT-HOP"
+		ip -n "$SC_PREFIX-$fw" route del $r 2>/dev/null
+		FWP_ROUTE=''
+	fi
+	[ -e "/run/netns/$FWP_NS" ] && ip netns del "$FWP_NS"
+	return 0
+}
+defer fwp_down
+
+# fw_only_row FW ID PROTO PORT SRC DST: the row's flow from the VIP itself,
+# through the firewall alone; it must get through and its counter count it.
+fw_only_row() {
+	local fw=$1 id=$2 proto=$3 p=$4 src=$5 dst=$6 b a db da ok=0 what seg=dmzext
+	[ "$fw" = fwint ] && seg=dmzint
+	what="$id $proto/$p $src -> $dst"
+	if ! fwp_up "$fw" "$src" >>"$SC_OUT/probes" 2>&1; then
+		fwp_down
+		sc_fail "$what: could not put S16's probe node with $src on $seg, so the row was not tried"
+		return 1
+	fi
+	b=$(sc_counter "$fw" "$id") db=$(sc_counter "$fw" dropped)
+	probe_flow fwp "$src" "$proto" "$dst" "$p" >/dev/null 2>&1 && ok=1
+	a=$(sc_counter "$fw" "$id") da=$(sc_counter "$fw" dropped)
+	fwp_down
+	if [ $ok = 1 ] && [ -n "$a" ] && [ $((a - ${b:-0})) -ge 1 ]; then
+		sc_flow_verdict "$(sc_node_of "$src")" "$(sc_hostport "$dst" "$p")" "$proto" pass
+		sc_remark "$what is the firewall's alone: no balancer is asked to send an edge's $proto/$p on from $src (netns/lb.tsv has no outbound rule for it: A/V outbound leaves from the node's own address, R25), so S16's probe node on $seg sent it from $src itself, on every balancer alike; $fw passed it and $id counted it"
+		return 0
+	fi
+	sc_flow_verdict "$(sc_node_of "$src")" "$(sc_hostport "$dst" "$p")" "$proto" fail
+	if [ -z "$a" ]; then
+		sc_fail "$what is blocked: $fw has no rule for $id (the row is left out of its ruleset)"
+	elif [ "${da:-0}" -gt "${db:-0}" ]; then
+		sc_fail "$what, sent from $src by S16's probe node on $seg, is blocked: $fw dropped it (counted in 'dropped', not in $id)"
+	elif [ $ok = 1 ]; then
+		sc_fail "$what, sent from $src by S16's probe node on $seg, got through, but $id did not count it: the flow did not cross $fw as the row says"
+	else
+		sc_fail "$what, sent from $src by S16's probe node on $seg: no answer ($(sc_probe_error)), and $fw did not count a drop"
+	fi
+	return 1
 }
 
 # rewritten_why FW NODE BIND PROTO DST PORT: when an edge's own flow was
@@ -214,12 +288,13 @@ check_extvip_rows() { rows fwext extvip; }
 check_int_rows() { rows fwint int; }
 check_intvip_rows() { rows fwint intvip; }
 
-# Ports no row names: the listener answers from the firewall's inner side,
-# the same flow from outside is dropped and counted in "dropped".
-UNNAMED="fwext tcp 8080 $OUTSIDE 203.0.113.23 hlbext
-fwext tcp 3478 $OUTSIDE 203.0.113.23 hlbext
-fwext udp 3479 $OUTSIDE 203.0.113.23 hlbext
-fwint tcp 22 $INSIDE 10.20.0.31 hlbint"
+# Ports no row names: the listener answers the other edge on the
+# firewall's inner side (a node no balancer replaces, on the listener's own
+# segment), the same flow from outside is dropped and counted in "dropped".
+UNNAMED="fwext tcp 8080 $OUTSIDE 203.0.113.23 edge2
+fwext tcp 3478 $OUTSIDE 203.0.113.23 edge2
+fwext udp 3479 $OUTSIDE 203.0.113.23 edge2
+fwint tcp 22 $INSIDE 10.20.0.31 edge1"
 
 # probe_quiet NODE PROTO DST PORT [--from SRC]: 0 if answered.
 probe_quiet() {

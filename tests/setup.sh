@@ -9,6 +9,13 @@ set -euo pipefail
 EDGELAB_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${EDGELAB_BUILD:-$EDGELAB_ROOT/build}
 BIN=$BUILD/bin
+# An installed tree (cmake --install, the .deb) has no sources to build and
+# its package brought what it needs: use the installed binaries.
+EDGELAB_INSTALLED=0
+if [ -f "$EDGELAB_ROOT/installed.sh" ]; then
+	. "$EDGELAB_ROOT/installed.sh"
+	BIN=$EDGELAB_INSTALLED_BIN EDGELAB_INSTALLED=1
+fi
 export EDGELAB_ROOT BUILD BIN
 
 # Debian package, one per line, and what the build and tests use of it.
@@ -39,6 +46,11 @@ libnice-dev       the MS-TURN interop client (tests/tools/nice_turn.c)
 libhttp-parser-dev  /metrics' HTTP request parser (relay/httpreq.c)
 libosip2-dev      MRAS: SIP parsing and building (relay/mras/sip.c)
 libxml2-dev       MRAS: the XML bodies (relay/mras/xml.c)
+systemd           systemd-analyze verify (install: the units)
+groff-base        groff: the man pages render without warnings (install)
+man-db            man -l (install)
+bsdextrautils     col (install: man's output as plain text)
+dpkg-dev          dpkg-shlibdeps: CPack's package dependencies (install)
 "
 setup_need_root() {
 	if [ "$(id -u)" -ne 0 ]; then
@@ -48,6 +60,7 @@ setup_need_root() {
 }
 
 setup_packages() {
+	[ $EDGELAB_INSTALLED = 0 ] || return 0
 	local missing=() p s
 	declare -A have=()
 	local want=()
@@ -72,6 +85,7 @@ setup_packages() {
 }
 
 setup_build() {
+	[ $EDGELAB_INSTALLED = 0 ] || return 0
 	local type=${1:-RelWithDebInfo}
 	cmake -S "$EDGELAB_ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE="$type" >/dev/null
 	cmake --build "$BUILD" -j"$(nproc)" -- --no-print-directory >/dev/null ||

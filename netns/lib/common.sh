@@ -8,7 +8,12 @@ LAB_SEGMENTS="inet dmzext edgeext edgeint dmzint lan0 lan1"
 LAB_FAULTS="M1 M2 M3 M4 M5 M6 M7 M8 M9 M10 M11 M12 M13 M14 M15"
 LAB_DEFAULT_PREFIX=el # node N of lab P lives in namespace P-N
 LAB_RUN=${EDGELAB_RUN:-/run/edgelab}
-LAB_BIN=${EDGELAB_BIN:-$LAB_ROOT/build/bin}
+# Installed (cmake --install): the binaries are where installed.sh says.
+if [ -f "$LAB_ROOT/installed.sh" ]; then
+	LAB_BIN=${EDGELAB_BIN:-$(EDGELAB_ROOT=$LAB_ROOT; . "$LAB_ROOT/installed.sh"; echo "$EDGELAB_INSTALLED_BIN")}
+else
+	LAB_BIN=${EDGELAB_BIN:-$LAB_ROOT/build/bin}
+fi
 
 lab_die() {
 	echo "lab: $*" >&2

@@ -79,7 +79,7 @@ lab_cert_make() {
 
 # avedge on EDGE: UDP 3478 and TLS 443 on the external A/V address and the
 # internal address (R10), IPv4 and IPv6, relaying at the node's own A/V
-# address (R11). M4, the relay fault, keeps relaying there but advertises
+# address (R11); MRAS on the internal address's 5062. M4, the relay fault, keeps relaying there but advertises
 # the A/V VIP, as a relay whose static-NAT setting names the VIP would.
 lab_avedge_args() { # AV_ADDR INT_ADDR -> LAB_AVEDGE_ARGS
 	local av=$1 int=$2 a av6 args=()
@@ -100,6 +100,14 @@ lab_avedge_args() { # AV_ADDR INT_ADDR -> LAB_AVEDGE_ARGS
 	# fit in that.
 	args+=(--grace 1 --realm "$LAB_REALM" --user "$LAB_USER:$LAB_PASSWORD")
 	args+=(--auth-secret "$LAB_REST_SECRET" --cert "$LAB_STATE/cert.pem" --key "$LAB_STATE/key.pem")
+	# 5062 on the internal address, IPv4 and IPv6, is the A/V
+	# authentication service (row intvip_03, R20): mutual TLS with the
+	# Front End's certificate; its relay list names the VIPs a client
+	# dials, not the node (the balancer picks the node). The pool's shared
+	# --auth-secret makes one edge's credentials good on the other.
+	lab_v6_set "$int"
+	args+=(--mras "$int:5062" --mras "[$LAB_V6]:5062" --mras-ca "$LAB_STATE/ca.pem")
+	args+=(--mras-relay "internet=203.0.113.12:3478:443" --mras-relay "intranet=10.20.0.10:3478:443")
 	LAB_AVEDGE_ARGS=("${args[@]}")
 }
 
@@ -117,7 +125,6 @@ lab_edge_services() { # ACCESS WEBCONF INT
 	lab_listen xmpp "$1" 5269 tcp
 	lab_listen webconf "$2" 443 tls
 	lab_listen access-sip "$3" 5061 tls
-	lab_listen av-auth "$3" 5062 tls
 	lab_listen replication "$3" 4443 tls
 	lab_listen psom "$3" 8057 tls
 	lab_listen xmpp-gw "$3" 23456 tls

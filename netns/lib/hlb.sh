@@ -57,8 +57,7 @@ lab_lb_ctl() {
 		exec ip netns exec "$LAB_PREFIX-hlb$side" "$h" ctl --socket "$(lab_hlb_sock "$side")" "$@"
 		;;
 	nft) lbnft_ctl "$side" "$@" ;;
-	external) lab_die "lab $LAB_PREFIX has an external load balancer (--lb external): use the device's own control" ;;
-	*) lab_die "lab $LAB_PREFIX runs no load balancer (--lb $lb)" ;;
+	*) lab_die "lab $LAB_PREFIX runs no load balancer of ours (--lb $lb): a device wired in has its own control" ;;
 	esac
 }
 

@@ -28,7 +28,7 @@ static const struct {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: edgeprobe COMMAND [ARGS...]\n\ncommands:\n");
+	fprintf(f, "usage: edgeprobe COMMAND [ARGS...]\n       edgeprobe --help | --version\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].what);
 	fprintf(f, "\nedgeprobe COMMAND --help shows a command's options.\n");

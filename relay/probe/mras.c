@@ -3,6 +3,7 @@
  * with a credentialsRequest; print the credentialsResponse as one JSON
  * object. The SIP and XML are the shared MRAS codec's (relay/mras/). */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
 #include <stdio.h>
@@ -23,7 +24,7 @@
 static const char usage[] =
 	"usage: edgeprobe mras ADDR:PORT --cert FILE --key FILE --ca FILE\n"
 	"                      [--identity sip:user@realm] [--location internet|intranet]\n"
-	"                      [--duration MINUTES] [--bind ADDR] [--timeout MS]\n"
+	"                      [--duration MINUTES] [--bind ADDR[:PORT]] [--timeout MS]\n"
 	"  Prints {\"username\",\"password\",\"duration\",\"relays\":[...]} and exits 0;\n"
 	"  a one-line error and 1 otherwise (2: bad arguments).\n";
 
@@ -88,13 +89,32 @@ static int connect_tls(struct mras_probe *p, char *local, size_t lcap, double de
 		return fail("socket: %s%s", strerror(errno), "");
 	if (p->bind) {
 		struct sockaddr_storage b;
-		if (netaddr_parse_ip(p->bind, &b))
+		enum transport btp;
+		/* ADDR, or ADDR:PORT so that a capture can find the flow. */
+		if (netaddr_parse_ip(p->bind, &b) && netaddr_parse(p->bind, &b, &btp, 0, &why))
 			return fail("bad --bind '%s'%s", p->bind, "");
+		if (setsockopt(p->fd, SOL_SOCKET, SO_REUSEADDR, &(int){1}, sizeof(int)))
+			return fail("SO_REUSEADDR: %s%s", strerror(errno), "");
 		if (bind(p->fd, (struct sockaddr *)&b, netaddr_len((struct sockaddr *)&b)))
 			return fail("bind %s: %s", p->bind, strerror(errno));
 	}
-	if (connect(p->fd, (struct sockaddr *)&to, netaddr_len((struct sockaddr *)&to)))
-		return fail("connect %s: %s", p->target, strerror(errno));
+	/* Non-blocking from here: the connect and every TLS step end at the
+	 * deadline (a SYN nobody answers would otherwise block for minutes). */
+	if (fcntl(p->fd, F_SETFL, fcntl(p->fd, F_GETFL) | O_NONBLOCK))
+		return fail("fcntl: %s%s", strerror(errno), "");
+	if (connect(p->fd, (struct sockaddr *)&to, netaddr_len((struct sockaddr *)&to))) {
+		struct pollfd pf = {p->fd, POLLOUT, 0};
+		double left = deadline - probe_now_ms();
+		int e = 0;
+		socklen_t el = sizeof e;
+
+		if (errno != EINPROGRESS)
+			return fail("connect %s: %s", p->target, strerror(errno));
+		if (left <= 0 || poll(&pf, 1, (int)left) <= 0)
+			return fail("connect %s: %s", p->target, "TCP connect timed out");
+		if (getsockopt(p->fd, SOL_SOCKET, SO_ERROR, &e, &el) || e)
+			return fail("connect %s: %s", p->target, strerror(e ? e : errno));
+	}
 	getsockname(p->fd, (struct sockaddr *)&from, &flen);
 	netaddr_ip_str((struct sockaddr *)&from, local, lcap);
 	if (!(p->ctx = SSL_CTX_new(TLS_client_method())))

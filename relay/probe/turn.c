@@ -30,12 +30,16 @@ static const char usage_fmt[] =
 	"                       Connect gave (to test the server)\n"
 	"  --refresh            a Refresh after the Allocate\n"
 	"  --keep               no delete (Refresh LIFETIME 0) at exit\n"
+	"  --reflect N          after the steps, send every datagram relayed to us back to\n"
+	"                       its sender (Send indication; the permission must cover it)\n"
+	"                       until N came and 500 ms passed with no more, or 4 timeouts;\n"
+	"                       \"reflecting at RELAYED\" goes to stderr first\n"
 	"  --bind ADDR[:PORT]   client source address\n"
 	"%s";
 
 enum {
 	TU_PEER = 1, TU_PERMIT, TU_CHANNEL, TU_SEND, TU_ECHO, TU_REFRESH, TU_KEEP, TU_BIND, TU_HELP,
-	TU_RELAY_TCP, TU_CONN_ID,
+	TU_RELAY_TCP, TU_CONN_ID, TU_REFLECT,
 };
 
 struct steps {
@@ -47,6 +51,7 @@ struct steps {
 	const char *target;
 	int relay_tcp, have_conn_id;
 	uint32_t conn_id; /* --connection-id */
+	long reflect;     /* --reflect N */
 };
 
 /* Report a step: "ok" or its error line; returns 0 if it succeeded. */
@@ -195,6 +200,51 @@ static int run_steps(struct out *o, struct tc_sess *s, struct steps *st)
 	return 0;
 }
 
+/* --reflect: the relay's far side for a client elsewhere (S20: an MS-TURN
+ * client on the other node sends here and wants its data back). The
+ * relayed address goes to stderr at once, so that whoever starts the far
+ * client knows where to send before this process ends. */
+static int reflect(struct out *o, struct tc_sess *s, long want)
+{
+	double end = probe_now_ms() + 4.0 * s->cfg->timeout_ms, quiet = 0;
+	uint8_t buf[2048];
+	char a[NETADDR_STRLEN];
+	long n = 0;
+
+	fprintf(stderr, "reflecting at %s\n", netaddr_str((struct sockaddr *)&s->relayed[0], a, sizeof a));
+	fflush(stderr);
+	while (probe_now_ms() < end) {
+		struct sockaddr_storage from;
+		const uint8_t *data;
+		const char *via;
+		size_t len;
+		int r = tc_recv_data(s, n >= want ? quiet : end, &from, &data, &len, &via);
+
+		if (r < 0)
+			return step(o, "reflect", s, 1);
+		if (r == 0)
+			break;
+		if (!n) {
+			probe_out_str(o, "reflected_from", netaddr_str((struct sockaddr *)&from, a, sizeof a));
+			probe_out_str(o, "reflected_via", via);
+		}
+		/* Copied: the frame data points into is reused by the next receive. */
+		len = len < sizeof buf ? len : sizeof buf;
+		memcpy(buf, data, len);
+		if (tc_send_indication(s, (struct sockaddr *)&from, buf, len))
+			return step(o, "reflect", s, 1);
+		quiet = probe_now_ms() + 500;
+		n++;
+	}
+	probe_out_int(o, "reflected", n);
+	if (n < want) {
+		snprintf(s->err, sizeof s->err, "reflect: %ld of %ld datagrams came through the relay", n, want);
+		s->code = 0;
+		return step(o, "reflect", s, 1);
+	}
+	return 0;
+}
+
 /* implied: "permit", "channel", "send" or NULL for plain `turn`. */
 static int probe_turn_cmd(int argc, char **argv, const char *name, const char *implied)
 {
@@ -210,6 +260,7 @@ static int probe_turn_cmd(int argc, char **argv, const char *name, const char *i
 		{"bind", required_argument, NULL, TU_BIND},
 		{"relay-tcp", no_argument, NULL, TU_RELAY_TCP},
 		{"connection-id", required_argument, NULL, TU_CONN_ID},
+		{"reflect", required_argument, NULL, TU_REFLECT},
 		{"help", no_argument, NULL, TU_HELP},
 		{0, 0, 0, 0},
 	};
@@ -260,6 +311,13 @@ static int probe_turn_cmd(int argc, char **argv, const char *name, const char *i
 			st.have_conn_id = 1;
 			break;
 		}
+		case TU_REFLECT:
+			st.reflect = strtol(optarg, NULL, 10);
+			if (st.reflect < 1 || st.reflect > 1000) {
+				fprintf(stderr, "edgeprobe %s: bad --reflect '%s': want 1..1000\n", name, optarg);
+				return 2;
+			}
+			break;
 		case TU_HELP: printf(usage_fmt, name, TC_COMMON_HELP); return 0;
 		default:
 			fprintf(stderr, "edgeprobe %s: unknown or incomplete option '%s'\n", name,
@@ -297,6 +355,11 @@ static int probe_turn_cmd(int argc, char **argv, const char *name, const char *i
 				"data takes its own connection, not a channel\n", name);
 		return 2;
 	}
+	if (st.reflect && (st.relay_tcp || !st.permit || st.channel || st.send)) {
+		fprintf(stderr, "edgeprobe %s: --reflect wants --permit --peer (the permission covers "
+				"the far side's address) and no --channel, --send or --relay-tcp\n", name);
+		return 2;
+	}
 	if (st.have_conn_id && !(st.relay_tcp && st.have_peer)) {
 		fprintf(stderr, "edgeprobe %s: --connection-id needs --relay-tcp and --peer\n", name);
 		return 2;
@@ -325,7 +388,7 @@ static int probe_turn_cmd(int argc, char **argv, const char *name, const char *i
 	}
 	probe_out_str(&o, "allocate", "ok");
 	probe_allocate_report(&o, &s);
-	if (run_steps(&o, &s, &st)) {
+	if (run_steps(&o, &s, &st) || (st.reflect && reflect(&o, &s, st.reflect))) {
 		probe_out_fail(&o, what, s.code, s.err);
 		goto out;
 	}

@@ -28,7 +28,12 @@ sc_vips_load() {
 			case ${val%% *} in ext) GW_EXT=${val##* } ;; int) GW_INT=${val##* } ;; esac ;;
 		snat)
 			case ${val%% *} in ext) SNAT_EXT=${val#* } ;; int) SNAT_INT=${val#* } ;; esac ;;
-		lab-lb) VIPS_LAB_LB=$val ;;
+		lab-lb)
+			VIPS_LAB_LB=$val
+			# once, from scenarios/run (each scenario reads the file again)
+			[ "$val" = external ] && [ -z "${SC_ID:-}" ] &&
+				echo "scenarios: $SC_VIPS: 'lab-lb external' is deprecated: use 'lab-lb none' (the same lab: no balancer of ours)" >&2
+			;;
 		tcp-idle) VIPS_TCP_IDLE=$val ;;
 		wire-up) VIPS_WIRE_UP=$val ;;
 		wire-down) VIPS_WIRE_DOWN=$val ;;
@@ -40,10 +45,15 @@ sc_vips_load() {
 
 # The balancer the lab itself brings up: ours (emulated), the kernel's
 # (nft), or, for external, what the vips file asks for (none: bare HLB
-# nodes, the vendor's device wired in by its wire-up command).
+# nodes, the vendor's device wired in by its wire-up command; "external",
+# its deprecated name, is none).
 sc_lab_lb() {
 	case $SC_LB in
-	external) echo "${VIPS_LAB_LB:-none}" ;;
+	external)
+		case ${VIPS_LAB_LB:-none} in
+		external) echo none ;;
+		*) echo "${VIPS_LAB_LB:-none}" ;;
+		esac ;;
 	*) echo "$SC_LB" ;;
 	esac
 }

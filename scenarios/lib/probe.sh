@@ -131,6 +131,60 @@ sc_turn() {
 		--timeout "$((SC_TIMEOUT * 2))" "$@"
 }
 
+# sc_mras NODE TARGET [ARGS...]: relay credentials from the A/V
+# authentication service ([MS-AVEDGEA], R20) as the Front End asks for
+# them: edgeprobe mras with the lab's fe certificate (ARGS may replace
+# it), bound to the node's address and the next port. Sets SC_J, SC_E,
+# SC_RC, SC_SRC, and MRAS_USER/MRAS_PASS decoded once from
+# the base64 the answer carries (what a TURN client signs with).
+sc_mras() {
+	local node=$1 target=$2 err=${SC_ERRF:-$SC_OUT/.err} src fam=4
+	shift 2
+	MRAS_USER='' MRAS_PASS=''
+	[[ $target == \[* ]] && fam=6
+	sc_next_port
+	src=$(sc_addr "$node" $fam) && SC_SRC=$(sc_hostport "$src" $SC_PORT) || SC_SRC=
+	SC_J=$(in_node "$node" "$BIN/edgeprobe" mras "$target" ${SC_SRC:+--bind "$SC_SRC"} --ca "$SC_STATE/ca.pem" \
+		--cert "$SC_STATE/fe-cert.pem" --key "$SC_STATE/fe-key.pem" --timeout "$((SC_TIMEOUT * 3))" \
+		"$@" 2>"$err")
+	SC_RC=$?
+	SC_E=$(<"$err")
+	printf '      %s mras %s %s -> %s\n' "$node" "$target" "$*" "${SC_J:-$SC_E}" >>"$SC_OUT/probes"
+	[ $SC_RC = 0 ] || return $SC_RC
+	MRAS_USER=$(sc_json username | base64 -d 2>/dev/null)
+	MRAS_PASS=$(sc_json password | base64 -d 2>/dev/null)
+	[ -n "$MRAS_USER" ] && [ -n "$MRAS_PASS" ] ||
+		{ SC_E="username or password is not base64: $SC_J"; SC_RC=1; }
+	return $SC_RC
+}
+
+# sc_mras_why TARGET: why the last sc_mras failed, in a phrase (where the
+# packets went, when nothing came back).
+sc_mras_why() {
+	if sc_probe_timed_out && [ -n "$SC_SRC" ]; then
+		echo "$(sc_probe_error): $(sc_why_no_answer tcp "$SC_SRC" "$1")"
+	else
+		sc_probe_error
+	fi
+}
+
+# sc_mras_relay LOCATION: "HOST UDP TCP" of that entry in the last
+# sc_mras answer's relay list (empty when it has none).
+sc_mras_relay() {
+	local re="\"location\":\"$1\",\"host\":\"([^\"]*)\",\"udp\":([0-9]+),\"tcp\":([0-9]+)"
+	[[ $SC_J =~ $re ]] && echo "${BASH_REMATCH[1]} ${BASH_REMATCH[2]} ${BASH_REMATCH[3]}"
+}
+
+# sc_mras_node IDENTITY: the edge whose avedge issued IDENTITY's
+# credentials (its log), so a flow through the VIP knows who answered.
+sc_mras_node() {
+	local n
+	for n in edge1 edge2; do
+		grep -q "MRAS: credentials for $1 " "$SC_STATE/logs/avedge-$n.log" 2>/dev/null && { echo $n; return 0; }
+	done
+	return 1
+}
+
 # sc_lprobe NODE PROTO ADDR PORT [--from ADDR]: one lab-probe connection
 # (the responders answer "NODE SERVICE CLIENT-ADDR:PORT LOCAL-ADDR:PORT").
 # Sets SC_LINE and SC_E; the answer's fields in R_NODE R_SERVICE R_CLIENT

@@ -10,7 +10,7 @@
 . "$(dirname "$0")/../lib/lib.sh"
 lib_init avedge_mras
 need_bin avedge edgeprobe
-need_cmd openssl timeout python3 valgrind base64 ss
+need_cmd openssl timeout python3 valgrind base64 ss nft
 NICE=${NICE_TURN:-${BIN%/bin}/tests/nice_turn}
 [ -x "$NICE" ] || bail "no $NICE: libnice-dev missing when CMake ran (tests/setup.sh installs it)"
 setup_ns NS
@@ -204,6 +204,15 @@ sed -n 's/.*\(ERROR SUMMARY: [0-9,]* errors\).*/    \1/p; s/.*\(definitely lost:
 check "valgrind: no memory error, nothing definitely or indirectly lost (exit $vrc)" \
 	eval '[ "$vrc" -eq 0 ] && grep -q "ERROR SUMMARY: 0 errors" "$T/c.vg" &&
 		! grep -qE "(definitely|indirectly) lost: [1-9]" "$T/c.vg"'
+
+echo "a SYN nobody answers (a balancer that drops the answer):"
+in_ns "$NS" nft 'add table inet mrasdrop; add chain inet mrasdrop o { type filter hook output priority 0; }; add rule inet mrasdrop o ip daddr 127.0.0.99 tcp dport 5062 drop'
+t0=$(date +%s%N)
+ep mras 127.0.0.99:5062 --cert "$T/fe.pem" --key "$T/fe.key" --ca "$T/cert.pem" --timeout 1000 >/dev/null 2>"$T/syn.err"
+code=$?
+ms=$((($(date +%s%N) - t0) / 1000000))
+check "no SYN-ACK: exit 1, 'TCP connect timed out', at --timeout 1000 (took $ms ms)" \
+	eval '[ $code -eq 1 ] && grep -q "TCP connect timed out" "$T/syn.err" && [ $ms -lt 3000 ]'
 
 echo "start-up refusals:"
 in_ns "$NS" "$BIN/avedge" --listen 127.0.0.12:3478/udp --mras 127.0.0.12:5062 --cert "$T/cert.pem" \

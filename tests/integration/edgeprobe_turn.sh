@@ -119,6 +119,34 @@ check "load: packets made the round trip" test "$(num received)" -gt 400
 check "load: loss under 1%" awk -v l="$(num loss_pct)" 'BEGIN {exit !(l < 1)}'
 check "load: a p99 latency" test -n "$(num p99_us)"
 
+# --reflect N: the far end of a two-relay path (S20). A permits the
+# relay's IP (its peers' port is not known yet) and sends back what its
+# relay brings; B, another allocation, sends twice to A's relayed address
+# and gets each back from there.
+spawn ip netns exec "$NS" "$BIN/edgeprobe" turn $S --user alice --pass secret --permit \
+	--peer 127.0.0.2:1 --reflect 2 --json >"$T_TMP/refl.out" 2>"$T_TMP/refl.err"
+rp=$SPAWNED
+slowwait 5 grep -q '^reflecting at ' "$T_TMP/refl.err"
+ra=$(awk '$1 == "reflecting" { print $3 }' "$T_TMP/refl.err")
+check "reflect: the relayed address on stderr before any data" in_range "$ra"
+for i in 1 2; do
+	j=$(ep turn $S --user alice --pass secret --peer "$ra" --send "reflect me $i" --expect-echo --json); rc=$?
+	check_eq "reflect: B's datagram $i came back (exit 0)" 0 $rc
+	check_eq "reflect: ... from A's relayed address" "$ra" "$(str echo_from)"
+	[ $i = 1 ] && rb=$(str relayed)
+done
+reap "$rp"
+rc=$?
+j=$(<"$T_TMP/refl.out")
+check_eq "reflect: A exits 0 after its 2" 0 $rc
+check_eq "reflect: A reflected 2" 2 "$(num reflected)"
+check_eq "reflect: A saw B's first relayed address first" "$rb" "$(str reflected_from)"
+j=$(ep turn $S --user alice --pass secret --permit --peer 127.0.0.2:1 --reflect 1 --timeout 200 --json 2>/dev/null); rc=$?
+check_eq "reflect: nothing sent to A: exit 1 naming the count" "1 reflect: 0 of 1 datagrams" \
+	"$rc $(str error | cut -c1-25)"
+err=$(ep turn $S --user alice --pass secret --reflect 2 2>&1); rc=$?
+check "reflect without --permit --peer: exit 2, one line" test $rc -eq 2 -a "$(wc -l <<<"$err")" -eq 1
+
 # Command-line errors: exit 2, one line.
 err=$(ep allocate 2>&1); rc=$?
 check "allocate without a target: exit 2, one line" test $rc -eq 2 -a "$(wc -l <<<"$err")" -eq 1

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # lab_daemons: what `up` starts. The service responders on the edges answer
 # on the seed's ports with the node's name and the client address they saw;
-# the partner's and the Front End's 5061 listeners answer; status shows
+# the partner's and the Front End's 5061 listeners answer; 5062 is avedge's
+# A/V authentication service (mutual TLS with fe's certificate); status shows
 # every daemon alive and answering, and the test credentials; a capture of a
 # segment holds the flows; down stops every recorded pid.
 set -uo pipefail
 . "$(dirname "$0")/../lib/lab.sh"
 lab_test_init lab_daemons
-need_bin lab-responder lab-probe
+need_bin lab-responder lab-probe edgeprobe
 P=$EDGELAB_BIN/lab-probe
 
 # answers NODE "PROBE-ARGS" WANT-PREFIX: the line starts with WANT-PREFIX.
@@ -20,6 +21,24 @@ answers() {
 
 check "up" quiet "$LAB" up --prefix "$T_PREFIX"
 state=/run/edgelab/$T_PREFIX
+
+# mras_ok NODE ADDR:PORT: edgeprobe mras with the Front End's certificate
+# gets credentials and the relay list the lab configures (the VIPs).
+mras_ok() {
+	local out
+	out=$(in_node "$1" "$EDGELAB_BIN/edgeprobe" mras "$2" --cert "$state/fe-cert.pem" \
+		--key "$state/fe-key.pem" --ca "$state/ca.pem" --timeout 3000 2>&1) || { echo "$out"; return 1; }
+	[[ $out == *'"username":"'?* && $out == *'"host":"203.0.113.12","udp":3478,"tcp":443'* &&
+		$out == *'"host":"10.20.0.10","udp":3478,"tcp":443'* ]] || { echo "answer: $out"; return 1; }
+}
+# no_cert_refused NODE ADDR:PORT: a TLS client with no certificate gets no
+# SIP answer (the handshake fails).
+no_cert_refused() {
+	local out
+	out=$( (printf 'SERVICE sip:x SIP/2.0\r\n\r\n'; sleep 1) |
+		in_node "$1" timeout 5 openssl s_client -quiet -connect "$2" 2>&1)
+	[[ $out != *SIP/2.0* && $out == *'certificate required'* ]] || { echo "answer: $out"; return 1; }
+}
 
 for n in 1 2; do
 	x=$((n * 10 + 11)) # .21 / .31
@@ -35,7 +54,9 @@ for n in 1 2; do
 	for sp in replication:4443 psom:8057 xmpp-gw:23456 cls:50001 cls:50002 cls:50003; do
 		check "edge$n ${sp%:*} TLS ${sp#*:} from fe" answers fe "tls $int ${sp#*:}" "edge$n ${sp%:*} 10.10.0.10:"
 	done
-	check "edge$n A/V auth TLS 5062 from the internal HLB" answers hlbint "tls $int 5062" "edge$n av-auth 10.20.0.1:"
+	check "edge$n A/V authentication 5062 (avedge MRAS) gives fe's certificate credentials" \
+		mras_ok hlbint "$int:5062"
+	check "edge$n 5062 refuses a TLS client without a certificate" no_cert_refused hlbint "$int:5062"
 	check "edge$n access SIP TLS 5061 (internal) from the internal HLB" \
 		answers hlbint "tls $int 5061" "edge$n access-sip 10.20.0.1:"
 done
@@ -55,9 +76,10 @@ check "fe-key.pem is fe-cert.pem's key" test "$(openssl pkey -in "$state/fe-key.
 	"$(openssl x509 -in "$state/fe-cert.pem" -noout -pubkey)"
 served_verifies() { # NODE ADDR PORT: the listener's certificate chains to the lab CA
 	in_node "$1" timeout 5 openssl s_client -connect "$2:$3" -CAfile "$state/ca.pem" \
-		-verify_return_error -verify_hostname edge.lab </dev/null 2>&1 | grep -q 'Verify return code: 0 (ok)'
+		-verify_return_error -verify_hostname edge.lab "${@:4}" </dev/null 2>&1 | grep -q 'Verify return code: 0 (ok)'
 }
-check "edge1's 5062 presents a certificate from the lab CA" served_verifies hlbint 10.20.0.21 5062
+check "edge1's 5062 presents a certificate from the lab CA" served_verifies hlbint 10.20.0.21 5062 \
+	-cert "$state/fe-cert.pem" -key "$state/fe-key.pem"
 check "edge2's relay on 443 presents a certificate from the lab CA" served_verifies hlbext 203.0.113.33 443
 
 status=$("$LAB" status --prefix "$T_PREFIX" 2>&1)

@@ -158,8 +158,16 @@ check "edge2's SIP 5061 to the Front End leaves from the internal VIP (intvip_02
 	responder_saw edge2 "--from 10.20.0.31 tls" 10.10.0.10 5061 fe 10.20.0.10
 check "S14 internal VIP 5061 from fe: snat (saw 10.20.0.10)" \
 	responder_saw fe tls 10.20.0.10 5061 edge 10.20.0.10
-check "S14 internal VIP 5062 from fe: dnat (saw 10.10.0.10)" \
-	responder_saw fe tls 10.20.0.10 5062 edge 10.10.0.10
+# mras_saw_fe: fe's MRAS request through the internal VIP reached an
+# edge's avedge with fe's own address as the source (dnat).
+mras_saw_fe() {
+	local st=/run/edgelab/$T_PREFIX out
+	out=$(in_node fe "$E" mras 10.20.0.10:5062 --cert "$st/fe-cert.pem" --key "$st/fe-key.pem" \
+		--ca "$st/ca.pem" --identity sip:lab-hlb@edge.lab --timeout 3000 2>&1) || { echo "$out"; return 1; }
+	grep -q 'MRAS: credentials for sip:lab-hlb@edge.lab (.*) to 10\.10\.0\.10:' \
+		"$st"/logs/avedge-edge[12].log || { echo "no edge's avedge logged credentials to 10.10.0.10"; return 1; }
+}
+check "S14 internal VIP 5062 (MRAS) from fe: dnat (avedge saw 10.10.0.10)" mras_saw_fe
 check "S15 8057 to edge1's own internal address is not balanced" \
 	responder_saw fe tls 10.20.0.21 8057 "edge1 psom" 10.10.0.10
 

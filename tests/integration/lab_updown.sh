@@ -60,13 +60,23 @@ check "down" quiet "$LAB" down --prefix "$T_PREFIX"
 check "nothing left after down" nothing_left
 check "down again is harmless" quiet "$LAB" down --prefix "$T_PREFIX"
 
-# --lb external: the lab without a balancer of ours, waiting for a device.
-status_says_external() { [[ $("$LAB" status --prefix "$T_PREFIX") == *"lb external"* ]]; }
-ctl_names_external() { [[ $("$LAB" hlb --prefix "$T_PREFIX" ext list 2>&1) == *"external load balancer"* ]]; }
-check "up --lb external" quiet "$LAB" up --prefix "$T_PREFIX" --lb external --daemons none
-check "...status says lb external" status_says_external
+# --lb none: the lab without a balancer of ours, waiting for a device.
+status_says_none() { [[ $("$LAB" status --prefix "$T_PREFIX") == *"lb none,"* ]]; }
+ctl_names_none() { [[ $("$LAB" hlb --prefix "$T_PREFIX" ext list 2>&1) == *"no load balancer of ours (--lb none)"* ]]; }
+check "up --lb none" quiet "$LAB" up --prefix "$T_PREFIX" --lb none --daemons none
+check "...status says lb none" status_says_none
 check "...hlb control refused in one line" one_line_error "$LAB" hlb --prefix "$T_PREFIX" ext list
-check "...naming the external balancer" ctl_names_external
+check "...naming the missing balancer" ctl_names_none
+check "...down" quiet "$LAB" down --prefix "$T_PREFIX"
+check "...leaves nothing" nothing_left
+# --lb external, none's old name: the same lab, with one deprecation line.
+up_external_deprecated() {
+	local err
+	err=$("$LAB" up --prefix "$T_PREFIX" --lb external --daemons none 2>&1 >/dev/null) || return 1
+	[[ $err == *"--lb external is deprecated: use --lb none"* ]] && [ "$(wc -l <<<"$err")" = 1 ]
+}
+check "up --lb external says it is deprecated, once" up_external_deprecated
+check "...and builds the lab of --lb none" status_says_none
 check "...down" quiet "$LAB" down --prefix "$T_PREFIX"
 check "...leaves nothing" nothing_left
 

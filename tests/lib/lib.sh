@@ -26,6 +26,11 @@ set -uo pipefail
 
 EDGELAB_ROOT=${EDGELAB_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 # As tests/setup.sh: BIN, else EDGELAB_BUILD's bin, else build/bin.
+# Installed (cmake --install), installed.sh names where the binaries are.
+if [ -z "${BIN:-}" ] && [ -f "$EDGELAB_ROOT/installed.sh" ]; then
+	. "$EDGELAB_ROOT/installed.sh"
+	BIN=$EDGELAB_INSTALLED_BIN
+fi
 BIN=${BIN:-${EDGELAB_BUILD:-$EDGELAB_ROOT/build}/bin}
 
 T_NAME=$(basename "$0" .sh)
