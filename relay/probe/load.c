@@ -2,7 +2,9 @@
  * a channel bound to a UDP echo peer (built in, or external), ChannelData
  * at a set rate or flat out for S seconds; reports relayed packets per
  * second (full round trips), loss and latency percentiles. Setup and
- * teardown are blocking and sequential; the packet loop (loadrun.c) is
+ * teardown are blocking and sequential; with --ms-turn each allocation is
+ * an [MS-TURN] one (msclient.c) with the peer as its active destination,
+ * and the packets are raw datagrams instead of ChannelData; the packet loop (loadrun.c) is
  * per-thread, batched and allocation-free. --idle holds the allocations
  * without traffic so that a benchmark can weigh them (RSS per allocation). */
 #include <errno.h>
@@ -33,6 +35,8 @@ static const char usage[] =
 	"  --idle SECONDS       after setup, hold the allocations idle this long (says\n"
 	"                       'ready' on stderr first), then run the traffic if any\n"
 	"  --drain MS           after sending stops, wait this long for answers (default 500)\n"
+	"  --ms-turn[=VERSION]  [MS-TURN] allocations (MS-Version 1..6, default 1), each with\n"
+	"                       Set Active Destination to the peer, then raw datagrams\n"
 	"  --raw                no TURN: each 'allocation' is a plain socket sending the same\n"
 	"                       ChannelData frames (for a bare forwarder, the bench's yardstick)\n"
 	"  --cpu-pid PID        also report PID's CPU time (the server's) per allocation over\n"
@@ -42,7 +46,7 @@ static const char usage[] =
 	TC_COMMON_HELP;
 
 enum { LO_ALLOCS = 1, LO_RATE, LO_FLAT, LO_WINDOW, LO_SECONDS, LO_SIZE, LO_PEER, LO_EXTPEER,
-       LO_THREADS, LO_BIND, LO_IDLE, LO_DRAIN, LO_RAW, LO_CPUPID, LO_HELP };
+       LO_THREADS, LO_BIND, LO_IDLE, LO_DRAIN, LO_RAW, LO_CPUPID, LO_MS, LO_HELP };
 
 struct load_args {
 	struct load_cfg lc;
@@ -51,6 +55,7 @@ struct load_args {
 	const char *target, *bind;
 	long allocations, idle, cpu_pid;
 	int have_peer, external_peer, raw;
+	unsigned ms_version; /* 0: IETF TURN */
 };
 
 static int parse_long(const char *flag, const char *s, long lo, long hi, long *out)
@@ -84,6 +89,7 @@ static int parse(int argc, char **argv, struct load_args *la)
 		{"drain", required_argument, NULL, LO_DRAIN},
 		{"raw", no_argument, NULL, LO_RAW},
 		{"cpu-pid", required_argument, NULL, LO_CPUPID},
+		{"ms-turn", optional_argument, NULL, LO_MS},
 		{"help", no_argument, NULL, LO_HELP},
 		{0, 0, 0, 0},
 	};
@@ -109,6 +115,11 @@ static int parse(int argc, char **argv, struct load_args *la)
 		case LO_DRAIN: if (parse_long("--drain", optarg, 0, 60000, &v)) return 2; la->lc.drain_ms = (int)v; break;
 		case LO_RAW: la->raw = 1; break;
 		case LO_CPUPID: if (parse_long("--cpu-pid", optarg, 1, 1L << 30, &la->cpu_pid)) return 2; break;
+		case LO_MS:
+			if (optarg && parse_long("--ms-turn", optarg, 1, MSTURN_MAX_VERSION, &v))
+				return 2;
+			la->ms_version = optarg ? (unsigned)v : 1;
+			break;
 		case LO_HELP: fputs(usage, stdout); return 1;
 		default:
 			fprintf(stderr, "edgeprobe load: unknown or incomplete option '%s'\n", argv[optind - 1]);
@@ -121,6 +132,10 @@ static int parse(int argc, char **argv, struct load_args *la)
 	}
 	if (la->tc.tp != TP_UDP) {
 		fprintf(stderr, "edgeprobe load: only UDP clients for now\n");
+		return 2;
+	}
+	if (la->raw && la->ms_version) {
+		fprintf(stderr, "edgeprobe load: --raw and --ms-turn exclude each other\n");
 		return 2;
 	}
 	la->target = argv[optind];
@@ -155,11 +170,41 @@ static int make_raw(struct load_args *la, struct load_alloc *a, char *err, size_
 	return 0;
 }
 
+/* --ms-turn: Allocate with the digest challenge, then Set Active
+ * Destination to the peer, so that raw datagrams flow both ways. The
+ * session keeps the socket's fd until the caller takes it. */
+static int make_ms(struct load_args *la, struct tc_sess *s, struct ms_client *c)
+{
+	uint8_t rbuf[4096]; /* setup only: answers are small */
+	int code = 0;
+
+	c->fd = s->ps->fd;
+	c->server = s->ps->server;
+	c->timeout_ms = la->tc.timeout_ms;
+	c->version = la->ms_version;
+	c->sha256 = la->tc.sha256 && c->version >= 3;
+	c->user = s->user;
+	c->pass = s->pass;
+	c->rbuf = rbuf;
+	c->rcap = sizeof rbuf;
+	if (msc_start(c, la->tc.lifetime, &code) || msc_set_active(c, &la->peer)) {
+		snprintf(s->err, sizeof s->err, "[MS-TURN] %.200s", c->err);
+		s->code = code;
+		if (c->authed)
+			msc_allocate(c, 0, &code);
+		c->rbuf = NULL;
+		return -1;
+	}
+	c->rbuf = NULL;
+	return 0;
+}
+
 /* One allocation with its channel; keeps the socket and the auth state,
  * drops the session's big receive buffers. */
 static int make_alloc(struct load_args *la, struct load_alloc *a, int *code, char *err, size_t errlen)
 {
 	struct tc_sess *s = malloc(sizeof *s);
+	struct ms_client *c = NULL;
 	struct sockaddr_storage server;
 
 	if (la->raw) {
@@ -170,8 +215,19 @@ static int make_alloc(struct load_args *la, struct load_alloc *a, int *code, cha
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	if (tc_open(s, &la->tc, la->target, la->bind) || tc_allocate(s) ||
-	    tc_channel_bind(s, LOAD_CHANNEL, (struct sockaddr *)&la->peer)) {
+	if (la->ms_version) {
+		if (!(c = calloc(1, sizeof *c)) || tc_open(s, &la->tc, la->target, la->bind) ||
+		    make_ms(la, s, c)) {
+			snprintf(err, errlen, "%s", c ? s->err : "out of memory");
+			*code = c ? s->code : 0;
+			if (c)
+				tc_close(s);
+			free(c);
+			free(s);
+			return -1;
+		}
+	} else if (tc_open(s, &la->tc, la->target, la->bind) || tc_allocate(s) ||
+		   tc_channel_bind(s, LOAD_CHANNEL, (struct sockaddr *)&la->peer)) {
 		snprintf(err, errlen, "%s", s->err);
 		*code = s->code;
 		if (s->allocated)
@@ -188,6 +244,7 @@ static int make_alloc(struct load_args *la, struct load_alloc *a, int *code, cha
 	connect(a->fd, (struct sockaddr *)&server, netaddr_len((struct sockaddr *)&server));
 	fcntl(a->fd, F_SETFL, fcntl(a->fd, F_GETFL) | O_NONBLOCK);
 	a->s = s;
+	a->ms = c;
 	a->made = 1;
 	return 0;
 }
@@ -270,7 +327,15 @@ static void teardown(struct load_args *la, struct load_alloc *a, long n)
 	for (long i = 0; i < n; i++) {
 		if (!a[i].made)
 			continue;
-		if (ps && a[i].s && !probe_open(ps, &o, err, sizeof err)) {
+		if (a[i].ms) { /* [MS-TURN]: released by Allocate with LIFETIME 0 */
+			uint8_t rbuf[4096];
+			int code;
+			fcntl(a[i].fd, F_SETFL, fcntl(a[i].fd, F_GETFL) & ~O_NONBLOCK);
+			a[i].ms->rbuf = rbuf;
+			a[i].ms->rcap = sizeof rbuf;
+			msc_allocate(a[i].ms, 0, &code);
+			free(a[i].ms);
+		} else if (ps && a[i].s && !probe_open(ps, &o, err, sizeof err)) {
 			close(ps->fd);
 			ps->fd = a[i].fd;
 			fcntl(ps->fd, F_SETFL, fcntl(ps->fd, F_GETFL) & ~O_NONBLOCK);
@@ -320,6 +385,7 @@ static void report(struct out *o, struct load_args *la, struct load_thread *th, 
 	probe_out_int(o, "allocations", la->allocations);
 	probe_out_int(o, "threads", la->lc.threads);
 	probe_out_str(o, "mode", la->lc.rate ? "rate" : "flat");
+	probe_out_str(o, "dialect", la->raw ? "none" : la->ms_version ? "ms-turn" : "ietf");
 	if (la->lc.rate)
 		probe_out_num(o, "rate_pps", la->lc.rate, 0);
 	else
@@ -372,6 +438,7 @@ int probe_load_main(int argc, char **argv)
 	r = parse(argc, argv, &la);
 	if (r)
 		return r == 1 ? 0 : r;
+	la.lc.hdr = la.ms_version ? 0 : TURN_CHDATA_HDR;
 	if (la.lc.threads > la.allocations)
 		la.lc.threads = (int)la.allocations;
 	probe_raise_nofile();

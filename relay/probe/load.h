@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 
 #include "echo.h"
+#include "msclient.h"
 #include "turnc.h"
 
 #define LOAD_BATCH 64
@@ -20,7 +21,8 @@ struct load_cfg {
 	double rate;       /* packets per second in all; 0 = flat out */
 	int window;        /* flat out: packets in flight per allocation */
 	long seconds;
-	size_t size;       /* payload bytes inside ChannelData */
+	size_t size;       /* payload bytes inside ChannelData (or raw, --ms-turn) */
+	size_t hdr;        /* framing before the payload: ChannelData's, or 0 raw */
 	int threads;
 	int drain_ms;
 };
@@ -31,6 +33,7 @@ struct load_alloc {
 	int inflight;
 	double last_rx;
 	struct tc_sess *s; /* auth state, for the delete at the end */
+	struct ms_client *ms; /* --ms-turn: its session (credentials in s) */
 };
 
 struct load_thread {
@@ -43,7 +46,7 @@ struct load_thread {
 	uint32_t *hist;     /* LOAD_HIST_N + 1 */
 	char err[200];
 	/* Buffers, allocated once per thread: nothing per packet. */
-	uint8_t *sbuf;      /* one ChannelData frame, resent with a new stamp */
+	uint8_t *sbuf;      /* one frame (ChannelData or raw), resent with a new stamp */
 	struct mmsghdr smsg[LOAD_BATCH];
 	struct iovec siov[LOAD_BATCH];
 	struct mmsghdr rmsg[LOAD_BATCH];

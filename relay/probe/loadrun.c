@@ -25,8 +25,8 @@ static void stamp(struct load_thread *t, uint64_t ns)
 {
 	uint32_t magic = PAYLOAD_MAGIC;
 
-	memcpy(t->sbuf + TURN_CHDATA_HDR, &ns, 8);
-	memcpy(t->sbuf + TURN_CHDATA_HDR + 8, &magic, 4);
+	memcpy(t->sbuf + t->lc->hdr, &ns, 8);
+	memcpy(t->sbuf + t->lc->hdr + 8, &magic, 4);
 }
 
 /* Send k frames on allocation i (all the same bytes: one stamp per batch). */
@@ -56,6 +56,7 @@ static void hist_add(struct load_thread *t, uint64_t ns)
 /* Drain one allocation's socket; returns frames that came back. */
 static int recv_alloc(struct load_thread *t, struct load_alloc *a)
 {
+	size_t hdr = t->lc->hdr;
 	int got = 0;
 
 	for (int round = 0; round < 4; round++) {
@@ -70,12 +71,13 @@ static int recv_alloc(struct load_thread *t, struct load_alloc *a)
 			uint64_t sent_ns;
 			uint32_t magic;
 
-			if (t->rmsg[i].msg_len < TURN_CHDATA_HDR + 12 || (p[0] & 0xc0) != 0x40) {
+			/* ChannelData, or (--ms-turn) the raw payload itself */
+			if (t->rmsg[i].msg_len < hdr + 12 || (hdr && (p[0] & 0xc0) != 0x40)) {
 				t->garbled++;
 				continue;
 			}
-			memcpy(&sent_ns, p + TURN_CHDATA_HDR, 8);
-			memcpy(&magic, p + TURN_CHDATA_HDR + 8, 4);
+			memcpy(&sent_ns, p + hdr, 8);
+			memcpy(&magic, p + hdr + 8, 4);
 			if (magic != PAYLOAD_MAGIC || sent_ns > ns) {
 				t->garbled++;
 				continue;
@@ -115,7 +117,7 @@ static int setup(struct load_thread *t, int *ep)
 	}
 	for (int i = 0; i < LOAD_BATCH; i++) {
 		t->siov[i].iov_base = t->sbuf;
-		t->siov[i].iov_len = TURN_CHDATA_HDR + t->lc->size;
+		t->siov[i].iov_len = t->lc->hdr + t->lc->size;
 		memset(&t->smsg[i], 0, sizeof t->smsg[i]);
 		t->smsg[i].msg_hdr.msg_iov = &t->siov[i];
 		t->smsg[i].msg_hdr.msg_iovlen = 1;
@@ -125,9 +127,10 @@ static int setup(struct load_thread *t, int *ep)
 		t->rmsg[i].msg_hdr.msg_iov = &t->riov[i];
 		t->rmsg[i].msg_hdr.msg_iovlen = 1;
 	}
-	memset(t->sbuf, 'x', TURN_CHDATA_HDR + t->lc->size);
-	turn_chdata_wrap(t->sbuf, TURN_CHDATA_HDR + t->lc->size, LOAD_CHANNEL,
-			 (uint16_t)t->lc->size, 0);
+	memset(t->sbuf, 'x', t->lc->hdr + t->lc->size);
+	if (t->lc->hdr)
+		turn_chdata_wrap(t->sbuf, TURN_CHDATA_HDR + t->lc->size, LOAD_CHANNEL,
+				 (uint16_t)t->lc->size, 0);
 	return 0;
 }
 

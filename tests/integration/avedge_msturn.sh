@@ -16,7 +16,8 @@
 # exchange on a TLS listener (443's) and on a plain TCP one, each with data
 # through an echo peer (a Send request back as a Data Indication, then raw
 # data both ways after Set Active Destination; framed over TCP); IETF TURN
-# on the same listeners still works.
+# on the same listeners still works; edgeprobe load --ms-turn relays raw
+# datagrams through 5 allocations at a low rate with zero loss.
 #
 # Everything runs in a private network namespace on its loopback,
 # 127.0.0.x (and ::1): nothing clashes with the host's ports, nothing
@@ -170,6 +171,19 @@ check "IETF TURN over real TLS on the same 443 listener still works" \
 	test "$RC" -eq 0 -a "$(field ietf_tls tls)" != ""
 probe ietf_udp --user alice --pass secret 127.0.0.1:3478
 check "IETF TURN over UDP on the same 3478 listener still works" test "$RC" -eq 0
+
+echo "edgeprobe load --ms-turn (the MS-TURN bench's client), at a low rate:"
+# Each allocation sets its active destination to load's own echo peer, then
+# sends raw datagrams; every one must come back raw and stamped.
+nsx timeout -k 2 30 "$BIN/edgeprobe" load 127.0.0.1:3478 --ms-turn --user alice --pass secret \
+	--peer 127.0.0.6:7001 --allocations 5 --rate 200 --seconds 2 >"$WORK/load.log" 2>&1
+RC=$?
+sed 's/^/    /' "$WORK/load.log" | grep -E '^ +(dialect|sent|received|loss_pct|error|load) '
+check "load --ms-turn: exits 0, dialect ms-turn" test "$RC" -eq 0 -a "$(field load dialect)" = ms-turn
+check "load --ms-turn: 300+ raw datagrams sent, every one back (zero loss)" \
+	test "$(field load sent)" -ge 300 -a "$(field load received)" = "$(field load sent)" \
+	-a "$(field load loss_pct)" = 0.000
+check "load --ms-turn: no garbled datagram came back" test -z "$(field load garbled)"
 
 echo "valgrind: heap allocations against packets relayed:"
 declare -A VG_ALLOCS=()
