@@ -224,76 +224,75 @@ static int build(xmlNode *root, const struct mras_creq *q, enum mras_reason reas
 	return 0;
 }
 
+/* new_doc NAME: a document whose root NAME is in the MRAS namespace. */
+static xmlDoc *new_doc(const char *name, xmlNode **root)
+{
+	xmlDoc *doc = xmlNewDoc((const xmlChar *)"1.0");
+
+	if (!doc)
+		return NULL;
+	if (!(*root = xmlNewNode(NULL, (const xmlChar *)name))) {
+		xmlFreeDoc(doc);
+		return NULL;
+	}
+	xmlDocSetRootElement(doc, *root);
+	xmlSetNs(*root, xmlNewNs(*root, (const xmlChar *)MRAS_NS, NULL));
+	return doc;
+}
+
+/* dump DOC OK: DOC as UTF-8 in a malloc'd, NUL-ended *out (when OK), and
+ * DOC freed either way. */
+static int dump(xmlDoc *doc, int ok, char **out, size_t *outlen)
+{
+	xmlChar *mem = NULL;
+	int n = 0, err = -1;
+
+	if (ok)
+		xmlDocDumpMemoryEnc(doc, &mem, &n, "UTF-8");
+	if (mem && n > 0 && (*out = malloc((size_t)n + 1))) {
+		memcpy(*out, mem, (size_t)n + 1);
+		*outlen = (size_t)n;
+		err = 0;
+	}
+	xmlFree(mem);
+	xmlFreeDoc(doc);
+	return err;
+}
+
 int mras_xml_response(const struct mras_creq *q, enum mras_reason reason,
 		      const struct mras_cred *cred, unsigned duration,
 		      const struct mras_relay *relays, int nrelays, char **out, size_t *outlen)
 {
-	xmlDoc *doc = xmlNewDoc((const xmlChar *)"1.0");
 	xmlNode *root;
-	xmlChar *mem = NULL;
-	int n = 0, err = -1;
+	xmlDoc *doc = new_doc("response", &root);
 
 	if (!doc)
 		return -1;
 	if (reason == MRAS_R_OK && (!q || !cred))
 		reason = MRAS_R_INTERNAL;
-	if (!(root = xmlNewNode(NULL, (const xmlChar *)"response")))
-		goto out;
-	xmlDocSetRootElement(doc, root);
-	xmlSetNs(root, xmlNewNs(root, (const xmlChar *)MRAS_NS, NULL));
-	if (build(root, q, reason, cred, duration, relays, nrelays))
-		goto out;
-	xmlDocDumpMemoryEnc(doc, &mem, &n, "UTF-8");
-	if (!mem || n <= 0)
-		goto out;
-	if ((*out = malloc((size_t)n + 1))) {
-		memcpy(*out, mem, (size_t)n + 1);
-		*outlen = (size_t)n;
-		err = 0;
-	}
-out:
-	xmlFree(mem);
-	xmlFreeDoc(doc);
-	return err;
+	return dump(doc, !build(root, q, reason, cred, duration, relays, nrelays), out, outlen);
 }
 
 int mras_xml_request(const char *request_id, const char *from, const char *to,
 		     const char *identity, enum mras_location loc, unsigned duration, char **out,
 		     size_t *outlen)
 {
-	xmlDoc *doc = xmlNewDoc((const xmlChar *)"1.0");
 	xmlNode *root, *cr;
-	xmlChar *mem = NULL;
-	int n = 0, err = -1;
+	xmlDoc *doc = new_doc("request", &root);
 
 	if (!doc)
 		return -1;
-	if (!(root = xmlNewNode(NULL, (const xmlChar *)"request")))
-		goto out;
-	xmlDocSetRootElement(doc, root);
-	xmlSetNs(root, xmlNewNs(root, (const xmlChar *)MRAS_NS, NULL));
 	xmlNewProp(root, (const xmlChar *)"requestID", (const xmlChar *)request_id);
 	xmlNewProp(root, (const xmlChar *)"version", (const xmlChar *)"1.0");
 	xmlNewProp(root, (const xmlChar *)"to", (const xmlChar *)to);
 	xmlNewProp(root, (const xmlChar *)"from", (const xmlChar *)from);
-	if (!(cr = xmlNewChild(root, NULL, (const xmlChar *)"credentialsRequest", NULL)))
-		goto out;
-	xmlNewProp(cr, (const xmlChar *)"credentialsRequestID", (const xmlChar *)request_id);
-	if (add_text(cr, "identity", identity) || add_text(cr, "location", mras_location_name(loc)) ||
-	    add_num(cr, "duration", duration))
-		goto out;
-	xmlDocDumpMemoryEnc(doc, &mem, &n, "UTF-8");
-	if (!mem || n <= 0)
-		goto out;
-	if ((*out = malloc((size_t)n + 1))) {
-		memcpy(*out, mem, (size_t)n + 1);
-		*outlen = (size_t)n;
-		err = 0;
-	}
-out:
-	xmlFree(mem);
-	xmlFreeDoc(doc);
-	return err;
+	cr = xmlNewChild(root, NULL, (const xmlChar *)"credentialsRequest", NULL);
+	return dump(doc,
+		    cr && xmlNewProp(cr, (const xmlChar *)"credentialsRequestID", (const xmlChar *)request_id) &&
+			    !add_text(cr, "identity", identity) &&
+			    !add_text(cr, "location", mras_location_name(loc)) &&
+			    !add_num(cr, "duration", duration),
+		    out, outlen);
 }
 
 static int port_of(const xmlNode *relay, const char *name, uint16_t *port)
