@@ -15,7 +15,7 @@
 static const char *const limit_names[LIMITS] = {
 	"max_conns", "max_conns_per_source", "handshake_timeout", "idle_timeout",
 	"frame_timeout", "stall_timeout", "unauth_rate", "metrics_conns", "metrics_timeout",
-	"max_connects",
+	"max_connects", "connect_timeout",
 };
 
 /* The label of each drop counter, in enum drop_reason's order. */

@@ -35,7 +35,7 @@ static void udp_sent(void *arg, void *tag, const struct sockaddr *to, const uint
 static void sweep(uv_timer_t *t);
 
 int server_init(struct server *s, struct avedge_conf *conf, uv_loop_t *loop, int id,
-		const struct tcp_relayed_cbs *tcp_cbs)
+		const struct tcp_relayed_cbs *tcp_cbs, const struct ms_tcp_cbs *ms_tcp_cbs)
 {
 	uint32_t key;
 
@@ -57,6 +57,7 @@ int server_init(struct server *s, struct avedge_conf *conf, uv_loop_t *loop, int
 	s->relayed = (struct relayed_env){loop, &conf->ports, &s->out, &s->rx};
 	s->tcp = (struct tcp_relayed_env){loop, &conf->ports, &s->st, tcp_cbs, s, conf->max_connects,
 					  NULL};
+	s->mstcp = (struct ms_tcp_env){loop, &conf->ports, &s->st, ms_tcp_cbs, s, conf->max_connects};
 	return 0;
 }
 
@@ -85,6 +86,9 @@ void server_alloc_free(struct server *s, struct alloc *a)
 		relayed_close(a->udp_io); /* flushes the batch: a is still valid there */
 	if (a->tcp_io)
 		tcp_relayed_close(a->tcp_io);
+	for (int i = 0; i < 2; i++)
+		if (a->ms_tcp_io[i])
+			ms_tcp_close(a->ms_tcp_io[i]);
 	if (a->user)
 		quota_give(&s->mconf->quota, a->user + a->quota_off);
 	alloc_table_remove(&s->allocs, a);

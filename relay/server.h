@@ -11,6 +11,7 @@
 
 #include "conf.h"
 #include "io/listener.h"
+#include "io/mstcp.h"
 #include "io/relayed.h"
 #include "io/tcprelayed.h"
 #include "io/udpbatch.h"
@@ -34,6 +35,7 @@ struct server {
 	uv_timer_t sweep;
 	struct relayed_env relayed;  /* what every relayed UDP socket shares */
 	struct tcp_relayed_env tcp;  /* ... and every RFC 6062 one */
+	struct ms_tcp_env mstcp;     /* ... and every [MS-TURN] TCP one */
 	/* Scratch for answers and Data indications: reused, never freed
 	 * per packet. */
 	uint8_t obuf[2048];
@@ -44,9 +46,10 @@ struct server {
 	struct udp_batch out;
 };
 
-/* tcp_cbs: the RFC 6062 up-calls (the handlers'), given by the worker. */
+/* tcp_cbs, ms_tcp_cbs: the RFC 6062 and [MS-TURN] TCP up-calls (the
+ * handlers'), given by the worker. */
 int server_init(struct server *s, struct avedge_conf *conf, uv_loop_t *loop, int id,
-		const struct tcp_relayed_cbs *tcp_cbs);
+		const struct tcp_relayed_cbs *tcp_cbs, const struct ms_tcp_cbs *ms_tcp_cbs);
 void server_close(struct server *s); /* frees allocations and their sockets */
 uint64_t server_now(const struct server *s);
 

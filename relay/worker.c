@@ -49,7 +49,7 @@ int worker_start(struct worker *w, struct avedge_conf *c, SSL_CTX *tls, SSL_CTX 
 		 int id)
 {
 	uv_loop_init(&w->loop);
-	if (server_init(&w->srv, c, &w->loop, id, &connect_cbs))
+	if (server_init(&w->srv, c, &w->loop, id, &connect_cbs, &ms_tcp_cbs))
 		return -1;
 	uv_async_init(&w->loop, &w->stop, on_stop);
 	w->stop.data = w;

@@ -65,8 +65,8 @@ void alloc_made(struct server *s, const struct request *req, const struct alloc 
 	s->st.allocations = s->allocs.count;
 	netaddr_str(req->src, c, sizeof c);
 	if (a->ms)
-		log_info("MS-TURN allocation for %s from %s: port %u, %u s, MS-Version %u", a->user, c,
-			 port, life, a->ms->version);
+		log_info("MS-TURN allocation for %s from %s: %s port %u, %u s, MS-Version %u", a->user,
+			 c, a->tcp ? "TCP" : "UDP", port, life, a->ms->version);
 	else
 		log_info("allocation for %s from %s: port %u, %u s", a->user, c, port, life);
 }

@@ -7,16 +7,32 @@
 #include "server.h"
 
 /* Client -> peer: within a's bandwidth cap, queued on its relayed socket
- * (counted for a and the worker when the batch leaves: server.c). */
+ * (counted for a and the worker when the batch leaves: server.c); for an
+ * [MS-TURN] TCP allocation, written to the peer's connection (made when
+ * there is none) and counted here. */
 static inline void datapath_to_peer(struct server *s, struct alloc *a, const struct sockaddr *peer,
 				    const uint8_t *data, size_t len)
 {
+	struct ms_tcp *t;
+
 	if (!bw_take(&a->bw, s->conf->max_bps, len, server_now(s))) {
 		s->st.drops[DROP_BANDWIDTH]++;
 		return;
 	}
-	if (!a->udp_io || relayed_send(a->udp_io, peer, data, len) < 0)
+	if (a->udp_io) {
+		if (relayed_send(a->udp_io, peer, data, len) < 0)
+			s->st.drops[DROP_SEND_FAILED]++;
+		return;
+	}
+	t = a->ms_tcp_io[peer->sa_family == AF_INET6];
+	if (!t || ms_tcp_send(t, peer, data, len)) {
 		s->st.drops[DROP_SEND_FAILED]++;
+		return;
+	}
+	a->tx_pkts++;
+	a->tx_bytes += len;
+	s->st.pkts_to_peer++;
+	s->st.bytes_to_peer += len;
 }
 
 /* Peer -> client, before the dialect frames it: 1 when a datagram of n

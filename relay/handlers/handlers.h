@@ -34,6 +34,8 @@ void handle_peer_data(void *arg, void *tag, uint8_t *data, size_t len, size_t ro
 /* The RFC 6062 up-calls (handlers/connect.c), which the worker gives its
  * server. */
 extern const struct tcp_relayed_cbs connect_cbs;
+/* ms_tcp.c: the [MS-TURN] TCP allocations' up-calls, set by the worker. */
+extern const struct ms_tcp_cbs ms_tcp_cbs;
 
 /* Shared by handlers: the lifetime to grant (RFC 8656 §7.2), and one
  * XOR-PEER-ADDRESS vetted (0, or the error code 400, 403, 443); ip_only

@@ -9,6 +9,7 @@
  *   ms_send.c      Send request (never answered), and raw data from a
  *                  client once a destination is active
  *   ms_activedest.c  Set Active Destination
+ *   ms_tcp.c       TCP allocations (an Allocate over TCP): who may connect in
  *   ms_data.c      datagrams from peers: raw to the active destination's
  *                  client, else a Data Indication; answers and framing
  *
@@ -37,6 +38,10 @@ void ms_handle_send(struct server *s, const struct request *req, const struct st
  * frames over TCP). 1 if it was theirs (sent or dropped), 0 if the
  * 5-tuple has no such allocation. */
 int ms_client_data(struct server *s, const struct request *req, const uint8_t *data, size_t len);
+
+/* A permission was added to a: TCP peers that connected in before it may
+ * now be let in (ms_tcp.c). */
+void ms_tcp_permitted(struct alloc *a);
 
 /* The relayed sockets' callback for [MS-TURN] allocations. */
 void ms_peer_data(void *arg, void *tag, uint8_t *data, size_t len, size_t room,

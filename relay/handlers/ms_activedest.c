@@ -65,6 +65,7 @@ size_t ms_handle_set_active_dest(struct server *s, const struct request *req,
 	peer_from_sockaddr(&p, (struct sockaddr *)&ss);
 	if (alloc_perm_add(a, &p, server_now(s)))
 		return fail(s, m, a, 508, "Insufficient Capacity");
+	ms_tcp_permitted(a);
 	a->ms->dest = p;
 	a->ms->active = 1;
 	return ok(s, m, a);

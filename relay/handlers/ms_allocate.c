@@ -1,7 +1,10 @@
 /* ms_allocate.c: the [MS-TURN] Allocate request (3.2.4.1, 3.3.5.x): a new
  * allocation, its retransmits, and refresh or release (LIFETIME 0) by
  * another Allocate from the same 5-tuple. The relayed address is the
- * node's own (R11), a UDP one whichever transport the client came over.
+ * node's own (R11), of the transport the Allocate came over (3.3.5.1: "a
+ * request that is received over TCP returns a TCP allocated transport
+ * address"): UDP sockets, or over TCP (framed, or after the pseudo-TLS
+ * exchange) a relayed TCP listener per family (ms_tcp.c, io/mstcp.c).
  *
  * What MS-Version changes, as far as it is implemented here:
  *   all versions  MAPPED-ADDRESS (the relayed IPv4 address), XOR Mapped
@@ -88,6 +91,19 @@ static size_t refresh(struct server *s, const struct request *req, const struct 
 	return answer(s, req, m, who, a, life);
 }
 
+/* Over TCP: a relayed TCP listener per family asked for. */
+static int open_tcp(struct server *s, struct alloc *a, struct relayed_opts *o)
+{
+	a->tcp = 1;
+	for (int i = 0; i < 2; i++)
+		if (o->family_mask & (1u << i)) {
+			int rc = ms_tcp_open(&a->ms_tcp_io[i], &s->mstcp, i, a, &o->port[i]);
+			if (rc)
+				return rc;
+		}
+	return 0;
+}
+
 size_t ms_handle_allocate(struct server *s, const struct request *req, const struct stun_msg *m,
 			  const struct auth_ok *who)
 {
@@ -136,7 +152,11 @@ size_t ms_handle_allocate(struct server *s, const struct request *req, const str
 	o.family_mask = (unsigned)fam;
 	o.now_ms = now;
 	o.owner = a->user + a->quota_off;
-	if ((rc = relayed_open(&a->udp_io, &s->relayed, &o, ms_peer_data, s, a)))
+	if (req->conn)
+		rc = open_tcp(s, a, &o);
+	else
+		rc = relayed_open(&a->udp_io, &s->relayed, &o, ms_peer_data, s, a);
+	if (rc)
 		return alloc_open_failed(s, m, who, a, rc, ms_error);
 	a->port[0] = (uint16_t)o.port[0];
 	a->port[1] = (uint16_t)o.port[1];

@@ -78,5 +78,6 @@ void ms_handle_send(struct server *s, const struct request *req, const struct st
 		s->st.drops[DROP_NO_PERMISSION]++;
 		return;
 	}
+	ms_tcp_permitted(a);
 	datapath_to_peer(s, a, (struct sockaddr *)&ss, da->val, da->len);
 }

@@ -54,6 +54,7 @@ void five_tuple_set(struct five_tuple *k, const void *listener, const void *conn
 /* The relayed sockets: opaque here, owned by the layer that opens them. */
 struct relayed;
 struct tcp_relayed;
+struct ms_tcp;
 
 /* What an [MS-TURN] allocation keeps besides (R19, handlers/ms_*.c). */
 struct alloc_ms {
@@ -84,6 +85,7 @@ struct alloc {
 	struct channel *chans;
 	struct relayed *udp_io;        /* UDP relayed sockets */
 	struct tcp_relayed *tcp_io;    /* RFC 6062: the relayed TCP listener and its peers */
+	struct ms_tcp *ms_tcp_io[2];   /* [MS-TURN] over TCP: a TCP relayed address per family */
 	struct bw_bucket bw;           /* --max-bps */
 	uint64_t rx_pkts, tx_pkts, rx_bytes, tx_bytes;
 	struct alloc_ms *ms;           /* [MS-TURN] allocation; NULL: IETF TURN */

@@ -135,7 +135,7 @@ static void setup(void)
 	uv_loop_init(&loop);
 	srv = calloc(1, sizeof *srv);
 	lst = calloc(1, sizeof *lst);
-	if (!srv || !lst || server_init(srv, &conf, &loop, 0, &connect_cbs))
+	if (!srv || !lst || server_init(srv, &conf, &loop, 0, &connect_cbs, &ms_tcp_cbs))
 		abort();
 	count_sent = srv->out.sent;
 	srv->out.sent = check_sent;

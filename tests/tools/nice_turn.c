@@ -106,7 +106,11 @@ static void cand_str(const NiceCandidate *c, char *out, size_t cap)
 	char ip[NICE_ADDRESS_STRING_LEN];
 
 	nice_address_to_string(&c->addr, ip);
-	snprintf(out, cap, "%s %s:%u", cand_type(c->type), ip, nice_address_get_port(&c->addr));
+	snprintf(out, cap, "%s %s:%u%s", cand_type(c->type), ip, nice_address_get_port(&c->addr),
+		 c->transport == NICE_CANDIDATE_TRANSPORT_TCP_ACTIVE	? " tcp-act"
+		 : c->transport == NICE_CANDIDATE_TRANSPORT_TCP_PASSIVE ? " tcp-pass"
+		 : c->transport == NICE_CANDIDATE_TRANSPORT_TCP_SO	? " tcp-so"
+									: "");
 }
 
 /* Both have gathered: each learns the other's credentials and candidates. */
@@ -399,8 +403,10 @@ static void side_init(struct side *me, const char *name, const char *ip, int rel
 
 	me->name = name;
 	me->agent = nice_agent_new(NULL, NICE_COMPATIBILITY_OC2007R2);
+	/* Over TCP libnice relays ICE-TCP only: TCP-ACT and TCP-PASS relayed
+	 * candidates, paired with the other side's TCP ones. */
 	g_object_set(me->agent, "controlling-mode", controlling, "force-relay", relay, "ice-tcp",
-		     FALSE, "upnp", FALSE, NULL);
+		     t.relay_type != NICE_RELAY_TYPE_TURN_UDP, "upnp", FALSE, NULL);
 	nice_address_init(&addr);
 	if (!nice_address_set_from_string(&addr, ip)) {
 		fprintf(stderr, "nice_turn: bad address %s\n", ip);
@@ -410,7 +416,7 @@ static void side_init(struct side *me, const char *name, const char *ip, int rel
 	me->stream = nice_agent_add_stream(me->agent, 1);
 	if (relay && !nice_agent_set_relay_info(me->agent, me->stream, 1, t.server_ip,
 						t.server_port, t.user64, t.pass64,
-						me == &t.a ? t.relay_type : NICE_RELAY_TYPE_TURN_UDP)) {
+						t.relay_type)) {
 		fprintf(stderr, "nice_turn: relay info refused\n");
 		exit(2);
 	}
