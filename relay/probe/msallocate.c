@@ -7,9 +7,13 @@
  * (MAPPED-ADDRESS, and MS-Alternate Mapped Address), the client's own
  * (XOR Mapped Address 0x8020), lifetime, MS-Version, whether the answer's
  * integrity verified, and where the answer came from as the socket saw it
- * (behind a balancer: the VIP when the request went to the VIP). With --echo PEER (an `edgeprobe echo` peer), the data
- * path too: a Send request must come back in a Data Indication from PEER,
- * and after Set Active Destination raw data must come back raw. */
+ * (behind a balancer: the VIP when the request went to the VIP). With
+ * --echo PEER (an `edgeprobe echo` peer), the data path too: a Send
+ * request must come back in a Data Indication from PEER, and after Set
+ * Active Destination raw data must come back raw. Over TCP the allocation
+ * is a TCP one ([MS-TURN] 3.3.5.1): PEER is an `edgeprobe echo --tcp`,
+ * and the payloads are RFC 4571 frames, as avedge hands a TCP peer's
+ * bytes back one such frame at a time (docs/ARCHITECTURE.md). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,30 +33,43 @@ static const char usage[] =
 	"  --keep               do not release the allocation at exit\n"
 	"  --echo ADDR:PORT     then through an echo peer: a Send request back as a Data\n"
 	"                       Indication; Set Active Destination; raw data back raw\n"
+	"                       (over TCP an `edgeprobe echo --tcp` peer: the allocation is\n"
+	"                       TCP, the payloads RFC 4571 frames)\n"
 	"  --family 6           REQUESTED-ADDRESS-FAMILY IPv6 (MS-Version 4 and later)\n"
 	"  --sha256             sign with HMAC-SHA256 (MS-Version 3 and later)\n"
 	TC_COMMON_HELP;
+
+/* The payload a check sends: as it is over UDP; over TCP behind its
+ * RFC 4571 length. Its length. */
+static size_t payload_of(const struct ms_client *c, const char *text, uint8_t *out)
+{
+	size_t n = strlen(text), h = c->stream ? 2 : 0;
+
+	out[0] = (uint8_t)(n >> 8);
+	out[1] = (uint8_t)n;
+	memcpy(out + h, text, n);
+	return n + h;
+}
 
 /* Send requests (retried, as they are never answered) until a Data
  * Indication from peer brings the payload back. */
 static int echo_send(struct ms_client *c, const struct sockaddr_storage *peer)
 {
-	static const char payload[] = "ms-turn send request";
-	uint8_t req[512];
+	uint8_t req[512], payload[64];
 	struct sockaddr_storage from;
 	const struct stun_attr *d;
-	size_t n;
+	size_t n, plen = payload_of(c, "ms-turn send request", payload);
 
 	for (int tries = 0; tries < 5; tries++) {
 		double end = probe_now_ms() + c->timeout_ms / 5;
-		int len = msc_signed(c, MSTURN_SEND, (const struct sockaddr *)peer, payload,
-				     sizeof payload - 1, req, sizeof req);
+		int len = msc_signed(c, MSTURN_SEND, (const struct sockaddr *)peer, payload, plen,
+				     req, sizeof req);
 		if (len < 0 || msc_send(c, req, (size_t)len))
 			return msc_fail(c, "%s", "cannot send the Send request");
 		for (int k; (k = msc_next_in(c, end, &n)) > 0;)
 			if (k == 1 && c->m.type == MSTURN_DATA_IND &&
-			    (d = stun_msg_attr(&c->m, MS_A_DATA)) && d->len == sizeof payload - 1 &&
-			    !memcmp(d->val, payload, d->len) &&
+			    (d = stun_msg_attr(&c->m, MS_A_DATA)) && d->len == plen &&
+			    !memcmp(d->val, payload, plen) &&
 			    !stun_msg_addr(&c->m, MS_A_REMOTE_ADDRESS, &from) &&
 			    netaddr_equal((struct sockaddr *)&from, (const struct sockaddr *)peer))
 				return 0;
@@ -62,9 +79,8 @@ static int echo_send(struct ms_client *c, const struct sockaddr_storage *peer)
 
 static int echo_active(struct ms_client *c, const struct sockaddr_storage *peer)
 {
-	static const char payload[] = "raw after Set Active Destination";
-	uint8_t frame[64];
-	size_t n;
+	uint8_t frame[80], payload[64];
+	size_t n, plen = payload_of(c, "raw after Set Active Destination", payload);
 
 	if (msc_set_active(c, peer))
 		return -1;
@@ -72,18 +88,18 @@ static int echo_active(struct ms_client *c, const struct sockaddr_storage *peer)
 		double end = probe_now_ms() + c->timeout_ms / 5;
 		ssize_t r;
 		if (c->stream) {
-			msturn_frame_hdr(frame, MSTURN_FRAME_DATA, sizeof payload - 1);
-			memcpy(frame + MSTURN_FRAME_HDR, payload, sizeof payload - 1);
-			r = send(c->fd, frame, MSTURN_FRAME_HDR + sizeof payload - 1, 0);
+			msturn_frame_hdr(frame, MSTURN_FRAME_DATA, (uint16_t)plen);
+			memcpy(frame + MSTURN_FRAME_HDR, payload, plen);
+			r = send(c->fd, frame, MSTURN_FRAME_HDR + plen, 0);
 		} else {
-			r = sendto(c->fd, payload, sizeof payload - 1, 0,
+			r = sendto(c->fd, payload, plen, 0,
 				   (struct sockaddr *)&c->server,
 				   netaddr_len((struct sockaddr *)&c->server));
 		}
 		if (r <= 0)
 			return msc_fail(c, "%s", "cannot send raw data");
 		for (int k; (k = msc_next_in(c, end, &n)) > 0;)
-			if (k == 2 && n == sizeof payload - 1 && !memcmp(c->rbuf, payload, n))
+			if (k == 2 && n == plen && !memcmp(c->rbuf, payload, n))
 				return 0;
 	}
 	return msc_fail(c, "%s", "raw data did not come back raw after Set Active Destination");
