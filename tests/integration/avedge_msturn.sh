@@ -10,12 +10,16 @@
 #   - an MS-TURN relay and an IETF TURN relay (RFC 8656) relaying to each
 #     other;
 #   - with TURN REST credentials (--auth-secret), as IETF TURN has them;
-#   - a wrong password gets no allocation.
+#   - a wrong password gets no allocation;
+#   - over TCP and over pseudo-TLS on 443, two MS-TURN relays: TCP
+#     allocations ([MS-TURN] 3.3.5.1), libnice's TCP-ACT/TCP-PASS relayed
+#     candidates, a TCP connection between the relayed addresses.
 # Then edgeprobe's own MS-TURN client: UDP, MS-Version 6 with SHA-256
 # integrity and an IPv6 relay, TCP with the 2.1.4 framing, the pseudo-TLS
 # exchange on a TLS listener (443's) and on a plain TCP one, each with data
 # through an echo peer (a Send request back as a Data Indication, then raw
-# data both ways after Set Active Destination; framed over TCP); IETF TURN
+# data both ways after Set Active Destination; over TCP a TCP allocation,
+# its peer a TCP echo, the payloads RFC 4571 frames); IETF TURN
 # on the same listeners still works; edgeprobe load --ms-turn relays raw
 # datagrams through 5 allocations at a low rate with zero loss.
 #
@@ -26,7 +30,7 @@
 #   127.0.0.2  agent A (the MS-TURN client)
 #   127.0.0.3  agent B (the peer)
 #   127.0.0.4  B's IETF TURN client (--ietf-peer)
-#   127.0.0.5  edgeprobe echo (UDP), the peer of edgeprobe's MS-TURN client
+#   127.0.0.5  edgeprobe echo (UDP and TCP), the peer of edgeprobe's MS-TURN client
 . "$(dirname "$0")/../lib/lib.sh"
 
 BUILD=${BUILD:-$EDGELAB_ROOT/build}
@@ -76,9 +80,13 @@ spawn ip netns exec "$NS" "$BIN/avedge" \
 	--log-level info 2>"$WORK/avedge.log"
 AVEDGE_PID=${T_PIDS[-1]}
 spawn ip netns exec "$NS" "$BIN/edgeprobe" echo 127.0.0.5:7000 --seconds 300 >"$WORK/echo.log" 2>&1
+# The TCP allocations' peer (an Allocate over TCP gets a TCP relayed address).
+spawn ip netns exec "$NS" "$BIN/edgeprobe" echo --tcp 127.0.0.5:7000 --seconds 300 >"$WORK/echotcp.log" 2>&1
 listening() { local o; o=$(nsx ss -Hlun); grep -qF "$1" <<<"$o"; }
+listening_tcp() { local o; o=$(nsx ss -Hltn); grep -qF "$1" <<<"$o"; }
 slowwait 10 listening 127.0.0.1:3478 || { echo "FAIL: avedge did not start"; cat "$WORK/avedge.log"; exit 1; }
 slowwait 10 listening 127.0.0.5:7000 || { echo "FAIL: edgeprobe echo did not start"; exit 1; }
+slowwait 10 listening_tcp 127.0.0.5:7000 || { echo "FAIL: edgeprobe echo --tcp did not start"; exit 1; }
 sleep 0.2
 
 # nice NAME ARGS...: one nice_turn run, its output in $WORK/NAME.log; RC set.
@@ -126,6 +134,26 @@ check "a wrong password: no allocation, nice_turn fails" test "$RC" -ne 0
 check "a wrong password: avedge made no allocation for it" \
 	test "$(grep -c 'MS-TURN allocation for alice' "$WORK/avedge.log")" -eq 4
 
+echo "libnice (OC2007R2) through MS-TURN over TCP and pseudo-TLS on 443 (TCP allocations):"
+# Over TCP libnice relays ICE-TCP: its relayed candidates are TCP-ACT and
+# TCP-PASS ([MS-TURN] 3.3.5.1: an Allocate received over TCP gets a TCP
+# allocated transport address). Both sides relay, so the checks and the
+# data cross a TCP connection that avedge opens from A's relayed address to
+# B's (and every frame comes back whole: RFC 4571 inside the Sends).
+tcp_pair() { grep -qE '^A selected pair: local relay 127\.0\.0\.1:5[0-9]{4} tcp-(act|pass) -> remote relay 127\.0\.0\.1:5[0-9]{4} tcp-(act|pass)$' "$WORK/$1.log"; }
+for how in "tcp 3478 tcp" "tls 443 pseudo-TLS"; do
+	set -- $how
+	nsx timeout -k 2 40 "$NICE" --server "127.0.0.1:$2" --count "$N" --timeout 25 --user alice \
+		--pass secret --relay-type "$1" --peer-relay >"$WORK/nice_$1.log" 2>&1
+	RC=$?
+	grep -E '^(A candidate|B candidate|A selected|A received|ok:|FAIL)' "$WORK/nice_$1.log" | sed 's/^/    /'
+	check "over $3 (:$2): nice_turn exits 0" test "$RC" -eq 0
+	check "over $3 (:$2): $N messages each way, all answered" all_through "nice_$1"
+	check "over $3 (:$2): the pair is TCP relay to TCP relay (TCP-ACT/TCP-PASS, 50000-59999)" tcp_pair "nice_$1"
+done
+check "over TCP: avedge made four TCP allocations (two per run)" \
+	test "$(grep -c 'MS-TURN allocation for alice from .*: TCP port' "$WORK/avedge.log")" -eq 4
+
 echo "edgeprobe's MS-TURN client:"
 # probe NAME ARGS...: one edgeprobe run; its report in $WORK/NAME.log.
 probe() {
@@ -156,10 +184,14 @@ check "MS-Version 6: the IPv6 relay in MS-Alternate Mapped Address" \
 probe tcp --ms-turn --tcp --user alice --pass secret --echo 127.0.0.5:7000 127.0.0.1:3478
 check "TCP with the 2.1.4 framing: allocated, answer signed, released" ms_ok tcp
 check "TCP: Send/Data Indication as control frames, raw data as data frames, both ways" echoed tcp
+check "TCP: a TCP allocation (its peer the TCP echo)" \
+	grep -q "MS-TURN allocation for alice from $(field tcp xor_mapped): TCP port" "$WORK/avedge.log"
 probe ptls443 --ms-turn --pseudo-tls --user alice --pass secret --echo 127.0.0.5:7000 127.0.0.1:443
 check "pseudo-TLS on the TLS listener (443): the fixed ServerHello" test "$(field ptls443 pseudo_tls)" = ok
 check "pseudo-TLS on 443: allocated, answer signed, released" ms_ok ptls443
 check "pseudo-TLS on 443: data both ways, framed" echoed ptls443
+check "pseudo-TLS on 443: a TCP allocation" \
+	grep -q "MS-TURN allocation for alice from $(field ptls443 xor_mapped): TCP port" "$WORK/avedge.log"
 probe ptlstcp --ms-turn --pseudo-tls --user alice --pass secret 127.0.0.1:3478
 check "pseudo-TLS on a plain TCP listener: allocated, answer signed, released" ms_ok ptlstcp
 probe rest --ms-turn --secret s3cret --user dave 127.0.0.1:3478
