@@ -2,8 +2,9 @@
 # MRAS, the A/V authentication service ([MS-AVEDGEA], R20): avedge A hands
 # out relay credentials over SIP SERVICE on mutual TLS; avedge B, a
 # separate process with the same --auth-secret, accepts them in both
-# dialects (IETF TURN; MS-TURN from libnice over UDP and from edgeprobe
-# over UDP, TCP and pseudo-TLS on 443, data both ways). No client certificate, or
+# dialects (IETF TURN; MS-TURN from libnice over UDP, TCP and pseudo-TLS
+# on 443, and from edgeprobe over the same, data both ways; over TCP the
+# allocations are TCP ones). No client certificate, or
 # one from another CA: refused. Wrong method, content type or XML: the
 # spec's answer. Expired or other-secret credentials: 401. The listener's
 # connection cap: reached and counted. On the loopback of a namespace.
@@ -123,20 +124,32 @@ rc=$?
 grep -E '^(A selected|A received|FAIL)' "$T/nice_udp.log" | sed 's/^/    /'
 check "libnice OC2007R2 over UDP with the MRAS values as they come: data both ways" \
 	eval "[ $rc -eq 0 ] && grep -q '^A received 20/20 pings and 20/20 pongs; B received 20/20 pings and 20/20 pongs' '$T/nice_udp.log'"
-# Over TCP libnice 0.1.21 expects a TCP allocation ([MS-TURN]'s rule),
-# avedge makes UDP ones, and its ICE finds no pair (docs/ARCHITECTURE.md,
-# MRAS): edgeprobe's MS-TURN client carries the stream cases, data both
-# ways through an echo peer.
-spawn ip netns exec "$NS" "$BIN/edgeprobe" echo 127.0.0.5:7000 --seconds 120 >"$T/echo.log" 2>&1
-slowwait 5 eval 'in_ns "$NS" ss -Hlun | grep -qF 127.0.0.5:7000' || bail "the echo peer did not start"
+# Over TCP (and pseudo-TLS on 443) an Allocate gets a TCP allocated
+# transport address ([MS-TURN] 3.3.5.1), libnice's relayed candidates are
+# TCP-ACT/TCP-PASS (ice-tcp), and both agents relay: the checks and the
+# data cross a TCP connection between the two relayed addresses.
+for how in "tcp 3478 tcp" "tls 443 pseudo-TLS"; do
+	set -- $how
+	in_ns "$NS" timeout -k 2 40 "$NICE" --server "127.0.0.11:$2" --mras --user "$U64" --pass "$P64" \
+		--relay-type "$1" --peer-relay --local 127.0.0.2 --peer 127.0.0.3 --count 20 --timeout 25 \
+		>"$T/nice_$1.log" 2>&1
+	rc=$?
+	grep -E '^(A selected|A received|FAIL)' "$T/nice_$1.log" | sed 's/^/    /'
+	check "libnice OC2007R2 over $3 (:$2) with the MRAS values: TCP relay to TCP relay, data both ways" \
+		eval "[ $rc -eq 0 ] && grep -qE '^A selected pair: local relay [0-9.]+:[0-9]+ tcp-(act|pass) -> remote relay [0-9.]+:[0-9]+ tcp-(act|pass)$' '$T/nice_$1.log' && grep -q '^A received 20/20 pings and 20/20 pongs; B received 20/20 pings and 20/20 pongs' '$T/nice_$1.log'"
+done
+# edgeprobe's MS-TURN client over the same streams: a TCP allocation, its
+# peer a TCP echo, data both ways.
+spawn ip netns exec "$NS" "$BIN/edgeprobe" echo --tcp 127.0.0.5:7000 --seconds 120 >"$T/echo.log" 2>&1
+slowwait 5 eval 'in_ns "$NS" ss -Hltn | grep -qF 127.0.0.5:7000' || bail "the echo peer did not start"
 for how in "tcp --tcp 127.0.0.11:3478" "pseudo-TLS --pseudo-tls 127.0.0.11:443"; do
 	set -- $how
 	ep allocate --ms-turn "$2" --user "$U" --pass "$P" --echo 127.0.0.5:7000 "$3" >"$T/ms_$1.out" 2>&1
 	check "MS-TURN over $1 ($3) on B: allocated, data both ways (Send/Data Indication, raw after Set Active Destination)" \
 		eval "grep -qE '^ +send_echo +ok' '$T/ms_$1.out' && grep -qE '^ +active_echo +ok' '$T/ms_$1.out'"
 done
-check "B made MS-TURN allocations for the MRAS identity" \
-	grep -q 'MS-TURN allocation for [0-9]*:sip:alice@edge.lab' "$T/b.log"
+check "B made MS-TURN allocations for the MRAS identity, TCP ones over TCP" \
+	grep -q 'MS-TURN allocation for [0-9]*:sip:alice@edge.lab from .*: TCP port' "$T/b.log"
 
 echo "refused credentials:"
 expired_u="$((now - 10)):sip:alice@edge.lab"
