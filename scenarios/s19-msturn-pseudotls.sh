@@ -3,9 +3,9 @@
 # seed: "A/V/STUN,MSTURN/TCP/443 Any -> Edge Server A/V Edge service public VIP address: STUN/TURN negotiation of candidates over TCP/443"
 # seed: "For the A/V Edge service, the VIP must NOT change the source IP address"
 # spec: R19 [MS-TURN] on TCP 443 with its framing and the pseudo-TLS exchange; R11
-# rows: row_extvip_08, row_ext_05, row_ext_07
+# rows: row_extvip_08, row_ext_04
 # segments: inet dmzext edgeext
-# asserts: a TCP connection to VIP:443 answers the fixed pseudo-TLS ClientHello with the fixed ServerHello ([MS-TURN] 2.1.4: what a Lync client sends when UDP is blocked); over the 2.1.4 framing the Allocate with the digest challenge succeeds, the answer verifies, XOR Mapped Address is the client's own address and port, MAPPED-ADDRESS (relayed) a real node's own public A/V address (R11); a Send request to an outside echo peer comes back as a Data Indication, and after Set Active Destination raw data frames come back raw
+# asserts: a TCP connection to VIP:443 answers the fixed pseudo-TLS ClientHello with the fixed ServerHello ([MS-TURN] 2.1.4: what a Lync client sends when UDP is blocked); over the 2.1.4 framing the Allocate with the digest challenge succeeds, the answer verifies, XOR Mapped Address is the client's own address and port, MAPPED-ADDRESS (relayed) a real node's own public A/V address (R11), a TCP one ([MS-TURN] 3.3.5.1: an Allocate over TCP gets a TCP allocated transport address); a Send request to an outside TCP echo peer (the relay connects to it from the relayed address, row_ext_04) comes back as a Data Indication, and after Set Active Destination raw data frames come back raw
 # catches: M14 (genuine TLS only on A/V 443), M1 (SNAT on A/V TCP), M2, M3 (the relay's media from the VIP), M4, M6, M8 (media range closed), M12, M13
 . "$(dirname "$0")/lib.sh"
 sc_init S19
@@ -32,31 +32,33 @@ ptls_why() {
 	SC_J=$j SC_E=$ej SC_SRC=$src
 }
 
-# peer_why RELAYED: where the relay's datagram to the echo peer went, from
-# the captures, when the data did not come back; nothing when it went out
-# from the relayed address as it should.
+# peer_why RELAYED: where the relay's TCP connection (its SYN) to the echo
+# peer went, from the captures, when the data did not come back; nothing
+# when it went out from the relayed address as it should.
 peer_why() {
-	local r=$1 pp out dmz
+	local r=$1 pp out dmz syn
 	pp=$(sc_port_of "$PEER")
 	[ ${#SC_CAPS[@]} -gt 0 ] && [ -n "$r" ] || return 0
 	sc_capture_settle
-	[ -n "$(sc_seen edgeext "udp and src port $(sc_port_of "$r") and dst port $pp")" ] || return 0
-	dmz=$(sc_seen dmzext "udp and dst port $pp" | awk '{ print $1; exit }')
-	out=$(sc_seen inet "udp and dst port $pp" | awk '{ print $1; exit }')
+	syn="tcp[tcpflags] == tcp-syn"
+	[ -n "$(sc_seen edgeext "tcp and src port $(sc_port_of "$r") and dst port $pp and $syn")" ] || return 0
+	dmz=$(sc_seen dmzext "tcp and dst port $pp and $syn" | awk '{ print $1; exit }')
+	out=$(sc_seen inet "tcp and dst port $pp and $syn" | awk '{ print $1; exit }')
 	if [ -z "$dmz" ]; then
-		echo ": the relay's datagram from $r to the peer never left the HLB"
+		echo ": the relay's connection from $r to the peer never left the HLB"
 	elif [ "$(sc_host "$dmz")" != "$(sc_host "$r")" ]; then
-		echo ": the relay's datagram to the peer left the HLB from $dmz instead of $r: the HLB rewrote the source of an edge's own flow to a VIP"
+		echo ": the relay's connection to the peer left the HLB from $dmz instead of $r: the HLB rewrote the source of an edge's own flow to a VIP"
 	elif [ -z "$out" ]; then
-		echo ": the relay's datagram from $r to the peer never got past fwext (the media range 50000-59999, row_ext_05)"
+		echo ": the relay's connection from $r to the peer never got past fwext (TCP 50000-59999 out, row_ext_04)"
 	fi
 }
 
 check_ms_pseudo_tls_vip() {
 	local r host mapped
-	sc_bg partner "$SC_OUT/echo.log" "$BIN/edgeprobe" echo "$PEER" --seconds 20
-	slowwait 3 in_node partner ss -Hlun "sport = :50019" ||
-		{ sc_fail "edgeprobe echo did not start in partner: $(head -c 200 "$SC_OUT/echo.log")"; return 1; }
+	# A TCP allocation's peer is a TCP one.
+	sc_bg partner "$SC_OUT/echo.log" "$BIN/edgeprobe" echo --tcp "$PEER" --seconds 20
+	slowwait 3 in_node partner ss -Hltn "sport = :50019" ||
+		{ sc_fail "edgeprobe echo --tcp did not start in partner: $(head -c 200 "$SC_OUT/echo.log")"; return 1; }
 	sc_flow client "$VIP" tcp
 	if ! sc_turn client allocate "$VIP" --ms-turn --pseudo-tls --echo "$PEER"; then
 		r=$(sc_json relayed)
@@ -78,7 +80,7 @@ check_ms_pseudo_tls_vip() {
 	host=$(sc_host "$r")
 	mapped=$(sc_json xor_mapped)
 	sc_flow_answered "$(sc_node_of "$host")"
-	sc_flow "$(sc_node_of "$host")" "$PEER" udp partner
+	sc_flow "$(sc_node_of "$host")" "$PEER" tcp partner
 	# A stream: the answers come on the connection made to the VIP.
 	sc_assert_eq "$(sc_json from)" "$VIP" \
 		"the MS-TURN pseudo-TLS connection to $VIP is with $(sc_json from), expected the VIP" || return 1
