@@ -5,7 +5,7 @@
 # spec: R19 [MS-TURN] on TCP 443 with its framing and the pseudo-TLS exchange; R11
 # rows: row_extvip_08, row_ext_04
 # segments: inet dmzext edgeext
-# asserts: a TCP connection to VIP:443 answers the fixed pseudo-TLS ClientHello with the fixed ServerHello ([MS-TURN] 2.1.4: what a Lync client sends when UDP is blocked); over the 2.1.4 framing the Allocate with the digest challenge succeeds, the answer verifies, XOR Mapped Address is the client's own address and port, MAPPED-ADDRESS (relayed) a real node's own public A/V address (R11), a TCP one ([MS-TURN] 3.3.5.1: an Allocate over TCP gets a TCP allocated transport address); a Send request to an outside TCP echo peer (the relay connects to it from the relayed address, row_ext_04) comes back as a Data Indication, and after Set Active Destination raw data frames come back raw
+# asserts: a TCP connection to VIP:443 answers the fixed pseudo-TLS ClientHello with the fixed ServerHello ([MS-TURN] 2.1.4: what a Lync client sends when UDP is blocked); over the 2.1.4 framing the Allocate with the digest challenge succeeds, the answer verifies, XOR Mapped Address is the client's own address and port, MAPPED-ADDRESS (relayed) a real node's own public A/V address (R11), a TCP one ([MS-TURN] 3.2.5.1: an Allocate over TCP gets a TCP allocated transport address); a Send request to an outside TCP echo peer (the relay connects to it from the relayed address, row_ext_04) comes back as a Data Indication, and after Set Active Destination raw data frames come back raw
 # catches: M14 (genuine TLS only on A/V 443), M1 (SNAT on A/V TCP), M2, M3 (the relay's media from the VIP), M4, M6, M8 (media range closed), M12, M13
 . "$(dirname "$0")/lib.sh"
 sc_init S19

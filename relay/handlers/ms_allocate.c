@@ -1,7 +1,7 @@
 /* ms_allocate.c: the [MS-TURN] Allocate request (3.2.4.1, 3.3.5.x): a new
  * allocation, its retransmits, and refresh or release (LIFETIME 0) by
  * another Allocate from the same 5-tuple. The relayed address is the
- * node's own (R11), of the transport the Allocate came over (3.3.5.1: "a
+ * node's own (R11), of the transport the Allocate came over (3.2.5.1: "a
  * request that is received over TCP returns a TCP allocated transport
  * address"): UDP sockets, or over TCP (framed, or after the pseudo-TLS
  * exchange) a relayed TCP listener per family (ms_tcp.c, io/mstcp.c).

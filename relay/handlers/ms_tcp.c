@@ -1,6 +1,6 @@
 /* ms_tcp.c: [MS-TURN] TCP allocations (an Allocate that came over TCP,
  * framed or after the pseudo-TLS exchange, gets a TCP relayed address:
- * [MS-TURN] 3.3.5.1). Who may connect in: as draft-rosenberg-midcom-turn-08
+ * [MS-TURN] 3.2.5.1). Who may connect in: as draft-rosenberg-midcom-turn-08
  * has it, only a peer whose IP the client has sent to (a permission, made
  * by a Send request or Set Active Destination); one that connects first
  * waits, unread, a few seconds for it (io/mstcp.c). What a peer sends comes up

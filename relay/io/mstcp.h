@@ -1,4 +1,4 @@
-/* mstcp.h: an [MS-TURN] TCP allocation's sockets ([MS-TURN] 3.3.5.1: an
+/* mstcp.h: an [MS-TURN] TCP allocation's sockets ([MS-TURN] 3.2.5.1: an
  * Allocate received over TCP gets a TCP allocated transport address; the
  * data path is draft-rosenberg-midcom-turn-08's): a listening relayed TCP
  * address and at most one connection per peer transport address, either

@@ -11,7 +11,7 @@
  * --echo PEER (an `edgeprobe echo` peer), the data path too: a Send
  * request must come back in a Data Indication from PEER, and after Set
  * Active Destination raw data must come back raw. Over TCP the allocation
- * is a TCP one ([MS-TURN] 3.3.5.1): PEER is an `edgeprobe echo --tcp`,
+ * is a TCP one ([MS-TURN] 3.2.5.1): PEER is an `edgeprobe echo --tcp`,
  * and the payloads are RFC 4571 frames, as avedge hands a TCP peer's
  * bytes back one such frame at a time (docs/ARCHITECTURE.md). */
 #include <errno.h>

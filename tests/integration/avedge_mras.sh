@@ -125,7 +125,7 @@ grep -E '^(A selected|A received|FAIL)' "$T/nice_udp.log" | sed 's/^/    /'
 check "libnice OC2007R2 over UDP with the MRAS values as they come: data both ways" \
 	eval "[ $rc -eq 0 ] && grep -q '^A received 20/20 pings and 20/20 pongs; B received 20/20 pings and 20/20 pongs' '$T/nice_udp.log'"
 # Over TCP (and pseudo-TLS on 443) an Allocate gets a TCP allocated
-# transport address ([MS-TURN] 3.3.5.1), libnice's relayed candidates are
+# transport address ([MS-TURN] 3.2.5.1), libnice's relayed candidates are
 # TCP-ACT/TCP-PASS (ice-tcp), and both agents relay: the checks and the
 # data cross a TCP connection between the two relayed addresses.
 for how in "tcp 3478 tcp" "tls 443 pseudo-TLS"; do

@@ -12,7 +12,7 @@
 #   - with TURN REST credentials (--auth-secret), as IETF TURN has them;
 #   - a wrong password gets no allocation;
 #   - over TCP and over pseudo-TLS on 443, two MS-TURN relays: TCP
-#     allocations ([MS-TURN] 3.3.5.1), libnice's TCP-ACT/TCP-PASS relayed
+#     allocations ([MS-TURN] 3.2.5.1), libnice's TCP-ACT/TCP-PASS relayed
 #     candidates, a TCP connection between the relayed addresses.
 # Then edgeprobe's own MS-TURN client: UDP, MS-Version 6 with SHA-256
 # integrity and an IPv6 relay, TCP with the 2.1.4 framing, the pseudo-TLS
@@ -136,7 +136,7 @@ check "a wrong password: avedge made no allocation for it" \
 
 echo "libnice (OC2007R2) through MS-TURN over TCP and pseudo-TLS on 443 (TCP allocations):"
 # Over TCP libnice relays ICE-TCP: its relayed candidates are TCP-ACT and
-# TCP-PASS ([MS-TURN] 3.3.5.1: an Allocate received over TCP gets a TCP
+# TCP-PASS ([MS-TURN] 3.2.5.1: an Allocate received over TCP gets a TCP
 # allocated transport address). Both sides relay, so the checks and the
 # data cross a TCP connection that avedge opens from A's relayed address to
 # B's (and every frame comes back whole: RFC 4571 inside the Sends).
