@@ -43,7 +43,8 @@ int ms_client_data(struct server *s, const struct request *req, const uint8_t *d
  * now be let in (ms_tcp.c). */
 void ms_tcp_permitted(struct alloc *a);
 
-/* The relayed sockets' callback for [MS-TURN] allocations. */
+/* The relayed sockets' callback for [MS-TURN] allocations: a datagram, or
+ * over a TCP allocation one RFC 4571 frame of a peer's stream. */
 void ms_peer_data(void *arg, void *tag, uint8_t *data, size_t len, size_t room,
 		  const struct sockaddr *from);
 

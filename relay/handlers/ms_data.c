@@ -1,6 +1,6 @@
-/* ms_data.c: [MS-TURN] toward the client: datagrams from peers (raw to the
- * client when they come from its active destination, else a Data
- * Indication), and the answers every [MS-TURN] handler shares: errors,
+/* ms_data.c: [MS-TURN] toward the client: datagrams from peers, or a TCP
+ * allocation's peer frames (raw to the client when they come from its
+ * active destination, else a Data Indication), and the answers every [MS-TURN] handler shares: errors,
  * the digest challenge, and the framing in front of them on a stream. */
 #include <string.h>
 

@@ -243,6 +243,26 @@ check "allocations do not grow with packets (+$((${VG_ALLOCS[400]:-0} - ${VG_ALL
 	test -n "${VG_ALLOCS[20]}" -a -n "${VG_ALLOCS[400]}" -a \
 	"$((${VG_ALLOCS[400]:-99999} - ${VG_ALLOCS[20]:-0}))" -lt 100
 
+# TCP allocations under valgrind: libnice relay to relay over TCP (peer
+# connections opened and accepted, frames both ways), then edgeprobe's TCP
+# allocation to the TCP echo, and the allocations torn down at exit.
+ip netns exec "$NS" valgrind --error-exitcode=3 --leak-check=full \
+	--errors-for-leak-kinds=definite "$BIN/avedge" --listen 127.0.0.1:3479/tcp \
+	--relay-ip 127.0.0.1 --allow-peer 127.0.0.0/8 --user alice:secret --realm edge.lab \
+	--threads 1 --grace 1 --log-level warn 2>"$WORK/vgtcp.log" &
+vg=$!
+slowwait 30 listening_tcp 127.0.0.1:3479 || { echo "FAIL: avedge under valgrind did not start"; exit 1; }
+nsx timeout -k 2 120 "$NICE" --server 127.0.0.1:3479 --user alice --pass secret --count 20 \
+	--relay-type tcp --peer-relay --timeout 90 >"$WORK/vgnicetcp.log" 2>&1
+RC=$?
+grep -E '^(A selected|A received|FAIL)' "$WORK/vgnicetcp.log" | sed 's/^/    /'
+check "under valgrind, over TCP relay to relay, 20 messages each way: all answered" test "$RC" -eq 0
+probe vgtcp --ms-turn --tcp --user alice --pass secret --echo 127.0.0.5:7000 127.0.0.1:3479
+check "under valgrind, edgeprobe's TCP allocation: data both ways through the TCP echo" echoed vgtcp
+kill -TERM "$vg"
+wait "$vg"
+check_eq "under valgrind (TCP allocations): no memory error or definite leak (exit status)" 0 "$?"
+
 running() { local st; st=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) && [ -n "$st" ] && [ "$st" != Z ]; }
 check "avedge never restarted or died" running "$AVEDGE_PID"
 kill -TERM "$AVEDGE_PID"
