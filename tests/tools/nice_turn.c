@@ -24,9 +24,15 @@
  *
  * With --mras, --user and --pass are what an A/V authentication service
  * ([MS-AVEDGEA], edgeprobe mras) issued, base64 as they come: libnice gets
- * them untouched and decodes them itself. --relay-type tcp or tls: A's
- * TURN session runs over TCP ([MS-TURN] 2.1.4 framing), tls over TCP with
- * libnice's pseudo-TLS handshake (what a Lync client does on 443).
+ * them untouched and decodes them itself. --relay-type tcp or tls: the
+ * TURN sessions (A's, and B's with --peer-relay) run over TCP ([MS-TURN]
+ * 2.1.4 framing), tls over TCP with libnice's pseudo-TLS handshake (what a
+ * Lync client does on 443). The allocations are then TCP ones, and libnice
+ * relays ICE-TCP only: ice-tcp is on, the relayed candidates are TCP-ACT
+ * and TCP-PASS (candidates and pairs are printed with their TCP type).
+ * Over TCP, use --peer-relay: a relayed TCP-ACT to B's host TCP-PASS
+ * passes its checks but B (libnice, controlled) never takes the
+ * nomination (docs/ARCHITECTURE.md, [MS-TURN] over TCP).
  *
  *   nice_turn --server IP:PORT --user U --pass P [--mras] [--relay-type udp|tcp|tls]
  *             [--local IP] [--peer IP] [--peer-relay | --ietf-peer IP] [--count N]
