@@ -32,7 +32,8 @@
  * and TCP-PASS (candidates and pairs are printed with their TCP type).
  * Over TCP, use --peer-relay: a relayed TCP-ACT to B's host TCP-PASS
  * passes its checks but B (libnice, controlled) never takes the
- * nomination (docs/ARCHITECTURE.md, [MS-TURN] over TCP).
+ * nomination, as the check comes from A's advertised TCP-ACT address
+ * itself (docs/ARCHITECTURE.md, [MS-TURN] over TCP).
  *
  *   nice_turn --server IP:PORT --user U --pass P [--mras] [--relay-type udp|tcp|tls]
  *             [--local IP] [--peer IP] [--peer-relay | --ietf-peer IP] [--count N]
