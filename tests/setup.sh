@@ -51,7 +51,7 @@ groff-base        groff: the man pages render without warnings (install)
 man-db            man -l (install)
 bsdextrautils     col (install: man's output as plain text)
 dpkg-dev          dpkg-shlibdeps: CPack's package dependencies (install)
-jq                the suite reads the balancer's `ctl list --json` (scenarios/lib/lb.sh)
+jq                the suite reads the balancer's ctl list --json (scenarios/lib/lb.sh)
 haproxy           the third-party device: Access and Web Conferencing (scenarios/devices/haproxy-nginx)
 nginx             the third-party device: A/V behind a transparent stream proxy (same)
 libnginx-mod-stream  nginx's stream module for that device
