@@ -55,6 +55,7 @@ jq                the suite reads the balancer's ctl list --json (scenarios/lib/
 haproxy           the third-party device: Access and Web Conferencing (scenarios/devices/haproxy-nginx)
 nginx             the third-party device: A/V behind a transparent stream proxy (same)
 libnginx-mod-stream  nginx's stream module for that device
+socat             that device's ctl adapter talks to HAProxy's runtime API (stats socket)
 "
 setup_need_root() {
 	if [ "$(id -u)" -ne 0 ]; then

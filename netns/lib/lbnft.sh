@@ -85,7 +85,7 @@ lbnft_json() {
 	local side=$1 dir=$LAB_STATE/lbnft ns=$LAB_PREFIX-hlb$1 tcp udp pol
 	tcp=$(ip netns exec "$ns" sysctl -n net.netfilter.nf_conntrack_tcp_timeout_established)
 	udp=$(ip netns exec "$ns" sysctl -n net.netfilter.nf_conntrack_udp_timeout_stream)
-	pol=$(ip netns exec "$ns" nft list ct timeouts 2>/dev/null | grep -o 'established *: *[0-9]*' | grep -o '[0-9]*$' | sort -n | head -1)
+	pol=$(ip netns exec "$ns" nft list ct timeouts 2>/dev/null | grep -o 'established *: *[0-9]*' | grep -o '[0-9]*$' | sort -n | head -1) || true # none: no policy
 	[ -n "$pol" ] && [ "$pol" -lt "$tcp" ] && tcp=$pol
 	awk -v tcp="$tcp" -v udp="$udp" '
 		FILENAME ~ /health$/ { h[$1 " " $2] = $3; next }
