@@ -102,7 +102,7 @@ lbnft_json() {
 				split(r[i], x, "=")
 				k = $2 " " x[1]
 				st = a[k] == "disabled" ? "disabled" : a[k] == "drain" ? "draining" : h[k] == "down" ? "down" : "up"
-				printf "%s{\"name\":\"%s\",\"addr\":\"%s\",\"port\":%d,\"state\":\"%s\",\"weight\":1}", i > 1 ? "," : "", x[1], x[2], $5, st
+				printf "%s{\"name\":\"%s\",\"addr\":\"%s\",\"port\":%d,\"state\":\"%s\",\"weight\":1}", (i > 1 ? "," : ""), x[1], x[2], $5, st
 			}
 			print "]}"
 		}' "$dir/$side.health" "$dir/$side.admin" "$dir/$side.svc"
