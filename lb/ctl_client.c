@@ -44,7 +44,7 @@ int ctl_client_main(int argc, char **argv)
 		return 2;
 	}
 	if (i >= argc) {
-		fprintf(stderr, "usage: hlb ctl [--socket PATH | --config FILE] list|stats|enable|disable|drain SERVICE REAL\n");
+		fprintf(stderr, "usage: hlb ctl [--socket PATH | --config FILE] list [--json]|stats|enable|disable|drain SERVICE REAL\n");
 		return 2;
 	}
 	for (; i < argc; i++) {

@@ -3,6 +3,7 @@
  * is the caller's business. */
 #include "ctl_cmd.h"
 #include "config.h"
+#include "ctl_json.h"
 #include "scheduler.h"
 
 #include <errno.h>
@@ -186,6 +187,17 @@ int ctl_cmd_run(struct engine *e, const char *line, char *outbuf, size_t cap)
 		cmd_list(e, &o);
 		return 0;
 	}
+	if (n == 2 && strcmp(tok[0], "list") == 0 && strcmp(tok[1], "--json") == 0) {
+		put(&o, "ok\n");
+		/* A cut JSON line would be read as a device's bad answer:
+		 * say plainly that it did not fit instead. */
+		if (ctl_json_list(e->cfg, o.b + o.len, o.cap - o.len) >= o.cap - o.len) {
+			o.len = 0;
+			put(&o, "error: the list does not fit in %zu bytes\n", cap);
+			return -EINVAL;
+		}
+		return 0;
+	}
 	if (n == 1 && strcmp(tok[0], "stats") == 0) {
 		cmd_stats(e, &o);
 		return 0;
@@ -196,6 +208,6 @@ int ctl_cmd_run(struct engine *e, const char *line, char *outbuf, size_t cap)
 		return cmd_admin(e, &o, LB_DISABLED, tok[1], tok[2]);
 	if (n == 3 && strcmp(tok[0], "drain") == 0)
 		return cmd_admin(e, &o, LB_DRAIN, tok[1], tok[2]);
-	put(&o, "error: usage: list | stats | enable|disable|drain SERVICE REAL\n");
+	put(&o, "error: usage: list [--json] | stats | enable|disable|drain SERVICE REAL\n");
 	return -EINVAL;
 }

@@ -1,6 +1,7 @@
 /* ctl_cmd.h: the control commands (R26), one line each:
  *
  *   list                           services, reals, settings, flows
+ *   list --json                    the same as JSON Lines (ctl_json.h)
  *   stats                          the engine's, the flow table's (refusals
  *                                  by reason) and every real's counters
  *   enable|disable|drain SVC REAL  SVC may be '*' (every service that has

@@ -29,7 +29,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: hlb --config FILE [--fault NAME]... [--socket PATH] [--check] [--no-routes]\n"
-		"       hlb ctl [--socket PATH | --config FILE] list|stats|enable|disable|drain SERVICE REAL\n"
+		"       hlb ctl [--socket PATH | --config FILE] list [--json]|stats|enable|disable|drain SERVICE REAL\n"
 		"       hlb --help | --version\n"
 		"faults: %s\n", fault_names());
 }

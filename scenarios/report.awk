@@ -1,6 +1,6 @@
 # report.awk: the records of scenarios/report -> one HTML page.
 # Records (tab separated): META, SCEN, META_seed/spec/rows/asserts/catches,
-# FAIL, SKIP, NOTE, READ (a value read, not observed), UNREP (a value the
+# FAIL, SKIP, NOTE, FIND (the vips file's reason for a device finding), READ (a value read, not observed), UNREP (a value the
 # device did not report), FLOW (id from
 # dest/proto verdict by), PCAP, LOG, MUT (fault id kind line log: kind
 # caught, unnamed or lab, as runner/mutations.sh judged), MUTPCAP (fault id
@@ -93,7 +93,7 @@ function vip_of(a,   i) {
 	return 0
 }
 
-function color(v) { return v == "pass" ? "#2f9e44" : v == "fail" ? "#e03131" : "#909296" }
+function color(v) { return v == "pass" ? "#2f9e44" : v == "fail" ? "#e03131" : v == "finding" ? "#f08c00" : "#909296" }
 
 # ---------------------------------------------------------------- drawing
 
@@ -212,6 +212,7 @@ $1 == "FAIL" { FL[$2] = FL[$2] (FL[$2] == "" ? "" : "\n") $3; next }
 $1 == "SKIP" { SK[$2] = SK[$2] (SK[$2] == "" ? "" : "\n") $3; next }
 $1 == "NOTE" { NT[$2] = NT[$2] (NT[$2] == "" ? "" : "\n") $3; next }
 $1 == "READ" { RD[$2] = RD[$2] (RD[$2] == "" ? "" : "\n") $3; NRD++; next }
+$1 == "FIND" { FD[$2] = $3; next }
 $1 == "UNREP" { UR[$2] = UR[$2] (UR[$2] == "" ? "" : "\n") $3; NUR++; next }
 $1 == "FLOW" {
 	NF_++; FID[NF_] = $2; FFROM[NF_] = $3; d = $4; FPROTO[NF_] = d; sub(/^.*\//, "", FPROTO[NF_]); sub(/\/[a-z]+$/, "", d)
@@ -234,8 +235,8 @@ END {
 	print "main{padding:18px 28px;max-width:1320px}section{background:#fff;border:1px solid #dde1e6;border-radius:10px;padding:16px 20px;margin:0 0 18px}"
 	print "h2{font-size:17px;margin:0 0 10px}table{border-collapse:collapse;width:100%}td,th{padding:5px 8px;border-bottom:1px solid #eceef1;text-align:left;vertical-align:top}"
 	print ".b{display:inline-block;min-width:38px;text-align:center;border-radius:10px;padding:0 8px;font-weight:600;color:#fff;font-size:12px}"
-	print ".pass{background:#2f9e44}.fail{background:#e03131}.skip{background:#909296}.msg{font-family:ui-monospace,monospace;font-size:12px;color:#a61e1e}"
-	print ".tot span{margin-right:14px}.card{border-left:5px solid #ccc}.card.vfail{border-left-color:#e03131}.card.vpass{border-left-color:#2f9e44}.card.vskip{border-left-color:#909296}"
+	print ".pass{background:#2f9e44}.fail{background:#e03131}.skip{background:#909296}.finding{background:#f08c00}.msg{font-family:ui-monospace,monospace;font-size:12px;color:#a61e1e}"
+	print ".tot span{margin-right:14px}.card{border-left:5px solid #ccc}.card.vfail{border-left-color:#e03131}.card.vpass{border-left-color:#2f9e44}.card.vskip{border-left-color:#909296}.card.vfinding{border-left-color:#f08c00}"
 	print ".seed{color:#495057;font-style:italic;margin:2px 0}.k{color:#868e96;font-size:12px;text-transform:uppercase;letter-spacing:.04em}"
 	print "svg{width:100%;height:auto;background:#fbfcfd;border:1px solid #eceef1;border-radius:8px}svg.mini{max-width:760px}"
 	print ".zone{fill:#f1f3f5;stroke:#dee2e6}.zt{font-size:12px;fill:#868e96}.seg{stroke:#5c7cfa;stroke-width:5;stroke-linecap:round}.st{font-size:11px;fill:#364fc7;font-weight:600}"
@@ -247,7 +248,7 @@ END {
 		LBNAME == "emulated" ? "the emulated HLB (hlb)" : LBNAME == "nft" ? "the kernel's nftables balancer" : "an external load balancer", esc(WHEN), esc(HOST), esc(VIPSF), NSC, TOT / 1000
 	# overview
 	print "<section><h2>The lab and every flow the scenarios sent</h2>"
-	printf "<p class=\"tot\"><span class=\"b pass\">%d passed</span> <span class=\"b fail\">%d failed</span> <span class=\"b skip\">%d skipped</span> %d read, not observed, %d not reported by the device</p>\n", CNT["pass"], CNT["fail"], CNT["skip"], NRD, NUR
+	printf "<p class=\"tot\"><span class=\"b pass\">%d passed</span> <span class=\"b fail\">%d failed</span> <span class=\"b skip\">%d skipped</span> <span class=\"b finding\">%d device finding(s)</span> %d read, not observed, %d not reported by the device</p>\n", CNT["pass"], CNT["fail"], CNT["skip"], CNT["finding"], NRD, NUR
 	svg_open("full", "the lab: nodes, segments, VIPs and the scenarios' flows")
 	draw_lab(); SHOWLABELS = 0; draw_flows("")
 	print "</svg>"
@@ -258,6 +259,7 @@ END {
 		id = SID[i]; v = SV[id]
 		first = FL[id]; sub(/\n.*/, "", first)
 		if (v == "skip") { first = SK[id]; sub(/\n.*/, "", first) }
+		if (v == "finding") first = "device finding: " FD[id] " (" first ")"
 		printf "<tr><td><a href=\"#%s\">%s</a></td><td><span class=\"b %s\">%s</span></td><td>%.1f s</td><td>%s</td><td><span class=\"msg\">%s</span> %s</td></tr>\n", \
 			id, id, v, v, SMS[id] / 1000, esc(STITLE[id]), esc(first), links(id)
 	}
@@ -291,6 +293,7 @@ END {
 		if (M[id, "rows"] != "") printf "<div class=\"k\">port-table rows</div><p>%s</p>\n", esc(M[id, "rows"])
 		if (M[id, "asserts"] != "") printf "<div class=\"k\">asserts</div><p>%s</p>\n", esc(M[id, "asserts"])
 		if (M[id, "catches"] != "") printf "<div class=\"k\">catches</div><p>%s</p>\n", esc(M[id, "catches"])
+		if (FD[id] != "") printf "<div class=\"k\">device finding (the vips file's expect-fail)</div><p>%s</p>\n", esc(FD[id])
 		if (FL[id] != "") printf "<div class=\"k\">failures</div><pre class=\"msg\">%s</pre>\n", esc(FL[id])
 		if (SK[id] != "") printf "<div class=\"k\">skipped checks</div><pre>%s</pre>\n", esc(SK[id])
 		if (NT[id] != "") printf "<div class=\"k\">notes</div><pre>%s</pre>\n", esc(NT[id])

@@ -88,7 +88,7 @@ check_affinity_tls() { affinity tls; }
 # keep it, where it lists that, is read, not observed.
 if [ "$SC_LONG" = 1 ]; then AFF_GAP=${SC_AFF_GAP:-610}; else AFF_GAP=${SC_AFF_GAP:-2}; fi
 check_affinity_timeout() {
-	local tp t n bad=0 gap list secs
+	local tp t n bad=0 gap secs
 	for tp in udp tls; do
 		[ "$tp" = tls ] && t=$VIPT || t=$VIP
 		[ -n "${AFF_NODE[$tp]:-}" ] ||
@@ -105,19 +105,28 @@ check_affinity_timeout() {
 		esac
 	done
 	[ $bad = 0 ] || return 1
-	# What the balancer says of the timeout, where it says it.
-	list=$(sc_hlb ext list 2>/dev/null)
-	secs=$(awk -v v="$VIP/udp" '$1 == "service" && $3 == v {
-		for (i = 1; i < NF; i++) if ($i == "affinity-timeout") print $(i + 1) }' <<<"$list")
+	# What the balancer says of the timeout, where it says it (list --json:
+	# null when it keeps no affinity, left out when it cannot say).
+	local why
+	if sc_lb_json ext; then
+		secs=$(sc_lb_field "$VIP_AV" 3478 udp 'if has("affinity_timeout") then (.affinity_timeout // "none") else null end')
+		why="its list --json gives no affinity_timeout for $VIP/udp"
+	else
+		secs='' why=$SC_LB_WHY
+	fi
+	if [ "$secs" = none ]; then
+		sc_fail "the balancer lists no source affinity for $VIP/udp (affinity_timeout null, read from its list, not observed): R22 wants a client kept on its node longer than an allocation's 600 s"
+		return 1
+	fi
 	if [ -z "$secs" ]; then
 		local more=''
 		[ "$SC_LONG" = 1 ] || more=" (scenarios/run --long observes 610 s)"
-		sc_unreported "the affinity timeout of $VIP/udp: the balancer lists none; affinity was observed over ${AFF_GAP} s of silence only$more"
+		sc_unreported "the affinity timeout of $VIP/udp: $why; affinity was observed over ${AFF_GAP} s of silence only$more"
 		return 0
 	fi
 	sc_assert_ge "$secs" 600 \
 		"the A/V service's affinity timeout is ${secs}s (read from the balancer's list, not observed), shorter than a TURN allocation's 600 s lifetime: a quiet client loses its node" || return 1
-	sc_unobserved "the affinity timeout of $VIP/udp, ${secs} s, at least an allocation's 600 s, from the balancer's list; on the wire affinity held over ${AFF_GAP} s of silence"
+	sc_unobserved "the affinity timeout of $VIP/udp, ${secs} s, at least an allocation's 600 s, from the balancer's list --json; on the wire affinity held over ${AFF_GAP} s of silence"
 }
 
 sc_main check_session_through_vip check_affinity_udp check_affinity_tls check_affinity_timeout

@@ -51,6 +51,11 @@ groff-base        groff: the man pages render without warnings (install)
 man-db            man -l (install)
 bsdextrautils     col (install: man's output as plain text)
 dpkg-dev          dpkg-shlibdeps: CPack's package dependencies (install)
+jq                the suite reads the balancer's ctl list --json (scenarios/lib/lb.sh)
+haproxy           the third-party device: Access and Web Conferencing (scenarios/devices/haproxy-nginx)
+nginx             the third-party device: A/V behind a transparent stream proxy (same)
+libnginx-mod-stream  nginx's stream module for that device
+socat             that device's ctl adapter talks to HAProxy's runtime API (stats socket)
 "
 setup_need_root() {
 	if [ "$(id -u)" -ne 0 ]; then
@@ -76,12 +81,23 @@ setup_packages() {
 	echo "setup: installing ${missing[*]}"
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -qq
-	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-	# coturn's package starts its own turnserver on 3478; we only want its
-	# client tools and a binary for the benchmark.
-	if command -v systemctl >/dev/null 2>&1; then
-		systemctl disable --now coturn >/dev/null 2>&1 || true
+	# coturn, haproxy and nginx would start services in the host's own
+	# namespace (turnserver on 3478, nginx on 80); we only want their
+	# programs, run inside lab namespaces. A policy-rc.d that refuses
+	# keeps them from starting at install (one already there is left as
+	# it is), and they stay disabled afterwards.
+	local policy=/usr/sbin/policy-rc.d ours=0
+	if [ ! -e $policy ]; then
+		printf '#!/bin/sh\nexit 101\n' >$policy && chmod 755 $policy && ours=1
 	fi
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+	[ $ours = 1 ] && rm -f $policy
+	if command -v systemctl >/dev/null 2>&1; then
+		systemctl disable --now coturn haproxy nginx >/dev/null 2>&1 || true
+	fi
+	for s in haproxy nginx; do # no systemd: stop a SysV service
+		[ -x /etc/init.d/$s ] && { /etc/init.d/$s stop >/dev/null 2>&1 || true; }
+	done
 }
 
 setup_build() {

@@ -140,6 +140,54 @@ START_TEST(test_errors)
 }
 END_TEST
 
+/* Issue 14: list --json, the versioned contract (scenarios/README.md):
+ * one object per service per line, every field the suite reads, a real's
+ * admin and health folded into one state. */
+START_TEST(test_list_json)
+{
+	static const char *text =
+		"service acc 203.0.113.10:5061/tcp\n"
+		"  mode snat\n  tcp-timeout 1800\n"
+		"  monitor tls interval 2 timeout 1 rise 2 fall 3\n"
+		"  real fe1 203.0.113.23 weight 5\n  real fe2 203.0.113.33\n"
+		"  real fe3 203.0.113.43\n"
+		"service av6 [2001:db8::12]:3478/udp\n"
+		"  scheduler source\n  affinity-timeout 700\n"
+		"  real e\"1 2001:db8::23\n";
+	char err[256];
+	const char *line2;
+
+	nat_free(&eng.nat);
+	ck_assert_msg(lb_config_parse(&cfg, "t", text, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(nat_init(&eng.nat, &cfg, 1), 0);
+	ck_assert_int_eq(run("drain acc fe2"), 0);
+	ck_assert_int_eq(run("disable acc fe3"), 0);
+	cfg.svc[0].reals[0].up = 0;
+	ck_assert_int_eq(run("list --json"), 0);
+	ck_assert_str_eq(out, "ok\n"
+		"{\"edgelab-lb-ctl\":1,\"service\":\"acc\",\"vip\":\"203.0.113.10\",\"port\":5061,"
+		"\"proto\":\"tcp\",\"mode\":\"snat\",\"scheduler\":\"rr\",\"affinity_timeout\":null,"
+		"\"tcp_idle\":1800,\"udp_idle\":300,\"snat_source\":\"203.0.113.10\","
+		"\"monitor\":{\"kind\":\"tls\",\"interval_ms\":2000,\"timeout_ms\":1000,\"rise\":2,\"fall\":3},"
+		"\"flows\":0,\"reals\":["
+		"{\"name\":\"fe1\",\"addr\":\"203.0.113.23\",\"port\":5061,\"state\":\"down\",\"weight\":5,\"flows\":0},"
+		"{\"name\":\"fe2\",\"addr\":\"203.0.113.33\",\"port\":5061,\"state\":\"draining\",\"weight\":1,\"flows\":0},"
+		"{\"name\":\"fe3\",\"addr\":\"203.0.113.43\",\"port\":5061,\"state\":\"disabled\",\"weight\":1,\"flows\":0}]}\n"
+		"{\"edgelab-lb-ctl\":1,\"service\":\"av6\",\"vip\":\"2001:db8::12\",\"port\":3478,"
+		"\"proto\":\"udp\",\"mode\":\"dnat\",\"scheduler\":\"source\",\"affinity_timeout\":700,"
+		"\"tcp_idle\":1800,\"udp_idle\":300,\"monitor\":{\"kind\":\"none\"},\"flows\":0,\"reals\":["
+		"{\"name\":\"e\\\"1\",\"addr\":\"2001:db8::23\",\"port\":3478,\"state\":\"up\",\"weight\":1,\"flows\":0}]}\n");
+	line2 = strchr(out + 3, '\n');
+	ck_assert_ptr_nonnull(line2);
+
+	/* Too small for the whole list: an error, never a cut JSON line. */
+	ck_assert_int_eq(ctl_cmd_run(&eng, "list --json", out, 200), -EINVAL);
+	ck_assert_str_eq(out, "error: the list does not fit in 200 bytes\n");
+	ck_assert_int_eq(run("list --xml"), -EINVAL);
+	ck_assert(strncmp(out, "error: usage: list [--json]", 27) == 0);
+}
+END_TEST
+
 START_TEST(test_answer_cut_at_cap)
 {
 	char small[16];
@@ -161,6 +209,7 @@ Suite *test_suite(void)
 	tcase_add_test(tc, test_stats_count_refusals);
 	tcase_add_test(tc, test_disable_removes_flows_drain_keeps_them);
 	tcase_add_test(tc, test_errors);
+	tcase_add_test(tc, test_list_json);
 	tcase_add_test(tc, test_answer_cut_at_cap);
 	suite_add_tcase(s, tc);
 	return s;

@@ -76,12 +76,48 @@ lbnft_start_side() { # SIDE
 		bash "$LAB_NETNS/lib/lbnft.sh" apply $side "$dir" "$LAB_BIN"
 }
 
-# lbnft_ctl SIDE list|stats|enable|disable|drain SERVICE REAL: hlb ctl's
-# commands and output format, but `new-flows` (from the ruleset's counters)
-# where hlb counts active flows; stats is list.
+# lbnft_json SIDE: `list --json`, the device contract's JSON Lines
+# (scenarios/README.md, lb/ctl_json.h), version 1. The idle timeouts are
+# conntrack's in the HLB node (a ct timeout policy there shortens TCP's);
+# affinity_timeout is left out: a hash on the source address has none to
+# give (it holds while the reals stay).
+lbnft_json() {
+	local side=$1 dir=$LAB_STATE/lbnft ns=$LAB_PREFIX-hlb$1 tcp udp pol
+	tcp=$(ip netns exec "$ns" sysctl -n net.netfilter.nf_conntrack_tcp_timeout_established)
+	udp=$(ip netns exec "$ns" sysctl -n net.netfilter.nf_conntrack_udp_timeout_stream)
+	pol=$(ip netns exec "$ns" nft list ct timeouts 2>/dev/null | grep -o 'established *: *[0-9]*' | grep -o '[0-9]*$' | sort -n | head -1) || true # none: no policy
+	[ -n "$pol" ] && [ "$pol" -lt "$tcp" ] && tcp=$pol
+	awk -v tcp="$tcp" -v udp="$udp" '
+		FILENAME ~ /health$/ { h[$1 " " $2] = $3; next }
+		FILENAME ~ /admin$/ { a[$1 " " $2] = $3; next }
+		{
+			printf "{\"edgelab-lb-ctl\":1,\"service\":\"%s\",\"vip\":\"%s\",\"port\":%d,\"proto\":\"%s\",\"mode\":\"%s\",\"scheduler\":\"%s\"", \
+				$2, $4, $5, $6, $7, $8 == "source" ? "source-hash" : "numgen"
+			if ($8 != "source") printf ",\"affinity_timeout\":null"
+			printf ",\"tcp_idle\":%d,\"udp_idle\":%d,\"monitor\":{\"kind\":\"%s\"", tcp, udp, $9
+			if ($9 != "none") printf ",\"interval_ms\":%d,\"timeout_ms\":%d,\"rise\":%d,\"fall\":%d", $10, $11, $12, $13
+			printf "},\"reals\":["
+			n = split($15, r, ",")
+			for (i = 1; i <= n; i++) {
+				split(r[i], x, "=")
+				k = $2 " " x[1]
+				st = a[k] == "disabled" ? "disabled" : a[k] == "drain" ? "draining" : h[k] == "down" ? "down" : "up"
+				printf "%s{\"name\":\"%s\",\"addr\":\"%s\",\"port\":%d,\"state\":\"%s\",\"weight\":1}", (i > 1 ? "," : ""), x[1], x[2], $5, st
+			}
+			print "]}"
+		}' "$dir/$side.health" "$dir/$side.admin" "$dir/$side.svc"
+}
+
+# lbnft_ctl SIDE list [--json]|stats|enable|disable|drain SERVICE REAL:
+# hlb ctl's commands and output format, but `new-flows` (from the
+# ruleset's counters) where hlb counts active flows; stats is list.
 lbnft_ctl() {
 	local side=$1 cmd=${2:-} dir=$LAB_STATE/lbnft state
 	[ -f "$dir/$side.svc" ] || lab_die "lab $LAB_PREFIX: no nft load balancer state in $dir"
+	if [ "$cmd" = list ] && [ "${3:-}" = --json ] && [ $# -eq 3 ]; then
+		lbnft_json "$side"
+		return
+	fi
 	case $cmd in
 	list | stats) [ $# -eq 2 ] || lab_die "usage: lab hlb $side $cmd" ;;
 	enable | disable | drain) [ $# -eq 4 ] || lab_die "usage: lab hlb $side $cmd SERVICE REAL" ;;

@@ -13,6 +13,7 @@ sc_vips_load() {
 	GW_EXT=203.0.113.10 GW_INT=10.20.0.1
 	SNAT_EXT="203.0.113.10 203.0.113.11" SNAT_INT="10.20.0.10"
 	VIPS_LAB_LB='' VIPS_TCP_IDLE='' VIPS_WIRE_UP='' VIPS_WIRE_DOWN='' VIPS_CTL_EXT='' VIPS_CTL_INT=''
+	VIPS_EXPECT_FAIL='' # "ID REASON" lines: what the device is known not to do
 	[ -f "$SC_VIPS" ] || return 0
 	local key val
 	while read -r key val; do
@@ -39,6 +40,7 @@ sc_vips_load() {
 		wire-down) VIPS_WIRE_DOWN=$val ;;
 		ctl-ext) VIPS_CTL_EXT=$val ;;
 		ctl-int) VIPS_CTL_INT=$val ;;
+		expect-fail) VIPS_EXPECT_FAIL+=$val$'\n' ;;
 		esac
 	done < <(sed 's/[[:space:]]#.*//' "$SC_VIPS")
 }

@@ -10,12 +10,15 @@ xml_escape() { sed 's/&/\&amp;/g; s/</\&lt;/g; s/>/\&gt;/g; s/"/\&quot;/g'; }
 
 # junit OUTDIR NAME
 junit() {
-	local out=$1 name=$2 id v rc ms total=0 fail=0 skip=0 nread nunrep
+	local out=$1 name=$2 id v rc ms total=0 fail=0 skip=0 find=0 nread nunrep
 	for id in "${IDS[@]}"; do
 		read -r rc ms _ <"$out/$id/done"
 		total=$((total + ms))
 		v=$(verdict_of "$out/$id")
-		case $v in fail) fail=$((fail + 1)) ;; skip) skip=$((skip + 1)) ;; esac
+		# JUnit has no expected failure: a device finding is a skip
+		# whose message says so (and a property counts them).
+		case $v in fail) fail=$((fail + 1)) ;; skip | finding) skip=$((skip + 1)) ;; esac
+		[ "$v" = finding ] && find=$((find + 1))
 	done
 	{
 		echo '<?xml version="1.0" encoding="UTF-8"?>'
@@ -25,8 +28,8 @@ junit() {
 			"$name" ${#IDS[@]} $fail $skip $((total / 1000)) $((total % 1000))
 		# Checks weakened to reading the balancer, or to not even that.
 		read -r nread nunrep <<<"$(weakened "$out")"
-		printf '    <properties><property name="read_not_observed" value="%d"/><property name="not_reported_by_device" value="%d"/></properties>\n' \
-			"$nread" "$nunrep"
+		printf '    <properties><property name="read_not_observed" value="%d"/><property name="not_reported_by_device" value="%d"/><property name="device_findings" value="%d"/></properties>\n' \
+			"$nread" "$nunrep" "$find"
 		for id in "${IDS[@]}"; do
 			read -r rc ms _ <"$out/$id/done"
 			v=$(verdict_of "$out/$id")
@@ -38,6 +41,7 @@ junit() {
 				xml_escape <"$out/$id/log"
 				printf '</failure>\n    ' ;;
 			skip) printf '<skipped message="%s"/>' "$(first_failure "$out/$id" | xml_escape)" ;;
+			finding) printf '<skipped message="device finding: %s (%s)"/>' "$(xml_escape <"$out/$id/finding")" "$(first_failure "$out/$id" | xml_escape)" ;;
 			esac
 			if [ -s "$out/$id/notes" ] || [ -s "$out/$id/read" ] || [ -s "$out/$id/unreported" ]; then
 				printf '<system-out>'

@@ -55,6 +55,7 @@ run_one() {
 		"$LAB" down --prefix "$prefix" >>"$dir/log" 2>&1 || true
 	fi
 	echo "$rc $(($(now_ms) - t0)) $prefix" >"$dir/done"
+	finding_mark "$dir" "$id" "$faults"
 }
 
 # run_shared OUTDIR FAULT ID...: one lab, the scenarios in turn on it.
@@ -81,6 +82,7 @@ run_shared() {
 			rc=1
 		fi
 		echo "$rc $(($(now_ms) - t0)) $prefix" >"$out/$id/done"
+		finding_mark "$out/$id" "$id" "$fault"
 	done
 	[ $KEEP = 1 ] && return 0
 	if [ "$LB" = external ] && [ -n "$VIPS_WIRE_DOWN" ]; then

@@ -14,11 +14,40 @@
 #   unreported  values the scenario wanted from the balancer, which did not
 #             report them ("not reported by the device")
 #   flows     "FLOW Sn FROM DEST/PROTO VERDICT BY" per flow it sent
+#   finding   the vips file's reason, when the scenario failed or was
+#             skipped and the file's `expect-fail ID REASON` foresaw it: a
+#             finding about the device, not a failure of the suite
 
-verdict_of() { # DIR -> pass|fail|skip
+verdict_of() { # DIR -> pass|fail|skip|finding
 	local rc
 	read -r rc _ <"$1/done"
-	case $rc in 0) echo pass ;; 77) echo skip ;; *) echo fail ;; esac
+	case $rc in
+	0) echo pass ;;
+	*) if [ -s "$1/finding" ]; then echo finding; elif [ "$rc" = 77 ]; then echo skip; else echo fail; fi ;;
+	esac
+}
+
+# expect_fail_reason ID: the vips file's reason for expecting ID to fail.
+expect_fail_reason() {
+	awk -v id="$1" '$1 == id { $1 = ""; sub(/^ +/, ""); print; exit }' <<<"$VIPS_EXPECT_FAIL"
+}
+
+# finding_mark DIR ID FAULTS: after DIR/done is written. On the correct
+# lab (no fault) a failure or skip the vips file expects becomes a device
+# finding (DIR/finding); an expected failure that passed is noted, so a
+# stale expect-fail line is seen. Under a fault nothing changes: the
+# mutation check judges catches.
+finding_mark() {
+	local dir=$1 id=$2 reason rc
+	[ -z "$3" ] || return 0
+	reason=$(expect_fail_reason "$id")
+	[ -n "$reason" ] || return 0
+	read -r rc _ <"$dir/done"
+	case $rc in
+	0) echo "$id: the vips file expects a device finding here ($reason), but the scenario passed" >>"$dir/notes" ;;
+	130) ;; # interrupted: no verdict about the device
+	*) echo "$reason" >"$dir/finding" ;;
+	esac
 }
 
 first_failure() { # DIR -> the scenario's first one-line reason

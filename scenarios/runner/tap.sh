@@ -27,6 +27,14 @@ tap_line() {
 		;;
 	skip)
 		printf 'ok %d - %s %s # SKIP %s\n' "$n" "$id" "${TITLE[$id]}" "$(first_failure "$dir" | sed 's/^[^:]*: //')" ;;
+	finding) # TAP's TODO: a failure that was expected, not the suite's
+		printf 'not ok %d - %s %s (%s s) # TODO device finding: %s\n' "$n" "$id" "${TITLE[$id]}" "$(ms_seconds "$ms")" "$(<"$dir/finding")"
+		echo "  ---"
+		echo "  message: \"$(first_failure "$dir" | sed 's/"/\\"/g')\""
+		echo "  log: ${dir#"$EDGELAB_ROOT"/}/log"
+		echo "  ..."
+		if [ -s "$dir/unreported" ]; then sed 's/^/# not reported by the device: /' "$dir/unreported"; fi
+		;;
 	fail)
 		printf 'not ok %d - %s %s (%s s)\n' "$n" "$id" "${TITLE[$id]}" "$(ms_seconds "$ms")"
 		echo "  ---"
@@ -56,12 +64,12 @@ flush_tap() {
 # summary OUTDIR: the table, one line per scenario, then the totals (the
 # caller ends the line with the time).
 summary() {
-	local out=$1 id v rc ms prefix pass=0 fail=0 skip=0 nread=0 nunrep=0 n note
+	local out=$1 id v rc ms prefix pass=0 fail=0 skip=0 find=0 nread=0 nunrep=0 n note
 	printf '\n%-4s %-5s %7s  %s\n' id verdict time "scenario / first failure"
 	for id in "${IDS[@]}"; do
 		read -r rc ms prefix <"$out/$id/done"
 		v=$(verdict_of "$out/$id")
-		case $v in pass) pass=$((pass + 1)) ;; fail) fail=$((fail + 1)) ;; skip) skip=$((skip + 1)) ;; esac
+		case $v in pass) pass=$((pass + 1)) ;; fail) fail=$((fail + 1)) ;; skip) skip=$((skip + 1)) ;; finding) find=$((find + 1)) ;; esac
 		note=''
 		if [ "$v" = pass ] && [ -s "$out/$id/skips" ]; then note=" ($(lines_of "$out/$id/skips") check(s) skipped)"; fi
 		if [ -s "$out/$id/notes" ]; then note+=" ($(lines_of "$out/$id/notes") note(s))"; fi
@@ -72,10 +80,11 @@ summary() {
 		nunrep=$((nunrep + n))
 		if [ "$n" -gt 0 ]; then note+=" ($n not reported by the device)"; fi
 		if [ $KEEP = 1 ]; then note+=" [lab $prefix]"; fi
-		printf '%-4s %-5s %7ss  %s%s\n' "$id" "$([ $v = fail ] && echo FAIL || echo $v)" \
+		printf '%-4s %-5s %7ss  %s%s\n' "$id" "$(case $v in fail) echo FAIL ;; finding) echo FIND ;; *) echo "$v" ;; esac)" \
 			"$(ms_seconds "$ms")" "${TITLE[$id]}" "$note"
+		if [ "$v" = finding ]; then printf '%18sdevice finding: %s\n' '' "$(<"$out/$id/finding")"; fi
 		if [ "$v" != pass ]; then printf '%18s%s\n' '' "$(first_failure "$out/$id")"; fi
 	done
-	printf '%d passed, %d failed, %d skipped, %d read, not observed, %d not reported by the device' \
-		$pass $fail $skip $nread $nunrep
+	printf '%d passed, %d failed, %d skipped, %d device finding(s), %d read, not observed, %d not reported by the device' \
+		$pass $fail $skip $find $nread $nunrep
 }

@@ -14,7 +14,9 @@
 #   5. a stale socket (its hlb killed with SIGKILL) is replaced at start;
 #   6. a control client that sends nothing is closed within the idle
 #      timeout (default 5 s);
-#   7. without a configured socket, two hlbs in two namespaces each get
+#   7. `list --json` answers JSON Lines (version 1) jq reads, and a
+#      drained real's state is "draining" (issue 14);
+#   8. without a configured socket, two hlbs in two namespaces each get
 #      their own (/run/hlb/NAMESPACE.sock), and `hlb ctl` without
 #      --socket finds its namespace's.
 # The configs use no key older hlbs lack, so the old behaviour can be
@@ -23,7 +25,7 @@ set -uo pipefail
 
 . "$(dirname "$0")/../lib/hlbtopo.sh"
 topo_init hlb_ctl hlb lbecho
-need_cmd setpriv
+need_cmd setpriv jq
 S=$SOCK # ctl() talks to it
 
 conf() { # FILE TUN SERVICE [SOCKET]
@@ -140,6 +142,21 @@ check_default_path() {
 	return $rc
 }
 
+# Issue 14: list --json over the socket is JSON Lines jq reads, version 1,
+# and a drain shows in the real's state.
+check_json() {
+	local out st
+	out=$(ctl list --json) || return 1
+	echo "    $out"
+	jq -e -s 'length == 1 and .[0]["edgelab-lb-ctl"] == 1 and .[0].service == "av"
+		and .[0].port == 3478 and .[0].proto == "udp" and .[0].monitor.kind == "none"' <<<"$out" >/dev/null || return 1
+	ctl drain av edge1 >/dev/null || return 1
+	st=$(ctl list --json | jq -r '.reals[] | select(.name == "edge1") | .state')
+	ctl enable av edge1 >/dev/null
+	echo "    edge1 after drain: $st"
+	[ "$st" = draining ]
+}
+
 main() {
 	setup || bail "setup"
 	check "socket mode 0600 whatever the umask" check_mode
@@ -148,6 +165,7 @@ main() {
 	check "second hlb refuses a live socket, first keeps it" check_no_takeover
 	check "stale socket replaced at start" check_stale
 	check "silent control client closed within the idle timeout" check_idle
+	check "list --json: JSON Lines, version 1, a drained real says draining" check_json
 	check "default socket per namespace, found by hlb ctl" check_default_path
 	echo "hlb_ctl: mode ${MODE:-?} refused ${REFUSED:-?} idle '${IDLE:-?}' fails $T_FAIL"
 	lib_exit
