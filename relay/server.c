@@ -52,7 +52,7 @@ int server_init(struct server *s, struct avedge_conf *conf, uv_loop_t *loop, int
 	s->sweep.data = s;
 	uv_timer_start(&s->sweep, sweep, 1000, 1000);
 	uv_unref((uv_handle_t *)&s->sweep);
-	udp_batch_init(&s->out, loop, udp_sent, s);
+	udp_batch_init(&s->out, loop, udp_sent, s, conf->io_uring);
 	admit_init(&s->admit, &conf->lim, &s->st);
 	s->relayed = (struct relayed_env){loop, &conf->ports, &s->out, &s->rx};
 	s->tcp = (struct tcp_relayed_env){loop, &conf->ports, &s->st, tcp_cbs, s, conf->max_connects,
