@@ -66,6 +66,7 @@ struct tx {
 /* --uring: one read entry's buffer and message. */
 struct urx {
 	unsigned ci; /* the client whose socket it reads */
+	int res;     /* the read's result */
 	struct msghdr mh;
 	struct iovec iov;
 	struct sockaddr_in from;
@@ -375,6 +376,7 @@ static void from_peers_uring(struct fwd *f, const unsigned *ci, unsigned k, time
 			if (!sqe)
 				goto submit;
 			x->ci = ci[i];
+			x->res = -EAGAIN;
 			x->iov.iov_base = x->buf + HDR;
 			x->iov.iov_len = SLOT;
 			memset(&x->mh, 0, sizeof x->mh);
@@ -387,10 +389,15 @@ static void from_peers_uring(struct fwd *f, const unsigned *ci, unsigned k, time
 submit:
 	if (!n || uring_submit(&f->ring) < 0)
 		return;
-	for (struct io_uring_cqe *c; (c = uring_peek_cqe(&f->ring)); uring_cqe_seen(&f->ring)) {
-		struct urx *x = &f->urx[c->user_data];
-		if (c->res > 0 && f->c[x->ci].addr.sin_port)
-			peer_datagram(f, &f->c[x->ci], &x->from, x->buf + HDR, (size_t)c->res, now);
+	/* Results first, datagrams after: handling one may flush the send
+	 * batch, which uses the same ring. */
+	for (struct io_uring_cqe *c; (c = uring_peek_cqe(&f->ring)); uring_cqe_seen(&f->ring))
+		if (c->user_data < n)
+			f->urx[c->user_data].res = c->res;
+	for (unsigned i = 0; i < n; i++) {
+		struct urx *x = &f->urx[i];
+		if (x->res > 0 && f->c[x->ci].addr.sin_port)
+			peer_datagram(f, &f->c[x->ci], &x->from, x->buf + HDR, (size_t)x->res, now);
 	}
 }
 
