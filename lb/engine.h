@@ -20,7 +20,7 @@
 
 #include "nat.h"
 #include "service.h"
-#include "uring.h"
+#include "util/uring.h"
 
 #define ENGINE_SLOTS  64    /* reads per round, at most */
 #define ENGINE_BUDGET 1024  /* packets per wake-up before the loop runs */

@@ -65,6 +65,8 @@ static const char usage[] =
 	"  --metrics-max-conns N      connections to /metrics at once (default 16)\n"
 	"  --threads N                worker threads (default: the number of cores)\n"
 	"  --grace SECONDS            SIGTERM: wait this long for allocations (default 30)\n"
+	"  --io-uring on|off          batch relayed sockets' reads and sends through io_uring\n"
+	"                             (default on; off, or no io_uring: a call per socket)\n"
 	"  --config FILE              key = value lines, the same names as these flags\n"
 	"  --software TEXT            SOFTWARE attribute\n"
 	"  --log-level LEVEL          error, warn, info or debug\n"
@@ -106,6 +108,7 @@ static const struct option opts[] = {
 	{"metrics-max-conns", required_argument, NULL, 0},
 	{"threads", required_argument, NULL, 0},
 	{"grace", required_argument, NULL, 0},
+	{"io-uring", required_argument, NULL, 0},
 	{"config", required_argument, NULL, 0},
 	{"software", required_argument, NULL, 0},
 	{"log-level", required_argument, NULL, 0},
@@ -400,6 +403,12 @@ int conf_apply(void *ctx, const char *key, const char *v, char *err, size_t errl
 		if (num(v, 86400, &n, err, errlen))
 			return -1;
 		c->grace_s = (unsigned)n;
+	} else if (!strcmp(key, "io-uring")) {
+		if (strcmp(v, "on") && strcmp(v, "off")) {
+			snprintf(err, errlen, "bad io-uring '%s': on or off", v);
+			return -1;
+		}
+		c->io_uring = !strcmp(v, "on");
 	} else if (!strcmp(key, "software")) {
 		c->software = keep(v);
 	} else if (!strcmp(key, "log-level")) {
@@ -439,6 +448,7 @@ static void defaults(struct avedge_conf *c)
 	c->software = "avedge/" EDGELAB_VERSION;
 	c->max_lifetime_s = 3600;
 	c->grace_s = 30;
+	c->io_uring = 1;
 	c->max_connects = 16;
 	c->unauth_rate = 50;
 	c->unauth_burst = 200;

@@ -48,6 +48,7 @@ struct avedge_conf {
 	const char *allow_peer[CONF_MAX_LIST], *deny_peer[CONF_MAX_LIST];
 	int nallow, ndeny;
 	unsigned quota_user, quota_total, max_lifetime_s, threads, grace_s;
+	int io_uring;             /* batch relayed I/O through io_uring (--io-uring) */
 	/* R18: what one client may cost. Stream limits in milliseconds and
 	 * bytes (the flags say seconds); 0 rate turns the limiter off. */
 	struct conn_limits lim;

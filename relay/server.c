@@ -52,8 +52,9 @@ int server_init(struct server *s, struct avedge_conf *conf, uv_loop_t *loop, int
 	s->sweep.data = s;
 	uv_timer_start(&s->sweep, sweep, 1000, 1000);
 	uv_unref((uv_handle_t *)&s->sweep);
-	udp_batch_init(&s->out, loop, udp_sent, s);
+	udp_batch_init(&s->out, loop, udp_sent, s, conf->io_uring);
 	admit_init(&s->admit, &conf->lim, &s->st);
+	relayed_rx_init(&s->rx, loop, &s->out);
 	s->relayed = (struct relayed_env){loop, &conf->ports, &s->out, &s->rx};
 	s->tcp = (struct tcp_relayed_env){loop, &conf->ports, &s->st, tcp_cbs, s, conf->max_connects,
 					  NULL};
@@ -133,6 +134,7 @@ void server_close(struct server *s)
 	alloc_table_free(&s->allocs);
 	if (!uv_is_closing((uv_handle_t *)&s->sweep))
 		uv_close((uv_handle_t *)&s->sweep, NULL);
+	relayed_rx_close(&s->rx);
 	udp_batch_close(&s->out);
 	admit_free(&s->admit);
 	ratelimit_free(&s->rl);

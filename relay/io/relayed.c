@@ -7,7 +7,88 @@
 #include "io/relayed.h"
 #include "util/netaddr.h"
 
-/* A relayed socket is readable: one recvmmsg takes what is there, up to
+/* One datagram read, to the layer above: not one cut short, nor one
+ * with no sender. */
+static void deliver(struct relayed *r, struct msghdr *m, uint8_t *data, size_t len)
+{
+	if (!m->msg_namelen || (m->msg_flags & MSG_TRUNC))
+		return;
+	r->recv(r->arg, r->tag, data, len, RELAYED_SLOT - RELAYED_HEADROOM, m->msg_name);
+}
+
+static void ring_done(void *arg, uint64_t i, int res)
+{
+	((struct relayed_rx *)arg)->slots[i].res = res;
+}
+
+/* After the poll phase: every socket found readable, RELAYED_RING_READS
+ * reads each, one io_uring_enter; then the datagrams in socket order.
+ * What is left on a socket is polled again next iteration. */
+static void read_ready(uv_check_t *c)
+{
+	struct relayed_rx *rx = c->data;
+	struct udp_batch *out = rx->ring_of;
+	unsigned n = 0;
+
+	if (!rx->nready)
+		return;
+	for (unsigned i = 0; i < rx->nready; i++) {
+		struct relayed *r = rx->ready[i].r;
+		int fam = rx->ready[i].fam;
+		if (!r)
+			continue;
+		r->ready_mask &= (uint8_t)~(1 << fam);
+		for (unsigned k = 0; k < RELAYED_RING_READS; k++) {
+			struct relayed_slot *s = &rx->slots[n];
+			struct io_uring_sqe *sqe = uring_get_sqe(&out->ring);
+			if (!sqe)
+				break;
+			memset(&s->mh, 0, sizeof s->mh);
+			s->iov.iov_base = s->buf + RELAYED_HEADROOM;
+			s->iov.iov_len = RELAYED_SLOT - RELAYED_HEADROOM;
+			s->mh.msg_name = &s->from;
+			s->mh.msg_namelen = sizeof s->from;
+			s->mh.msg_iov = &s->iov;
+			s->mh.msg_iovlen = 1;
+			s->ready = i;
+			s->res = -EAGAIN;
+			uring_prep_msg(sqe, IORING_OP_RECVMSG, r->fd[fam], &s->mh,
+				       ((uint64_t)out->gen << 32) | n);
+			n++;
+		}
+	}
+	/* A failed ring is off from now on; the sockets are still readable
+	 * and the next iteration reads them with recvmmsg. */
+	if (n && !udp_batch_ring_run(out, n, ring_done, rx))
+		for (unsigned i = 0; i < n; i++) {
+			struct relayed_slot *s = &rx->slots[i];
+			struct relayed *r = rx->ready[s->ready].r; /* NULL if closed meanwhile */
+			if (r && s->res >= 0)
+				deliver(r, &s->mh, s->iov.iov_base, (size_t)s->res);
+		}
+	rx->nready = 0;
+	udp_batch_flush(out); /* the answers go now, not after the next poll */
+}
+
+/* Read later, with the others, when the ring is there and has room. */
+static int defer_read(struct relayed *r, int fam)
+{
+	struct relayed_rx *rx = r->env->rx;
+
+	if (!rx->slots || !rx->ring_of->uring_ok)
+		return 0;
+	if (r->ready_mask & (1 << fam))
+		return 1;
+	if (rx->nready == RELAYED_RING_SOCKS)
+		return 0;
+	rx->ready[rx->nready].r = r;
+	rx->ready[rx->nready++].fam = fam;
+	r->ready_mask |= (uint8_t)(1 << fam);
+	return 1;
+}
+
+/* A relayed socket is readable: with the ring, it joins this iteration's
+ * reads (read_ready); else one recvmmsg takes what is there, up to
  * RELAYED_BATCH. Fewer than that means the socket is drained, so no second
  * call to learn EAGAIN; more waits for the next loop iteration (the poll
  * is level-triggered), which keeps one busy peer from starving others. */
@@ -25,6 +106,8 @@ static void readable(uv_poll_t *h, int status, int events)
 		getsockopt(r->fd[fam], SOL_SOCKET, SO_ERROR, &err, &len);
 		uv_poll_start(h, UV_READABLE, readable);
 	}
+	if (defer_read(r, fam))
+		return;
 	for (int i = 0; i < RELAYED_BATCH; i++) {
 		rx->iov[i].iov_base = rx->buf[i] + RELAYED_HEADROOM;
 		rx->iov[i].iov_len = RELAYED_SLOT - RELAYED_HEADROOM;
@@ -37,13 +120,30 @@ static void readable(uv_poll_t *h, int status, int events)
 	do
 		n = recvmmsg(r->fd[fam], rx->msg, RELAYED_BATCH, MSG_DONTWAIT, NULL);
 	while (n < 0 && errno == EINTR);
-	for (int i = 0; i < n; i++) {
-		struct msghdr *m = &rx->msg[i].msg_hdr;
-		if (!m->msg_namelen || (m->msg_flags & MSG_TRUNC))
-			continue;
-		r->recv(r->arg, r->tag, rx->iov[i].iov_base, rx->msg[i].msg_len,
-			RELAYED_SLOT - RELAYED_HEADROOM, m->msg_name);
-	}
+	for (int i = 0; i < n; i++)
+		deliver(r, &rx->msg[i].msg_hdr, rx->iov[i].iov_base, rx->msg[i].msg_len);
+}
+
+void relayed_rx_init(struct relayed_rx *rx, uv_loop_t *loop, struct udp_batch *out)
+{
+	rx->ring_of = out;
+	rx->nready = 0;
+	/* calloc: pages cost only once a datagram lands in them */
+	rx->slots = out->uring_ok ? calloc(RELAYED_RING_SOCKS * RELAYED_RING_READS, sizeof *rx->slots)
+				  : NULL;
+	uv_check_init(loop, &rx->check);
+	rx->check.data = rx;
+	uv_check_start(&rx->check, read_ready);
+	uv_unref((uv_handle_t *)&rx->check);
+}
+
+void relayed_rx_close(struct relayed_rx *rx)
+{
+	if (!uv_is_closing((uv_handle_t *)&rx->check))
+		uv_close((uv_handle_t *)&rx->check, NULL);
+	free(rx->slots);
+	rx->slots = NULL;
+	rx->nready = 0;
 }
 
 int relayed_send(struct relayed *r, const struct sockaddr *peer, const uint8_t *data, size_t len)
@@ -68,7 +168,13 @@ static void poll_closed(uv_handle_t *h)
 
 void relayed_close(struct relayed *r)
 {
+	struct relayed_rx *rx = r->env->rx;
+
 	udp_batch_flush(r->env->out); /* datagrams queued on these sockets go first */
+	for (unsigned i = 0; r->ready_mask && i < rx->nready; i++)
+		if (rx->ready[i].r == r)
+			rx->ready[i].r = NULL;
+	r->ready_mask = 0;
 	if (!r->open_mask) {
 		free(r);
 		return;

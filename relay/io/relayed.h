@@ -1,8 +1,10 @@
 /* relayed.h: an allocation's relayed UDP sockets, one per address family.
- * Datagrams from peers are read several per recvmmsg into the worker's
- * buffers, with headroom in front so that the layer above can write a
- * ChannelData header in place; datagrams to peers go through the worker's
- * send batch. */
+ * Datagrams from peers are read into the worker's buffers, with headroom
+ * in front so that the layer above can write a ChannelData header in
+ * place: with io_uring, every socket found readable in a loop iteration
+ * is read in one io_uring_enter after the poll phase; without it, several
+ * datagrams per recvmmsg as each socket's poll fires. Datagrams to peers
+ * go through the worker's send batch. */
 #ifndef EDGELAB_RELAYED_H
 #define EDGELAB_RELAYED_H
 
@@ -15,6 +17,23 @@
 #define RELAYED_BATCH 8
 #define RELAYED_HEADROOM 64
 #define RELAYED_SLOT (RELAYED_HEADROOM + 65536)
+/* io_uring reads: sockets read per iteration (more wait for the next:
+ * the poll is level-triggered), and reads per socket (a second one mostly
+ * finds nothing, which costs an entry, not a system call). */
+#define RELAYED_RING_SOCKS 64
+#define RELAYED_RING_READS 2
+
+struct relayed;
+
+/* One io_uring read's message and buffer. */
+struct relayed_slot {
+	struct msghdr mh;
+	struct iovec iov;
+	struct sockaddr_storage from;
+	unsigned ready;           /* its socket's entry in ready[] */
+	int res;
+	uint8_t buf[RELAYED_SLOT];
+};
 
 /* The worker's receive buffers, shared by all its relayed sockets. */
 struct relayed_rx {
@@ -22,6 +41,15 @@ struct relayed_rx {
 	struct iovec iov[RELAYED_BATCH];
 	struct sockaddr_storage from[RELAYED_BATCH];
 	uint8_t buf[RELAYED_BATCH][RELAYED_SLOT];
+	/* io_uring: the ring is the send batch's; slots NULL without it */
+	struct udp_batch *ring_of;
+	uv_check_t check;
+	unsigned nready;
+	struct {
+		struct relayed *r; /* NULL: closed since it was found readable */
+		int fam;
+	} ready[RELAYED_RING_SOCKS];
+	struct relayed_slot *slots; /* RELAYED_RING_SOCKS * RELAYED_RING_READS */
 };
 
 /* What every relayed socket of a worker shares. */
@@ -46,6 +74,7 @@ struct relayed {
 	uv_poll_t poll[2];        /* [0] IPv4, [1] IPv6 */
 	int fd[2];
 	uint8_t open_mask;
+	uint8_t ready_mask;       /* families waiting in env->rx->ready */
 };
 
 struct relayed_opts {
@@ -58,6 +87,12 @@ struct relayed_opts {
 	int port[2];              /* out: the bound port per family */
 	uint64_t now_ms;
 };
+
+/* The worker's receive side; with the send batch's ring (out->uring_ok)
+ * relayed sockets are read through it. relayed_rx_close before the loop
+ * ends. */
+void relayed_rx_init(struct relayed_rx *rx, uv_loop_t *loop, struct udp_batch *out);
+void relayed_rx_close(struct relayed_rx *rx);
 
 /* Open the sockets; tag goes back with each datagram (recv) and each send
  * (the batch's sent callback). 0, or a negative errno: -EAFNOSUPPORT for

@@ -1,7 +1,8 @@
-/* udpbatch.c: the send batch: grouped by socket, one sendmmsg per group;
- * within a group, a run of datagrams to one destination leaves as one
- * UDP GSO message (UDP_SEGMENT): the kernel walks its send path once for
- * the run and cuts it into datagrams at the end. */
+/* udpbatch.c: the send batch: grouped by socket, one sendmmsg per group,
+ * or with io_uring every group's messages in one io_uring_enter; within a
+ * group, a run of datagrams to one destination leaves as one UDP GSO
+ * message (UDP_SEGMENT): the kernel walks its send path once for the run
+ * and cuts it into datagrams at the end. */
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/udp.h>
@@ -23,9 +24,11 @@ static void report(struct udp_batch *b, unsigned i, int err)
 /* One socket's datagrams (idx[0..k), queue order) as messages: a run to
  * one destination whose datagrams all have the first one's size (the last
  * may be shorter) is one message with UDP_SEGMENT. m[i] is the number of
- * datagrams in message i; returns the number of messages. */
+ * datagrams in message i; returns the number of messages. The scratch
+ * iovecs and cmsgs used are giov[at..at+k) and cbuf[at..at+k), so groups
+ * built with distinct ranges can be in flight together. */
 static unsigned build(struct udp_batch *b, struct mmsghdr *v, const unsigned *idx, unsigned k,
-		      unsigned *m)
+		      unsigned *m, unsigned at)
 {
 	unsigned n = 0;
 
@@ -45,14 +48,14 @@ static unsigned build(struct udp_batch *b, struct mmsghdr *v, const unsigned *id
 		v[n].msg_hdr.msg_name = (void *)&o->to;
 		v[n].msg_hdr.msg_namelen = o->tolen;
 		for (unsigned x = i; x < j; x++)
-			b->giov[x] = b->iov[idx[x]];
-		v[n].msg_hdr.msg_iov = &b->giov[i];
+			b->giov[at + x] = b->iov[idx[x]];
+		v[n].msg_hdr.msg_iov = &b->giov[at + i];
 		v[n].msg_hdr.msg_iovlen = j - i;
 		if (j - i > 1) {
-			struct cmsghdr *c = (struct cmsghdr *)b->cbuf[n];
+			struct cmsghdr *c = (struct cmsghdr *)b->cbuf[at + n];
 			uint16_t gso = (uint16_t)seg;
-			v[n].msg_hdr.msg_control = b->cbuf[n];
-			v[n].msg_hdr.msg_controllen = sizeof b->cbuf[n];
+			v[n].msg_hdr.msg_control = b->cbuf[at + n];
+			v[n].msg_hdr.msg_controllen = sizeof b->cbuf[at + n];
 			c->cmsg_level = SOL_UDP;
 			c->cmsg_type = UDP_SEGMENT;
 			c->cmsg_len = CMSG_LEN(sizeof gso);
@@ -71,7 +74,7 @@ static unsigned build(struct udp_batch *b, struct mmsghdr *v, const unsigned *id
 static void send_group(struct udp_batch *b, int fd, struct mmsghdr *v, const unsigned *idx,
 		       unsigned k)
 {
-	unsigned m[UDP_BATCH], n = build(b, v, idx, k, m), sent = 0, at = 0;
+	unsigned m[UDP_BATCH], n = build(b, v, idx, k, m, 0), sent = 0, at = 0;
 
 	while (sent < n) {
 		int r = sendmmsg(fd, v + sent, n - sent, MSG_DONTWAIT);
@@ -99,6 +102,105 @@ static void send_group(struct udp_batch *b, int fd, struct mmsghdr *v, const uns
 	}
 }
 
+int udp_batch_ring_run(struct udp_batch *b, unsigned n,
+		       void (*done)(void *arg, uint64_t data, int res), void *arg)
+{
+	uint64_t tag = (uint64_t)b->gen << 32;
+	unsigned got = 0;
+	int waits = 0;
+
+	while (b->ring.pending)
+		if (uring_submit(&b->ring) < 0)
+			goto broken;
+	/* Each entry ran during the enter (MSG_DONTWAIT); a missing
+	 * completion would mean a buffer still in the kernel's hands, so
+	 * wait for it, a little, rather than reuse the buffer. */
+	while (got < n) {
+		struct io_uring_cqe *c = uring_peek_cqe(&b->ring);
+		if (!c) {
+			int w;
+			if (++waits > 100 || ((w = uring_wait(&b->ring, 1)) < 0 && w != -ETIME))
+				goto broken;
+			continue;
+		}
+		if ((c->user_data & ~0xffffffffull) == tag) { /* else: an earlier run's, late */
+			done(arg, c->user_data & 0xffffffffull, c->res);
+			got++;
+		}
+		uring_cqe_seen(&b->ring);
+	}
+	b->gen++;
+	return 0;
+broken:
+	b->uring_ok = 0;
+	b->gen++;
+	return -1;
+}
+
+/* The io_uring flush: every message of every group as a SENDMSG entry,
+ * one enter for all; results walked in queue order afterwards. */
+struct ring_flush {
+	struct mmsghdr v[UDP_BATCH];
+	unsigned idx[UDP_BATCH];  /* datagrams, grouped by socket */
+	unsigned first[UDP_BATCH]; /* message i's first datagram in idx */
+	unsigned m[UDP_BATCH];    /* message i's datagram count */
+	int fd[UDP_BATCH], res[UDP_BATCH];
+};
+
+static void ring_done(void *arg, uint64_t i, int res)
+{
+	((struct ring_flush *)arg)->res[i] = res;
+}
+
+static int flush_ring(struct udp_batch *b, const uint8_t *done_in)
+{
+	struct ring_flush r;
+	uint8_t done[UDP_BATCH];
+	unsigned nmsg = 0, at = 0;
+
+	memcpy(done, done_in, b->n);
+	for (unsigned i = 0; i < b->n; i++) {
+		unsigned k = 0, n;
+		if (done[i])
+			continue;
+		for (unsigned j = i; j < b->n; j++) {
+			if (done[j] || b->q[j].fd != b->q[i].fd)
+				continue;
+			done[j] = 1;
+			r.idx[at + k++] = j;
+		}
+		n = build(b, r.v + nmsg, r.idx + at, k, r.m + nmsg, at);
+		for (unsigned x = 0, d = at; x < n; d += r.m[nmsg + x], x++) {
+			struct io_uring_sqe *sqe = uring_get_sqe(&b->ring);
+			if (!sqe) /* the ring holds a full batch: not reached */
+				return -1;
+			r.first[nmsg + x] = d;
+			r.fd[nmsg + x] = b->q[i].fd;
+			uring_prep_msg(sqe, IORING_OP_SENDMSG, b->q[i].fd, &r.v[nmsg + x].msg_hdr,
+				       ((uint64_t)b->gen << 32) | (nmsg + x));
+		}
+		nmsg += n;
+		at += k;
+	}
+	if (udp_batch_ring_run(b, nmsg, ring_done, &r))
+		return -1;
+	for (unsigned i = 0; i < nmsg; i++) {
+		const unsigned *d = r.idx + r.first[i];
+		int err = r.res[i] < 0 ? r.res[i] : 0;
+		if (err && r.m[i] > 1 && (err == -EIO || err == -EINVAL) && b->gso) {
+			/* as in send_group: this run again as single datagrams */
+			struct mmsghdr v[UDP_BATCH];
+			b->gso = 0;
+			send_group(b, r.fd[i], v, d, r.m[i]);
+			b->gso = err == -EINVAL;
+			continue;
+		}
+		for (unsigned x = 0; x < r.m[i]; x++)
+			report(b, d[x], err);
+	}
+	return 0;
+}
+
 void udp_batch_flush(struct udp_batch *b)
 {
 	struct mmsghdr v[UDP_BATCH];
@@ -108,6 +210,12 @@ void udp_batch_flush(struct udp_batch *b)
 	if (!b->n)
 		return;
 	memset(done, 0, b->n);
+	/* A ring that fails is off from then on; nothing was sent by it (the
+	 * entries are set up before the enter), so the batch goes the old way. */
+	if (b->uring_ok && !flush_ring(b, done)) {
+		b->n = 0;
+		return;
+	}
 	/* Group by socket, keeping each socket's order: a few dozen entries,
 	 * so a plain scan. */
 	for (unsigned i = 0; i < b->n; i++) {
@@ -128,10 +236,18 @@ void udp_batch_flush(struct udp_batch *b)
 static void flush_check(uv_check_t *c) { udp_batch_flush(c->data); }
 static void flush_prepare(uv_prepare_t *p) { udp_batch_flush(p->data); }
 
-void udp_batch_init(struct udp_batch *b, uv_loop_t *loop, udp_sent_cb sent, void *arg)
+void udp_batch_init(struct udp_batch *b, uv_loop_t *loop, udp_sent_cb sent, void *arg,
+		    int use_uring)
 {
 	b->n = 0;
 	b->gso = 1;
+	b->gen = 1;
+	/* Room for a full send batch and a round of relayed reads. */
+	b->uring_ok = use_uring && !uring_init(&b->ring, 2 * UDP_BATCH + 128);
+	if (!b->uring_ok) {
+		memset(&b->ring, 0, sizeof b->ring);
+		b->ring.fd = -1;
+	}
 	b->sent = sent;
 	b->arg = arg;
 	uv_check_init(loop, &b->check);
@@ -174,6 +290,9 @@ void udp_batch_queue(struct udp_batch *b, int fd, const struct sockaddr *to, con
 void udp_batch_close(struct udp_batch *b)
 {
 	udp_batch_flush(b);
+	if (b->ring.fd >= 0)
+		uring_exit(&b->ring);
+	b->uring_ok = 0;
 	if (!uv_is_closing((uv_handle_t *)&b->check))
 		uv_close((uv_handle_t *)&b->check, NULL);
 	if (!uv_is_closing((uv_handle_t *)&b->prepare))

@@ -14,6 +14,8 @@
 #include <sys/socket.h>
 #include <uv.h>
 
+#include "util/uring.h"
+
 #define UDP_BATCH 64
 #define UDP_SLOT 2048
 
@@ -47,9 +49,22 @@ struct udp_batch {
 	struct iovec giov[UDP_BATCH];
 	uint8_t cbuf[UDP_BATCH][CMSG_SPACE(sizeof(uint16_t))] __attribute__((aligned(8)));
 	uint8_t slot[UDP_BATCH][UDP_SLOT];
+	/* io_uring: every socket's messages in one enter instead of a
+	 * sendmmsg per socket; the worker's relayed reads share the ring.
+	 * uring_ok 0: it could not be set up, or was turned off. */
+	struct uring ring;
+	int uring_ok;
+	uint32_t gen;             /* tags this flush's entries: a stale completion is known */
 };
 
-void udp_batch_init(struct udp_batch *b, uv_loop_t *loop, udp_sent_cb sent, void *arg);
+/* use_uring 0: sendmmsg per socket, as before io_uring. */
+void udp_batch_init(struct udp_batch *b, uv_loop_t *loop, udp_sent_cb sent, void *arg,
+		    int use_uring);
+/* Submit what is queued on the ring and wait until every entry has
+ * completed (they complete inline; the wait is a guard): 0, or -1 when the
+ * ring failed and was turned off. For the relayed reads, too. */
+int udp_batch_ring_run(struct udp_batch *b, unsigned n,
+		       void (*done)(void *arg, uint64_t data, int res), void *arg);
 /* Queue len bytes from fd to `to`. A datagram larger than a slot (rare)
  * leaves at once from the caller's buffer. */
 void udp_batch_queue(struct udp_batch *b, int fd, const struct sockaddr *to, const uint8_t *data,

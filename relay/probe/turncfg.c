@@ -48,7 +48,7 @@ static int parse_num(const char *flag, const char *arg, long lo, long hi, long *
 
 int tc_cfg_opt(struct tc_cfg *c, int opt, const char *arg)
 {
-	long v;
+	long v = 0;
 
 	switch (opt) {
 	case TO_UDP: c->tp = TP_UDP; return 1;

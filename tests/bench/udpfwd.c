@@ -18,6 +18,11 @@
  * --connected: forwarding sockets connect() to the peer and send without
  * an address (the kernel keeps the route): what connected relayed sockets
  * would give a relay, measured without writing them into one.
+ * --uring: the forwarding sockets' reads and every send of an epoll round
+ * go to the kernel as io_uring entries, one io_uring_enter for the reads
+ * of all readable sockets and one for the whole send batch, instead of a
+ * recvmmsg and a sendmmsg per socket: what io_uring would give a relay,
+ * measured the same way (lb/uring.c, the raw system calls).
  * Runs till SIGTERM or SIGINT, then prints its counters on stderr. */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -34,12 +39,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util/uring.h"
+
 #define RX_LISTEN 64 /* libuv's listener reads are of this order too */
 #define RX_FWD 8     /* avedge's RELAYED_BATCH */
 #define TX_BATCH 64  /* avedge's UDP_BATCH */
 #define SLOT 2048
 #define HDR 4        /* ChannelData header */
 #define CHANNEL 0x4000
+#define RX_URING 256 /* --uring: reads in flight per epoll round */
 
 struct client {
 	struct sockaddr_in addr; /* the client; port 0: slot free */
@@ -51,7 +59,18 @@ struct tx {
 	int fd, connected; /* connected: no address on the send */
 	struct sockaddr_in to;
 	struct iovec iov;
+	struct msghdr mh; /* --uring: the entry's message */
 	uint8_t slot[SLOT];
+};
+
+/* --uring: one read entry's buffer and message. */
+struct urx {
+	unsigned ci; /* the client whose socket it reads */
+	int res;     /* the read's result */
+	struct msghdr mh;
+	struct iovec iov;
+	struct sockaddr_in from;
+	uint8_t buf[HDR + SLOT];
 };
 
 struct fwd {
@@ -67,11 +86,13 @@ struct fwd {
 	struct sockaddr_in rfrom[RX_LISTEN];
 	uint8_t rbuf[RX_LISTEN][HDR + SLOT];
 	uint64_t to_peer, to_client, dropped, refused, expired, send_failed;
+	struct uring ring; /* --uring */
+	struct urx *urx;   /* RX_URING */
 };
 
 static struct sockaddr_in listen_addr, relay_addr, peer_addr;
 static unsigned idle_timeout = 60;
-static int connect_peer;
+static int connect_peer, use_uring;
 static volatile sig_atomic_t stopping;
 
 static void on_signal(int sig) { stopping = 1; }
@@ -118,11 +139,47 @@ static int same(const struct sockaddr_in *a, const struct sockaddr_in *b)
 
 /* ---- the send batch: copies, grouped by socket when flushed ---- */
 
+/* --uring: every queued datagram as one SENDMSG entry, all in one enter;
+ * the sockets are non-blocking, so each completes during the enter. */
+static void flush_uring(struct fwd *f)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < f->ntx; i++) {
+		struct tx *t = &f->tx[i];
+		struct io_uring_sqe *sqe = uring_get_sqe(&f->ring);
+		if (!sqe) {
+			f->send_failed++;
+			continue;
+		}
+		memset(&t->mh, 0, sizeof t->mh);
+		if (!t->connected) {
+			t->mh.msg_name = &t->to;
+			t->mh.msg_namelen = sizeof t->to;
+		}
+		t->mh.msg_iov = &t->iov;
+		t->mh.msg_iovlen = 1;
+		uring_prep_msg(sqe, IORING_OP_SENDMSG, t->fd, &t->mh, 0);
+		n++;
+	}
+	if (n && uring_submit(&f->ring) < 0)
+		f->send_failed += n;
+	for (struct io_uring_cqe *c; (c = uring_peek_cqe(&f->ring)); uring_cqe_seen(&f->ring)) {
+		if (c->res < 0)
+			f->send_failed++;
+	}
+	f->ntx = 0;
+}
+
 static void flush(struct fwd *f)
 {
 	struct mmsghdr v[TX_BATCH];
 	uint8_t done[TX_BATCH] = {0};
 
+	if (use_uring) {
+		flush_uring(f);
+		return;
+	}
 	for (unsigned i = 0; i < f->ntx; i++) {
 		unsigned k = 0, sent = 0;
 		if (done[i])
@@ -282,22 +339,65 @@ static void from_clients(struct fwd *f, time_t now)
 	}
 }
 
+static void peer_datagram(struct fwd *f, struct client *c, const struct sockaddr_in *from,
+			  const uint8_t *p, size_t len, time_t now)
+{
+	uint8_t hdr[HDR] = {CHANNEL >> 8, CHANNEL & 0xff, (uint8_t)(len >> 8), (uint8_t)len};
+
+	if (!same(from, &peer_addr)) {
+		f->dropped++; /* only the fixed peer is forwarded */
+		return;
+	}
+	c->last = now;
+	queue(f, f->lfd, &c->addr, hdr, p, len);
+	f->to_client++;
+}
+
 static void from_peer(struct fwd *f, unsigned ci, time_t now)
 {
-	struct client *c = &f->c[ci];
-	int n = recv_batch(f, c->fd, RX_FWD);
+	int n = recv_batch(f, f->c[ci].fd, RX_FWD);
 
-	for (int i = 0; i < n; i++) {
-		size_t len = f->rmsg[i].msg_len;
-		uint8_t hdr[HDR] = {CHANNEL >> 8, CHANNEL & 0xff, (uint8_t)(len >> 8), (uint8_t)len};
+	for (int i = 0; i < n; i++)
+		peer_datagram(f, &f->c[ci], &f->rfrom[i], f->rbuf[i] + HDR, f->rmsg[i].msg_len, now);
+}
 
-		if (!same(&f->rfrom[i], &peer_addr)) {
-			f->dropped++; /* only the fixed peer is forwarded */
-			continue;
+/* --uring: RX_PER reads per readable socket (a second one mostly finds
+ * nothing; what is left is reported again by the level-triggered epoll),
+ * all in one enter, then the datagrams in completion order. */
+#define RX_PER 2
+static void from_peers_uring(struct fwd *f, const unsigned *ci, unsigned k, time_t now)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < k && n + RX_PER <= RX_URING; i++)
+		for (unsigned r = 0; r < RX_PER; r++, n++) {
+			struct urx *x = &f->urx[n];
+			struct io_uring_sqe *sqe = uring_get_sqe(&f->ring);
+			if (!sqe)
+				goto submit;
+			x->ci = ci[i];
+			x->res = -EAGAIN;
+			x->iov.iov_base = x->buf + HDR;
+			x->iov.iov_len = SLOT;
+			memset(&x->mh, 0, sizeof x->mh);
+			x->mh.msg_name = &x->from;
+			x->mh.msg_namelen = sizeof x->from;
+			x->mh.msg_iov = &x->iov;
+			x->mh.msg_iovlen = 1;
+			uring_prep_msg(sqe, IORING_OP_RECVMSG, f->c[ci[i]].fd, &x->mh, n);
 		}
-		c->last = now;
-		queue(f, f->lfd, &c->addr, hdr, f->rbuf[i] + HDR, len);
-		f->to_client++;
+submit:
+	if (!n || uring_submit(&f->ring) < 0)
+		return;
+	/* Results first, datagrams after: handling one may flush the send
+	 * batch, which uses the same ring. */
+	for (struct io_uring_cqe *c; (c = uring_peek_cqe(&f->ring)); uring_cqe_seen(&f->ring))
+		if (c->user_data < n)
+			f->urx[c->user_data].res = c->res;
+	for (unsigned i = 0; i < n; i++) {
+		struct urx *x = &f->urx[i];
+		if (x->res > 0 && f->c[x->ci].addr.sin_port)
+			peer_datagram(f, &f->c[x->ci], &x->from, x->buf + HDR, (size_t)x->res, now);
 	}
 }
 
@@ -305,19 +405,27 @@ static void *run(void *arg)
 {
 	struct fwd *f = arg;
 	struct epoll_event evs[256];
+	unsigned ready[256];
 	time_t next_sweep = time(NULL) + 1;
 
 	while (!stopping) {
 		int n = epoll_wait(f->ep, evs, 256, 200);
 		time_t now = time(NULL);
+		unsigned k = 0;
 
 		for (int e = 0; e < n; e++) {
 			uint32_t tag = evs[e].data.u32;
 			if (!tag)
 				from_clients(f, now);
-			else if (f->c[tag - 1].addr.sin_port)
+			else if (!f->c[tag - 1].addr.sin_port)
+				continue;
+			else if (use_uring)
+				ready[k++] = tag - 1;
+			else
 				from_peer(f, tag - 1, now);
 		}
+		if (k)
+			from_peers_uring(f, ready, k, now);
 		flush(f);
 		if (now >= next_sweep) {
 			expire(f, now);
@@ -339,6 +447,13 @@ static int fwd_init(struct fwd *f, unsigned cap)
 	f->ep = epoll_create1(EPOLL_CLOEXEC);
 	if (!f->c || !f->hash || f->lfd < 0 || f->ep < 0)
 		return -1;
+	if (use_uring) {
+		int rc = uring_init(&f->ring, RX_URING + TX_BATCH);
+		if (rc || !(f->urx = calloc(RX_URING, sizeof *f->urx))) {
+			errno = rc ? -rc : ENOMEM;
+			return -1;
+		}
+	}
 	setsockopt(f->lfd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
 	if (bind(f->lfd, (struct sockaddr *)&listen_addr, sizeof listen_addr))
 		return -1;
@@ -347,11 +462,12 @@ static int fwd_init(struct fwd *f, unsigned cap)
 
 static const char usage[] =
 	"usage: udpfwd --listen IP:PORT --relay-ip IP --peer IP:PORT [--threads T]\n"
-	"              [--clients N] [--idle-timeout S] [--connected]\n"
+	"              [--clients N] [--idle-timeout S] [--connected] [--uring]\n"
 	"  a bare UDP forwarder, the yardstick of tests/bench/relay-vs-coturn (IPv4)\n"
 	"  --clients N        clients (forwarding sockets) per thread, 1..65536 (default 4096)\n"
 	"  --idle-timeout S   a client's socket closes after S s without traffic (default 60)\n"
-	"  --connected        forwarding sockets connect() to the peer (a lever, measured)\n";
+	"  --connected        forwarding sockets connect() to the peer (a lever, measured)\n"
+	"  --uring            reads and sends as io_uring batches (a lever, measured)\n";
 
 static long num(const char *flag, const char *s, long lo, long hi)
 {
@@ -371,7 +487,8 @@ int main(int argc, char **argv)
 		{"listen", required_argument, NULL, 'l'}, {"relay-ip", required_argument, NULL, 'r'},
 		{"peer", required_argument, NULL, 'p'},   {"threads", required_argument, NULL, 't'},
 		{"clients", required_argument, NULL, 'c'}, {"idle-timeout", required_argument, NULL, 'i'},
-		{"connected", no_argument, NULL, 'C'},    {"help", no_argument, NULL, 'h'},
+		{"connected", no_argument, NULL, 'C'},    {"uring", no_argument, NULL, 'U'},
+		{"help", no_argument, NULL, 'h'},
 		{0, 0, 0, 0},
 	};
 	struct sigaction sa = {.sa_handler = on_signal};
@@ -389,6 +506,7 @@ int main(int argc, char **argv)
 		case 'c': cap = (unsigned)num("--clients", optarg, 1, 65536); break;
 		case 'i': idle_timeout = (unsigned)num("--idle-timeout", optarg, 1, 86400); break;
 		case 'C': connect_peer = 1; break;
+		case 'U': use_uring = 1; break;
 		case 'h': fputs(usage, stdout); return 0;
 		default: fputs(usage, stderr); return 2;
 		}
@@ -403,7 +521,8 @@ int main(int argc, char **argv)
 		return 1;
 	for (unsigned t = 0; t < threads; t++)
 		if (fwd_init(&f[t], cap)) {
-			fprintf(stderr, "udpfwd: cannot listen on the given address: %s\n", strerror(errno));
+			fprintf(stderr, "udpfwd: cannot listen on the given address%s: %s\n",
+				use_uring ? " or set up io_uring" : "", strerror(errno));
 			return 1;
 		}
 	for (unsigned t = 0; t < threads; t++)
@@ -415,6 +534,9 @@ int main(int argc, char **argv)
 				close(f[t].c[i].fd);
 		close(f[t].lfd);
 		close(f[t].ep);
+		if (use_uring)
+			uring_exit(&f[t].ring);
+		free(f[t].urx);
 		free(f[t].c);
 		free(f[t].hash);
 		tp += f[t].to_peer;

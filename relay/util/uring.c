@@ -1,9 +1,10 @@
 /* uring.c: see uring.h. */
-#include "uring.h"
+#include "util/uring.h"
 
 #include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -146,6 +147,19 @@ void uring_prep_rw(struct uring *u, struct io_uring_sqe *sqe, int op, int fd,
 	sqe->addr = (uint64_t)(uintptr_t)addr;
 	sqe->len = len;
 	sqe->off = (uint64_t)-1; /* no file position: a device */
+	sqe->user_data = user_data;
+}
+
+void uring_prep_msg(struct io_uring_sqe *sqe, int op, int fd, void *msg, uint64_t user_data)
+{
+	sqe->opcode = (uint8_t)op;
+	sqe->fd = fd;
+	sqe->addr = (uint64_t)(uintptr_t)msg;
+	sqe->len = 1;
+	/* MSG_DONTWAIT makes the kernel answer -EAGAIN rather than arm a
+	 * poll and complete later: the caller's buffers are reused as soon
+	 * as the enter returns. */
+	sqe->msg_flags = MSG_DONTWAIT;
 	sqe->user_data = user_data;
 }
 

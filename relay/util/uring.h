@@ -1,16 +1,17 @@
-/* uring.h: the smallest io_uring wrapper the engine needs, on the raw
- * system calls (no liburing in the build image).
+/* uring.h: the smallest io_uring wrapper hlb's engine and avedge's
+ * datagram paths need, on the raw system calls (no liburing in the build
+ * image).
  *
  * Why: in the lab's VMs a system call costs microseconds, more than
- * everything hlb does to a packet. A TUN device hands over one packet per
- * read() and takes one per write(), so the engine queues a whole batch of
- * reads and writes as submission entries and hands them to the kernel in
- * one io_uring_enter(). The TUN fd stays non-blocking: every entry runs
- * inline during the enter and completes at once (a read with nothing to
- * read completes with -EAGAIN) - no kernel worker threads, no poll arming,
- * no second core. */
-#ifndef HLB_URING_H
-#define HLB_URING_H
+ * everything hlb or avedge does to a packet. A TUN device hands over one
+ * packet per read(); a relay has one socket per allocation, each wanting
+ * its own recvmmsg and sendmmsg. So a whole batch of them goes to the
+ * kernel as submission entries in one io_uring_enter(). The descriptors
+ * stay non-blocking (sockets: MSG_DONTWAIT): every entry runs inline
+ * during the enter and completes at once (nothing to read completes with
+ * -EAGAIN) - no kernel worker threads, no poll arming, no second core. */
+#ifndef EDGELAB_URING_H
+#define EDGELAB_URING_H
 
 #include <linux/io_uring.h>
 #include <stddef.h>
@@ -45,6 +46,9 @@ struct io_uring_sqe *uring_get_sqe(struct uring *u);
  * registered file when there is one; no file position). */
 void uring_prep_rw(struct uring *u, struct io_uring_sqe *sqe, int op, int fd,
 		   void *addr, unsigned len, uint64_t user_data);
+/* Fill sqe for a sendmsg or recvmsg (op IORING_OP_SENDMSG or
+ * IORING_OP_RECVMSG) of msg on the socket fd, non-blocking. */
+void uring_prep_msg(struct io_uring_sqe *sqe, int op, int fd, void *msg, uint64_t user_data);
 /* Submit what was queued without waiting. Returns the number submitted
  * or a negative errno. */
 int uring_submit(struct uring *u);
