@@ -53,6 +53,9 @@ int server_init(struct server *s, struct avedge_conf *conf, uv_loop_t *loop, int
 	uv_timer_start(&s->sweep, sweep, 1000, 1000);
 	uv_unref((uv_handle_t *)&s->sweep);
 	udp_batch_init(&s->out, loop, udp_sent, s, conf->io_uring);
+	if (conf->io_uring && !s->out.uring_ok && id == 0)
+		log_warn("io_uring is not available here: relayed sockets are read and written "
+			 "with a system call each (--io-uring off says so quietly)");
 	admit_init(&s->admit, &conf->lim, &s->st);
 	relayed_rx_init(&s->rx, loop, &s->out);
 	s->relayed = (struct relayed_env){loop, &conf->ports, &s->out, &s->rx};
