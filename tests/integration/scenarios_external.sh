@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# scenarios_external: `scenarios/run --lb external` proven against two
+# scenarios_external: `scenarios/run --lb none` proven against two
 # balancers the scenarios know only from a vips file (SPEC section 7): the
 # lab's nft balancer (scenarios/vips/nft-external.vips), and hlb run as a
 # vendor's appliance in namespaces of its own, wired into each lab with
@@ -17,10 +17,10 @@ RES=$EDGELAB_ROOT/results/integration
 passed() { [ "$(cat "$1/$2/result" 2>/dev/null)" = pass ]; }
 
 check "scenarios/run: every scenario passes on the nft balancer known only from its vips file" \
-	"$RUN" --lb external --vips "$EDGELAB_ROOT/scenarios/vips/nft-external.vips" --jobs 2 \
+	"$RUN" --lb none --vips "$EDGELAB_ROOT/scenarios/vips/nft-external.vips" --jobs 2 \
 		--results "$RES/external"
 check "scenarios/run: every scenario passes on hlb wired in as a vendor device (hlb-device.vips)" \
-	"$RUN" --lb external --vips "$EDGELAB_ROOT/scenarios/vips/hlb-device.vips" --jobs 2 \
+	"$RUN" --lb none --vips "$EDGELAB_ROOT/scenarios/vips/hlb-device.vips" --jobs 2 \
 		--results "$RES/device"
 check "...S16 (firewall rows, unnamed ports) passed on the wired device, not skipped" passed "$RES/device" S16
 check "...and row intvip_06 was judged from S16's probe node, as on every balancer" \

@@ -55,13 +55,18 @@ check "M1 on S1: the table shows the matched line" \
 # ctl-ext or tcp-idle): S3's check is "not reported by the device", said
 # in the TAP and counted in the table's totals and in JUnit, not skipped.
 printf 'lab-lb nft\n' >"$T_TMP/silent.vips"
-out=$("$RUN" --lb external --vips "$T_TMP/silent.vips" --only S3 --jobs 1 --results "$OUT/unrep" 2>&1)
+out=$("$RUN" --lb none --vips "$T_TMP/silent.vips" --only S3 --jobs 1 --results "$OUT/unrep" 2>&1)
 rc=$?
 check_eq "S3 on a device that reports no timeout: exit 0" 0 "$rc"
 check "...the TAP says 'not reported by the device'" \
 	grep -q "^# not reported by the device: S3: the ext balancer's TCP idle timeout" <<<"$out"
 check "...the totals count it" grep -q ', 0 read, not observed, 1 not reported by the device in ' <<<"$out"
 check "...and JUnit" grep -q '<property name="not_reported_by_device" value="1"/>' "$OUT/unrep/junit.xml"
+
+# --lb external, none's old name: still runs, and says once that it is
+# deprecated.
+out=$("$RUN" --lb external --vips "$T_TMP/silent.vips" --list 2>&1 >/dev/null)
+check_eq "--lb external: one deprecation line" "scenarios/run: --lb external is deprecated: use --lb none" "$out"
 
 # A scenario that fails on a fault's lab with a bare timeout names no
 # symptom: S13 under M2 (its edges' connections to the partner time out).
