@@ -73,7 +73,7 @@ int worker_start(struct worker *w, struct avedge_conf *c, SSL_CTX *tls, SSL_CTX 
 	}
 	/* MRAS (R20) on worker 0, a stream like the others: the same
 	 * admission, timeouts and output cap, its own framing and up-calls. */
-	if (id == 0 && c->nmras && mras_service_init(&w->mras, c, &w->srv.st))
+	if (id == 0 && c->nmras && mras_service_init(&w->mras, w->srv.mconf, &w->srv.st))
 		return -1;
 	for (int i = 0; id == 0 && i < c->nmras; i++) {
 		struct listener *l = calloc(1, sizeof *l);

@@ -8,6 +8,7 @@
  * 21.4.13). A body that is not a well-formed credentialsRequest: 200 OK
  * whose <response> says reasonPhrase "Request Malformed" (or "Version
  * Mismatch"), as [MS-AVEDGEA] carries protocol errors in the XML. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -17,16 +18,31 @@
 #include "mras/service.h"
 #include "mras/sip.h"
 #include "mras/xml.h"
+#include "turn/auth.h"
 #include "util/log.h"
 
-int mras_service_init(struct mras_service *m, const struct avedge_conf *conf, struct stats *st)
+int mras_service_init(struct mras_service *m, struct avedge_conf *conf, struct stats *st)
 {
 	m->conf = conf;
 	m->st = st;
-	m->secret = conf->nsecrets ? conf->secrets[0] : conf->nfile_secrets ? conf->file_secrets[0] : NULL;
 	mras_sip_init();
 	mras_xml_init();
-	return m->secret ? 0 : -1;
+	return auth_signing_secret(conf->auth) ? 0 : -1;
+}
+
+/* Signed with the pool's secret as it is now: after a SIGHUP that
+ * rotated it, what this node issues is what every node now accepts. */
+static int issue(struct mras_service *m, const char *identity, unsigned minutes,
+		 struct mras_cred *cred)
+{
+	const char *secret;
+	int rc = -1;
+
+	pthread_rwlock_rdlock(&m->conf->reload);
+	if ((secret = auth_signing_secret(m->conf->auth)))
+		rc = mras_cred_issue(secret, identity, (uint64_t)time(NULL), minutes, cred);
+	pthread_rwlock_unlock(&m->conf->reload);
+	return rc;
 }
 
 static void send_answer(struct mras_service *m, const struct request *req,
@@ -63,7 +79,7 @@ static void answer_xml(struct mras_service *m, const struct request *req,
 	reason = mras_xml_parse(r->body, r->body_len, &q, &why);
 	if (reason == MRAS_R_OK) {
 		minutes = q.duration < c->mras_duration_min ? q.duration : c->mras_duration_min;
-		if (mras_cred_issue(m->secret, q.identity, (uint64_t)time(NULL), minutes, &cred)) {
+		if (issue(m, q.identity, minutes, &cred)) {
 			reason = MRAS_R_INTERNAL;
 			why = "cannot issue credentials";
 		}

@@ -11,13 +11,13 @@
 #include "util/stats.h"
 
 struct mras_service {
-	const struct avedge_conf *conf;
-	const char *secret;   /* the first --auth-secret: the pool's */
+	struct avedge_conf *conf; /* its auth table's first secret signs (read-locked:
+				   * SIGHUP may swap it) */
 	struct stats *st;     /* the worker's counters */
 };
 
 /* 0, or -1 if the configuration has no secret. */
-int mras_service_init(struct mras_service *m, const struct avedge_conf *conf, struct stats *st);
+int mras_service_init(struct mras_service *m, struct avedge_conf *conf, struct stats *st);
 /* A listener's callbacks (arg: the struct mras_service) and framer. */
 void mras_service_listener(struct mras_service *m, struct listener *l);
 

@@ -111,6 +111,11 @@ size_t auth_secret_count(const struct auth *a)
 	return a->nsecrets;
 }
 
+const char *auth_signing_secret(const struct auth *a)
+{
+	return a->nsecrets ? a->secrets[0].s : NULL;
+}
+
 /* ---- the static user table ---- */
 
 static struct auth_user *find_by_name(const struct auth *a, const void *name,

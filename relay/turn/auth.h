@@ -34,6 +34,9 @@ const char *auth_realm(const struct auth *a);
 /* Added: counts for logs after a (re)load. */
 size_t auth_user_count(const struct auth *a);
 size_t auth_secret_count(const struct auth *a);
+/* The first secret: the one credentials this node issues are signed with
+ * (MRAS); NULL when there is none. Valid while a is. */
+const char *auth_signing_secret(const struct auth *a);
 /* Added: free this thread's cached OpenSSL contexts (auth keeps one HMAC
  * and one digest context per thread so checks do not allocate). Call
  * from a worker thread before it exits; harmless if never called. */

@@ -189,6 +189,32 @@ wait "${pids[@]}" 2>/dev/null
 check "MRAS counters in /metrics: requests, credentials, errors" \
 	eval '[ "$(metric avedge_mras_credentials_total)" -ge 2 ] && [ "$(metric avedge_mras_errors_total)" -ge 4 ] && [ "$(metric avedge_tls_handshake_failures_total)" -ge 2 ]'
 
+echo "a secret rotated by SIGHUP:"
+# D: the secret from a config file; the file changes, SIGHUP: the next
+# credentials are signed with the new secret, which TURN now accepts.
+printf 'auth-secret = first-secret\n' >"$T/d.conf"
+spawn ip netns exec "$NS" "$BIN/avedge" --listen 127.0.0.14:3478/udp --relay-ip 127.0.0.14 \
+	--allow-peer 127.0.0.0/8 --mras 127.0.0.14:5062 --mras-ca "$T/labca.pem" --cert "$T/cert.pem" \
+	--key "$T/key.pem" --mras-relay internet=av.edge.lab:3478:443 --config "$T/d.conf" \
+	--threads 1 --log-level info 2>"$T/d.log"
+DP=$SPAWNED
+slowwait 10 listening 127.0.0.14:5062 || bail "avedge D did not start: $(cat "$T/d.log")"
+dcred() { # SECRET: the password D issues is base64(HMAC-SHA1(SECRET, user))
+	ep mras 127.0.0.14:5062 --ca "$T/cert.pem" --timeout 3000 --cert "$T/fe.pem" --key "$T/fe.key" \
+		>"$T/d.json" 2>&1 || return 1
+	local u p
+	u=$(b64d "$(json "$T/d.json" "d['username']")")
+	p=$(b64d "$(json "$T/d.json" "d['password']")")
+	[ "$p" = "$(printf '%s' "$u" | openssl dgst -sha1 -hmac "$1" -binary | base64)" ] || return 1
+	ep allocate 127.0.0.14:3478 --user "$u" --pass "$p" >"$T/d.alloc" 2>&1 && grep -q '^  relayed' "$T/d.alloc"
+}
+check "before: signed with the file's secret, and D's TURN takes them" dcred first-secret
+printf 'auth-secret = second-secret\n' >"$T/d.conf"
+kill -HUP "$DP"
+slowwait 5 grep -q "reloaded users, secrets and limits" "$T/d.log" || bail "D did not reload"
+check "after SIGHUP: signed with the new secret, and TURN takes them" dcred second-secret
+stop_pids "$DP"
+
 echo "under valgrind:"
 # C: MRAS alone under memcheck; every kind of exchange once, then SIGINT.
 spawn ip netns exec "$NS" valgrind --leak-check=full --errors-for-leak-kinds=definite,indirect \
