@@ -37,7 +37,6 @@ static void read_ready(uv_check_t *c)
 		int fam = rx->ready[i].fam;
 		if (!r)
 			continue;
-		r->ready_mask &= (uint8_t)~(1 << fam);
 		for (unsigned k = 0; k < RELAYED_RING_READS; k++) {
 			struct relayed_slot *s = &rx->slots[n];
 			struct io_uring_sqe *sqe = uring_get_sqe(&out->ring);
@@ -66,6 +65,12 @@ static void read_ready(uv_check_t *c)
 			if (r && s->res >= 0)
 				deliver(r, &s->mh, s->iov.iov_base, (size_t)s->res);
 		}
+	/* Only now: until here a recv that closes a socket must find it in
+	 * ready[] (relayed_close looks only when ready_mask says so), or its
+	 * slots would still go up to a freed tag. */
+	for (unsigned i = 0; i < rx->nready; i++)
+		if (rx->ready[i].r)
+			rx->ready[i].r->ready_mask &= (uint8_t)~(1 << rx->ready[i].fam);
 	rx->nready = 0;
 	udp_batch_flush(out); /* the answers go now, not after the next poll */
 }
