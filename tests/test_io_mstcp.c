@@ -2,7 +2,8 @@
  * loopback. A peer's stream comes up as whole RFC 4571 frames whatever
  * the segmenting, with headroom in front; a peer without a permission is
  * not read until one comes; sending to a new peer connects from the
- * relayed address itself; the per-allocation connection cap holds; an
+ * relayed address itself; the per-allocation connection cap holds, and
+ * unpermitted connections cannot keep the client's peers out of it; an
  * oversized frame ends the connection. */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -241,6 +242,52 @@ START_TEST(send_connects_from_relayed_address)
 }
 END_TEST
 
+/* Connections that wait for a permission fill the cap: one more in is
+ * refused, counted; but a send toward a new peer takes the oldest waiting
+ * one's place (else whoever can reach the relayed address would keep the
+ * client from its peers). */
+START_TEST(waiting_peers_give_way)
+{
+	struct rig r;
+	struct sockaddr_in peer = {0};
+	socklen_t len = sizeof peer;
+	uint8_t buf[64], got[64];
+	size_t n;
+	int fd[3], lfd, cfd;
+
+	rig_up(&r, 2);
+	for (int i = 0; i < 2; i++) {
+		fd[i] = connect_to(&r.relayed);
+		spin(&r, &r.seen.asked, (unsigned)i + 1);
+	}
+	ck_assert_uint_eq(ms_tcp_count(r.t), 2);
+	fd[2] = connect_to(&r.relayed);
+	spin_for(&r, 100);
+	ck_assert_uint_eq(r.st.limits[LIMIT_MAX_CONNECTS], 1);
+	ck_assert_uint_eq(ms_tcp_count(r.t), 2);
+	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	peer.sin_family = AF_INET;
+	peer.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&peer, sizeof peer), 0);
+	ck_assert_int_eq(getsockname(lfd, (struct sockaddr *)&peer, &len), 0);
+	ck_assert_int_eq(listen(lfd, 4), 0);
+	n = frame(buf, "wanted");
+	ck_assert_int_eq(ms_tcp_send(r.t, (struct sockaddr *)&peer, buf, n), 0);
+	ck_assert_uint_eq(ms_tcp_count(r.t), 2);
+	ck_assert_uint_eq(r.st.drops[DROP_NO_PERMISSION], 1);
+	spin_for(&r, 50);
+	cfd = accept(lfd, NULL, NULL);
+	ck_assert_int_ge(cfd, 0);
+	ck_assert_int_eq(read(cfd, got, sizeof got), (ssize_t)n);
+	ck_assert_mem_eq(got, buf, n);
+	for (int i = 0; i < 3; i++)
+		close(fd[i]);
+	close(cfd);
+	close(lfd);
+	rig_down(&r);
+}
+END_TEST
+
 /* A length over MSTCP_MAX_FRAME: the connection ends, counted. */
 START_TEST(oversized_frame_closes)
 {
@@ -271,6 +318,7 @@ Suite *test_suite(void)
 	tcase_add_test(tc, unpermitted_peer_waits);
 	tcase_add_test(tc, send_connects_from_relayed_address);
 	tcase_add_test(tc, oversized_frame_closes);
+	tcase_add_test(tc, waiting_peers_give_way);
 	suite_add_tcase(s, tc);
 	return s;
 }
