@@ -57,14 +57,17 @@ static void read_ready(uv_check_t *c)
 		}
 	}
 	/* A failed ring is off from now on; the sockets are still readable
-	 * and the next iteration reads them with recvmmsg. */
-	if (n && !udp_batch_ring_run(out, n, ring_done, rx))
+	 * and the next iteration reads them with recvmmsg. The reads that
+	 * completed before it failed are the kernel's no more: they go up. */
+	if (n) {
+		udp_batch_ring_run(out, n, ring_done, rx);
 		for (unsigned i = 0; i < n; i++) {
 			struct relayed_slot *s = &rx->slots[i];
 			struct relayed *r = rx->ready[s->ready].r; /* NULL if closed meanwhile */
 			if (r && s->res >= 0)
 				deliver(r, &s->mh, s->iov.iov_base, (size_t)s->res);
 		}
+	}
 	/* Only now: until here a recv that closes a socket must find it in
 	 * ready[] (relayed_close looks only when ready_mask says so), or its
 	 * slots would still go up to a freed tag. */
