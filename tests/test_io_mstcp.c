@@ -4,7 +4,8 @@
  * not read until one comes; sending to a new peer connects from the
  * relayed address itself; the per-allocation connection cap holds, and
  * unpermitted connections cannot keep the client's peers out of it; an
- * oversized frame ends the connection. */
+ * oversized frame ends the connection; a peer that never reads meets the
+ * queue cap; one never permitted is reset in time. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -288,6 +289,67 @@ START_TEST(waiting_peers_give_way)
 }
 END_TEST
 
+/* A peer that never reads: past MSTCP_QUEUE_HIGH queued to it, sends
+ * are refused whole (-ENOBUFS), not queued without end. */
+START_TEST(peer_that_never_reads)
+{
+	struct rig r;
+	struct sockaddr_in peer = {0};
+	socklen_t len = sizeof peer;
+	static uint8_t buf[8194];
+	int lfd, cfd, small = 4096, err = 0;
+	unsigned sent = 0;
+
+	rig_up(&r, 4);
+	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	ck_assert_int_eq(setsockopt(lfd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small), 0);
+	peer.sin_family = AF_INET;
+	peer.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&peer, sizeof peer), 0);
+	ck_assert_int_eq(getsockname(lfd, (struct sockaddr *)&peer, &len), 0);
+	ck_assert_int_eq(listen(lfd, 4), 0);
+	buf[0] = 0x20;
+	/* At most 64 MB: the kernel's buffers and the cap come well before. */
+	for (; sent < 8192 && !err; sent++) {
+		err = ms_tcp_send(r.t, (struct sockaddr *)&peer, buf, sizeof buf);
+		if (sent % 16 == 0)
+			spin_for(&r, 5);
+	}
+	ck_assert_int_eq(err, -ENOBUFS);
+	ck_assert_uint_eq(ms_tcp_count(r.t), 1); /* not closed: it may read later */
+	cfd = accept(lfd, NULL, NULL);
+	ck_assert_int_ge(cfd, 0);
+	close(cfd);
+	close(lfd);
+	rig_down(&r);
+}
+END_TEST
+
+/* A peer never permitted is reset after MSTCP_PERMIT_WAIT_MS, counted,
+ * its place free again. */
+START_TEST(unpermitted_peer_reset_in_time)
+{
+	struct rig r;
+	uint8_t b;
+	int fd;
+
+	rig_up(&r, 4);
+	fd = connect_to(&r.relayed);
+	spin(&r, &r.seen.asked, 1);
+	ck_assert_uint_eq(ms_tcp_count(r.t), 1);
+	spin_for(&r, MSTCP_PERMIT_WAIT_MS - 500);
+	ck_assert_uint_eq(ms_tcp_count(r.t), 1);
+	spin_for(&r, 1000);
+	ck_assert_uint_eq(ms_tcp_count(r.t), 0);
+	ck_assert_uint_eq(r.st.drops[DROP_NO_PERMISSION], 1);
+	ck_assert_int_lt(read(fd, &b, 1), 0); /* reset */
+	ck_assert_int_eq(errno, ECONNRESET);
+	ck_assert_uint_eq(r.seen.frames, 0);
+	close(fd);
+	rig_down(&r);
+}
+END_TEST
+
 /* A length over MSTCP_MAX_FRAME: the connection ends, counted. */
 START_TEST(oversized_frame_closes)
 {
@@ -319,6 +381,9 @@ Suite *test_suite(void)
 	tcase_add_test(tc, send_connects_from_relayed_address);
 	tcase_add_test(tc, oversized_frame_closes);
 	tcase_add_test(tc, waiting_peers_give_way);
+	tcase_add_test(tc, peer_that_never_reads);
+	tcase_add_test(tc, unpermitted_peer_reset_in_time);
+	tcase_set_timeout(tc, 30);
 	suite_add_tcase(s, tc);
 	return s;
 }
