@@ -2,8 +2,10 @@
  * loopback. A peer's stream comes up as whole RFC 4571 frames whatever
  * the segmenting, with headroom in front; a peer without a permission is
  * not read until one comes; sending to a new peer connects from the
- * relayed address itself; the per-allocation connection cap holds; an
- * oversized frame ends the connection. */
+ * relayed address itself; the per-allocation connection cap holds, and
+ * unpermitted connections cannot keep the client's peers out of it; an
+ * oversized frame ends the connection; a peer that never reads meets the
+ * queue cap; one never permitted is reset in time. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -241,6 +243,113 @@ START_TEST(send_connects_from_relayed_address)
 }
 END_TEST
 
+/* Connections that wait for a permission fill the cap: one more in is
+ * refused, counted; but a send toward a new peer takes the oldest waiting
+ * one's place (else whoever can reach the relayed address would keep the
+ * client from its peers). */
+START_TEST(waiting_peers_give_way)
+{
+	struct rig r;
+	struct sockaddr_in peer = {0};
+	socklen_t len = sizeof peer;
+	uint8_t buf[64], got[64];
+	size_t n;
+	int fd[3], lfd, cfd;
+
+	rig_up(&r, 2);
+	for (int i = 0; i < 2; i++) {
+		fd[i] = connect_to(&r.relayed);
+		spin(&r, &r.seen.asked, (unsigned)i + 1);
+	}
+	ck_assert_uint_eq(ms_tcp_count(r.t), 2);
+	fd[2] = connect_to(&r.relayed);
+	spin_for(&r, 100);
+	ck_assert_uint_eq(r.st.limits[LIMIT_MAX_CONNECTS], 1);
+	ck_assert_uint_eq(ms_tcp_count(r.t), 2);
+	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	peer.sin_family = AF_INET;
+	peer.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&peer, sizeof peer), 0);
+	ck_assert_int_eq(getsockname(lfd, (struct sockaddr *)&peer, &len), 0);
+	ck_assert_int_eq(listen(lfd, 4), 0);
+	n = frame(buf, "wanted");
+	ck_assert_int_eq(ms_tcp_send(r.t, (struct sockaddr *)&peer, buf, n), 0);
+	ck_assert_uint_eq(ms_tcp_count(r.t), 2);
+	ck_assert_uint_eq(r.st.drops[DROP_NO_PERMISSION], 1);
+	spin_for(&r, 50);
+	cfd = accept(lfd, NULL, NULL);
+	ck_assert_int_ge(cfd, 0);
+	ck_assert_int_eq(read(cfd, got, sizeof got), (ssize_t)n);
+	ck_assert_mem_eq(got, buf, n);
+	for (int i = 0; i < 3; i++)
+		close(fd[i]);
+	close(cfd);
+	close(lfd);
+	rig_down(&r);
+}
+END_TEST
+
+/* A peer that never reads: past MSTCP_QUEUE_HIGH queued to it, sends
+ * are refused whole (-ENOBUFS), not queued without end. */
+START_TEST(peer_that_never_reads)
+{
+	struct rig r;
+	struct sockaddr_in peer = {0};
+	socklen_t len = sizeof peer;
+	static uint8_t buf[8194];
+	int lfd, cfd, small = 4096, err = 0;
+	unsigned sent = 0;
+
+	rig_up(&r, 4);
+	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	ck_assert_int_eq(setsockopt(lfd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small), 0);
+	peer.sin_family = AF_INET;
+	peer.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&peer, sizeof peer), 0);
+	ck_assert_int_eq(getsockname(lfd, (struct sockaddr *)&peer, &len), 0);
+	ck_assert_int_eq(listen(lfd, 4), 0);
+	buf[0] = 0x20;
+	/* At most 64 MB: the kernel's buffers and the cap come well before. */
+	for (; sent < 8192 && !err; sent++) {
+		err = ms_tcp_send(r.t, (struct sockaddr *)&peer, buf, sizeof buf);
+		if (sent % 16 == 0)
+			spin_for(&r, 5);
+	}
+	ck_assert_int_eq(err, -ENOBUFS);
+	ck_assert_uint_eq(ms_tcp_count(r.t), 1); /* not closed: it may read later */
+	cfd = accept(lfd, NULL, NULL);
+	ck_assert_int_ge(cfd, 0);
+	close(cfd);
+	close(lfd);
+	rig_down(&r);
+}
+END_TEST
+
+/* A peer never permitted is reset after MSTCP_PERMIT_WAIT_MS, counted,
+ * its place free again. */
+START_TEST(unpermitted_peer_reset_in_time)
+{
+	struct rig r;
+	uint8_t b;
+	int fd;
+
+	rig_up(&r, 4);
+	fd = connect_to(&r.relayed);
+	spin(&r, &r.seen.asked, 1);
+	ck_assert_uint_eq(ms_tcp_count(r.t), 1);
+	spin_for(&r, MSTCP_PERMIT_WAIT_MS - 500);
+	ck_assert_uint_eq(ms_tcp_count(r.t), 1);
+	spin_for(&r, 1000);
+	ck_assert_uint_eq(ms_tcp_count(r.t), 0);
+	ck_assert_uint_eq(r.st.drops[DROP_NO_PERMISSION], 1);
+	ck_assert_int_lt(read(fd, &b, 1), 0); /* reset */
+	ck_assert_int_eq(errno, ECONNRESET);
+	ck_assert_uint_eq(r.seen.frames, 0);
+	close(fd);
+	rig_down(&r);
+}
+END_TEST
+
 /* A length over MSTCP_MAX_FRAME: the connection ends, counted. */
 START_TEST(oversized_frame_closes)
 {
@@ -271,6 +380,10 @@ Suite *test_suite(void)
 	tcase_add_test(tc, unpermitted_peer_waits);
 	tcase_add_test(tc, send_connects_from_relayed_address);
 	tcase_add_test(tc, oversized_frame_closes);
+	tcase_add_test(tc, waiting_peers_give_way);
+	tcase_add_test(tc, peer_that_never_reads);
+	tcase_add_test(tc, unpermitted_peer_reset_in_time);
+	tcase_set_timeout(tc, 30);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -108,6 +108,24 @@ static struct ms_peer *mp_find(const struct ms_tcp *t, const struct sockaddr *pe
 	return NULL;
 }
 
+/* At the cap, a connection that waits for a permission gives its place
+ * to one the client wants: else anyone who can reach the relayed address
+ * could keep the allocation's places filled with connections it will
+ * never permit. The oldest goes (the list is newest first). 1 if one went. */
+static int mp_evict_waiting(struct ms_tcp *t)
+{
+	struct ms_peer *old = NULL;
+
+	for (struct ms_peer *mp = t->peers; mp; mp = mp->next)
+		if (mp->state == MP_WAITING)
+			old = mp;
+	if (!old)
+		return 0;
+	t->env->st->drops[DROP_NO_PERMISSION]++;
+	mp_close(old, 1);
+	return 1;
+}
+
 static void on_idle(uv_timer_t *tm)
 {
 	struct ms_peer *mp = tm->data;
@@ -274,7 +292,7 @@ int ms_tcp_send(struct ms_tcp *t, const struct sockaddr *peer, const uint8_t *da
 	if (!mp) {
 		if (peer->sa_family != t->addr.ss_family)
 			return -EAFNOSUPPORT;
-		if (t->npeers >= t->env->max_peers) {
+		if (t->npeers >= t->env->max_peers && !mp_evict_waiting(t)) {
 			t->env->st->limits[LIMIT_MAX_CONNECTS]++;
 			return -ENOSPC;
 		}
@@ -303,7 +321,7 @@ static void on_peer(uv_stream_t *l, int status)
 	struct ms_tcp *t = l->data;
 	struct ms_peer *mp;
 	struct sockaddr_storage from;
-	int len = sizeof from;
+	int len = sizeof from, permitted;
 
 	if (status < 0 || !(mp = mp_new(t)))
 		return;
@@ -312,13 +330,14 @@ static void on_peer(uv_stream_t *l, int status)
 		mp_close(mp, 1);
 		return;
 	}
-	if (t->npeers > t->env->max_peers) {
+	mp->peer = from;
+	permitted = !t->env->cb->peer_in(t->env->arg, t->tag, (struct sockaddr *)&from);
+	if (t->npeers > t->env->max_peers && !(permitted && mp_evict_waiting(t))) {
 		t->env->st->limits[LIMIT_MAX_CONNECTS]++;
 		mp_close(mp, 1);
 		return;
 	}
-	mp->peer = from;
-	if (t->env->cb->peer_in(t->env->arg, t->tag, (struct sockaddr *)&from)) {
+	if (!permitted) {
 		mp->state = MP_WAITING;
 		uv_timer_start(&mp->timer, on_permit_timeout, MSTCP_PERMIT_WAIT_MS, 0);
 		return;

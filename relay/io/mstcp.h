@@ -56,7 +56,9 @@ struct ms_tcp_env {
  * negative errno. */
 int ms_tcp_open(struct ms_tcp **out, struct ms_tcp_env *env, int fam, void *tag, int *port);
 /* Write len bytes to peer, on its connection, or on a new one from the
- * relayed address (written once it is up). 0; -ENOSPC at max_peers;
+ * relayed address (written once it is up). 0; -ENOSPC at max_peers
+ * when none of them waits for a permission (the oldest that does is reset
+ * to make room; a permitted peer connecting in does the same);
  * -ENOBUFS when over MSTCP_QUEUE_HIGH is queued to it (nothing written,
  * so RFC 4571 frames stay whole); another negative errno. */
 int ms_tcp_send(struct ms_tcp *t, const struct sockaddr *peer, const uint8_t *data, size_t len);

@@ -37,7 +37,6 @@ static void read_ready(uv_check_t *c)
 		int fam = rx->ready[i].fam;
 		if (!r)
 			continue;
-		r->ready_mask &= (uint8_t)~(1 << fam);
 		for (unsigned k = 0; k < RELAYED_RING_READS; k++) {
 			struct relayed_slot *s = &rx->slots[n];
 			struct io_uring_sqe *sqe = uring_get_sqe(&out->ring);
@@ -58,14 +57,23 @@ static void read_ready(uv_check_t *c)
 		}
 	}
 	/* A failed ring is off from now on; the sockets are still readable
-	 * and the next iteration reads them with recvmmsg. */
-	if (n && !udp_batch_ring_run(out, n, ring_done, rx))
+	 * and the next iteration reads them with recvmmsg. The reads that
+	 * completed before it failed are the kernel's no more: they go up. */
+	if (n) {
+		udp_batch_ring_run(out, n, ring_done, rx);
 		for (unsigned i = 0; i < n; i++) {
 			struct relayed_slot *s = &rx->slots[i];
 			struct relayed *r = rx->ready[s->ready].r; /* NULL if closed meanwhile */
 			if (r && s->res >= 0)
 				deliver(r, &s->mh, s->iov.iov_base, (size_t)s->res);
 		}
+	}
+	/* Only now: until here a recv that closes a socket must find it in
+	 * ready[] (relayed_close looks only when ready_mask says so), or its
+	 * slots would still go up to a freed tag. */
+	for (unsigned i = 0; i < rx->nready; i++)
+		if (rx->ready[i].r)
+			rx->ready[i].r->ready_mask &= (uint8_t)~(1 << rx->ready[i].fam);
 	rx->nready = 0;
 	udp_batch_flush(out); /* the answers go now, not after the next poll */
 }

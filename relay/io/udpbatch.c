@@ -4,6 +4,7 @@
  * message (UDP_SEGMENT): the kernel walks its send path once for the run
  * and cuts it into datagrams at the end. */
 #include <errno.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <netinet/udp.h>
 #include <string.h>
@@ -110,7 +111,7 @@ int udp_batch_ring_run(struct udp_batch *b, unsigned n,
 	int waits = 0;
 
 	while (b->ring.pending)
-		if (uring_submit(&b->ring) < 0)
+		if (uring_submit(&b->ring) <= 0) /* 0: nothing taken, it would spin */
 			goto broken;
 	/* Each entry ran during the enter (MSG_DONTWAIT); a missing
 	 * completion would mean a buffer still in the kernel's hands, so
@@ -132,6 +133,10 @@ int udp_batch_ring_run(struct udp_batch *b, unsigned n,
 	b->gen++;
 	return 0;
 broken:
+	/* Closing the ring cancels what it still holds, so that no entry
+	 * runs later on a buffer that is reused by then. */
+	b->untaken = b->ring.pending;
+	uring_exit(&b->ring);
 	b->uring_ok = 0;
 	b->gen++;
 	return -1;
@@ -152,6 +157,8 @@ static void ring_done(void *arg, uint64_t i, int res)
 	((struct ring_flush *)arg)->res[i] = res;
 }
 
+#define NO_RESULT INT_MIN /* no completion seen */
+
 static int flush_ring(struct udp_batch *b, const uint8_t *done_in)
 {
 	struct ring_flush r;
@@ -159,6 +166,8 @@ static int flush_ring(struct udp_batch *b, const uint8_t *done_in)
 	unsigned nmsg = 0, at = 0;
 
 	memcpy(done, done_in, b->n);
+	for (unsigned i = 0; i < UDP_BATCH; i++)
+		r.res[i] = NO_RESULT;
 	for (unsigned i = 0; i < b->n; i++) {
 		unsigned k = 0, n;
 		if (done[i])
@@ -172,8 +181,12 @@ static int flush_ring(struct udp_batch *b, const uint8_t *done_in)
 		n = build(b, r.v + nmsg, r.idx + at, k, r.m + nmsg, at);
 		for (unsigned x = 0, d = at; x < n; d += r.m[nmsg + x], x++) {
 			struct io_uring_sqe *sqe = uring_get_sqe(&b->ring);
-			if (!sqe) /* the ring holds a full batch: not reached */
+			if (!sqe) { /* the ring holds a full batch: not reached */
+				/* what was set up must never go: it points here */
+				uring_exit(&b->ring);
+				b->uring_ok = 0;
 				return -1;
+			}
 			r.first[nmsg + x] = d;
 			r.fd[nmsg + x] = b->q[i].fd;
 			uring_prep_msg(sqe, IORING_OP_SENDMSG, b->q[i].fd, &r.v[nmsg + x].msg_hdr,
@@ -182,12 +195,20 @@ static int flush_ring(struct udp_batch *b, const uint8_t *done_in)
 		nmsg += n;
 		at += k;
 	}
-	if (udp_batch_ring_run(b, nmsg, ring_done, &r))
+	/* The ring failed: the messages the kernel never took (the last ones
+	 * queued) go the old way; one it took may have left, so one without a
+	 * completion is reported dropped rather than sent twice. */
+	if (udp_batch_ring_run(b, nmsg, ring_done, &r) && b->untaken >= nmsg)
 		return -1;
 	for (unsigned i = 0; i < nmsg; i++) {
 		const unsigned *d = r.idx + r.first[i];
-		int err = r.res[i] < 0 ? r.res[i] : 0;
-		if (err && r.m[i] > 1 && (err == -EIO || err == -EINVAL) && b->gso) {
+		int err = r.res[i] == NO_RESULT ? -EIO : r.res[i] < 0 ? r.res[i] : 0;
+		if (!b->uring_ok && i >= nmsg - b->untaken) {
+			struct mmsghdr v[UDP_BATCH];
+			send_group(b, r.fd[i], v, d, r.m[i]);
+			continue;
+		}
+		if (err && r.m[i] > 1 && (err == -EIO || err == -EINVAL) && b->gso && r.res[i] != NO_RESULT) {
 			/* as in send_group: this run again as single datagrams */
 			struct mmsghdr v[UDP_BATCH];
 			b->gso = 0;
@@ -210,8 +231,9 @@ void udp_batch_flush(struct udp_batch *b)
 	if (!b->n)
 		return;
 	memset(done, 0, b->n);
-	/* A ring that fails is off from then on; nothing was sent by it (the
-	 * entries are set up before the enter), so the batch goes the old way. */
+	/* A ring that fails is off from then on; when it took none of the
+	 * batch, the batch goes the old way (flush_ring sends the rest of a
+	 * batch it took part of). */
 	if (b->uring_ok && !flush_ring(b, done)) {
 		b->n = 0;
 		return;

@@ -54,6 +54,7 @@ struct udp_batch {
 	 * uring_ok 0: it could not be set up, or was turned off. */
 	struct uring ring;
 	int uring_ok;
+	unsigned untaken;         /* when it failed: how many of the last entries queued it never took */
 	uint32_t gen;             /* tags this flush's entries: a stale completion is known */
 };
 
@@ -62,7 +63,9 @@ void udp_batch_init(struct udp_batch *b, uv_loop_t *loop, udp_sent_cb sent, void
 		    int use_uring);
 /* Submit what is queued on the ring and wait until every entry has
  * completed (they complete inline; the wait is a guard): 0, or -1 when the
- * ring failed and was turned off. For the relayed reads, too. */
+ * ring failed and was closed (its entries cancelled; done was called for
+ * those that completed, and untaken says how many of the last queued the
+ * kernel never took). For the relayed reads, too. */
 int udp_batch_ring_run(struct udp_batch *b, unsigned n,
 		       void (*done)(void *arg, uint64_t data, int res), void *arg);
 /* Queue len bytes from fd to `to`. A datagram larger than a slot (rare)
