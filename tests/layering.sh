@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tests/layering.sh RELAY_DIR BUILD_DIR: proves that relay/'s dependencies
+# tests/layering.sh [RELAY_DIR BUILD_DIR]: proves that relay/'s dependencies
 # run one way (docs/ARCHITECTURE.md). Each source has a rank; a file may
 # include headers of its own rank or lower, and an object file may use
 # symbols defined by objects of its own rank or lower. A higher layer is
@@ -12,8 +12,10 @@
 #   probe/ (edgeprobe, a client): stun/ util/, the MRAS codec (mras/ but
 #   mras/service) and itself only.
 set -euo pipefail
-relay=$(cd "$1" && pwd)
-build=$(cd "$2" && pwd)
+# Without arguments: this checkout's relay/ and build/.
+here=$(cd "$(dirname "$0")/.." && pwd)
+relay=$(cd "${1:-$here/relay}" && pwd)
+build=$(cd "${2:-$here/build}" && pwd)
 
 rank() { # path relative to relay/ -> R, its rank ("" outside the server)
 	case $1 in
