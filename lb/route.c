@@ -29,7 +29,8 @@ static int write_sysctl(const char *path, const char *val)
 	if (!f)
 		return -errno;
 	fputs(val, f);
-	return fclose(f) == 0 ? 0 : -EIO;
+	/* procfs reports a refused value at the flush, in fclose */
+	return fclose(f) == 0 ? 0 : -errno;
 }
 
 static struct nl_addr *host_addr(const struct lb_addr *a)
@@ -326,7 +327,7 @@ static int setup_family(struct nl_sock *sk, const struct lb_config *cfg,
 int route_setup(const struct lb_config *cfg)
 {
 	struct nl_sock *sk = nl_socket_alloc();
-	char path[128];
+	char path[128], local[128];
 	int ifindex = (int)if_nametoindex(cfg->tun), rc = 0;
 
 	if (!sk)
@@ -336,22 +337,39 @@ int route_setup(const struct lb_config *cfg)
 		return -ENODEV;
 	}
 	/* A router: forward, and take back from the TUN packets whose source
-	 * is a local address (the VIP) or routed another way (rp_filter). */
-	write_sysctl("/proc/sys/net/ipv4/ip_forward", "1");
-	write_sysctl("/proc/sys/net/ipv4/conf/all/rp_filter", "0");
+	 * is a local address (the VIP) or routed another way (rp_filter).
+	 * Without these hlb forwards nothing: a write that fails stops it,
+	 * naming the setting. */
 	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/rp_filter", cfg->tun);
-	write_sysctl(path, "0");
-	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/accept_local", cfg->tun);
-	write_sysctl(path, "1");
+	snprintf(local, sizeof(local), "/proc/sys/net/ipv4/conf/%s/accept_local", cfg->tun);
+	const char *need[][2] = {
+		{"/proc/sys/net/ipv4/ip_forward", "1"},
+		{"/proc/sys/net/ipv4/conf/all/rp_filter", "0"},
+		{path, "0"},
+		{local, "1"},
+		{family_used(cfg, 6) ? "/proc/sys/net/ipv6/conf/all/forwarding" : NULL, "1"},
+	};
 	/* Early demux would tie a reply to hlb's own socket (a monitor's)
 	 * on its first pass, before it is steered into the TUN; when it comes
 	 * back out of the TUN TCP no longer finds the socket and resets.
-	 * Routers gain nothing from early demux anyway. */
-	write_sysctl("/proc/sys/net/ipv4/ip_early_demux", "0");
-	write_sysctl("/proc/sys/net/ipv4/tcp_early_demux", "0");
-	write_sysctl("/proc/sys/net/ipv4/udp_early_demux", "0");
-	if (family_used(cfg, 6))
-		write_sysctl("/proc/sys/net/ipv6/conf/all/forwarding", "1");
+	 * Routers gain nothing from early demux anyway. A kernel without
+	 * these settings has no early demux to turn off: a warning. */
+	static const char *const demux[] = {
+		"/proc/sys/net/ipv4/ip_early_demux",
+		"/proc/sys/net/ipv4/tcp_early_demux",
+		"/proc/sys/net/ipv4/udp_early_demux",
+	};
+	for (size_t i = 0; i < sizeof need / sizeof need[0]; i++)
+		if (need[i][0] && (rc = write_sysctl(need[i][0], need[i][1])) < 0) {
+			fprintf(stderr, "hlb: cannot set %s to %s: %s\n", need[i][0], need[i][1],
+				strerror(-rc));
+			nl_socket_free(sk);
+			return rc;
+		}
+	for (size_t i = 0; i < sizeof demux / sizeof demux[0]; i++)
+		if ((rc = write_sysctl(demux[i], "0")) < 0)
+			fprintf(stderr, "hlb: warning: cannot set %s to 0: %s\n", demux[i],
+				strerror(-rc));
 	rc = nl_connect(sk, NETLINK_ROUTE);
 	for (int fam = 4; rc == 0 && fam <= 6; fam += 2)
 		if (family_used(cfg, fam))

@@ -209,6 +209,19 @@ t_nd_not_steered() { # fresh neighbour discovery both ways, under hlb's rules
 		expect_answer udp 2001:db8:3::12 3478 2001:db8:3::12 3478 2001:db8:5::10
 }
 
+# /proc/sys read-only in a mount namespace of its own: hlb cannot turn
+# forwarding on, so it must not start (it would forward nothing).
+t_sysctl_refused() {
+	local out rc r4
+	out=$(in_ns $LB timeout 10 unshare --mount sh -c 'mount -o bind,ro /proc/sys /proc/sys &&
+		exec "$0" --config "$1"' "$BIN/hlb" "$T_TMP/hlb.conf" 2>&1)
+	rc=$?
+	echo "    $out" | head -2
+	r4=$(in_ns $LB ip rule)
+	[ $rc -eq 1 ] && grep -q 'cannot set /proc/sys/net/ipv4/ip_forward to 1: Read-only file system' <<<"$out" &&
+		! grep -q 'lookup 200' <<<"$r4"
+}
+
 t_clean_exit() {
 	local pid
 	pid=$(ip netns pids $LB | head -1)
@@ -279,6 +292,7 @@ main() {
 	else
 		check "M3: hlb starts with snat-all-outbound" false
 	fi
+	check "a sysctl hlb needs cannot be set: exit 1, naming it, no rules left" t_sysctl_refused
 	t_failed && { echo "hlb log:"; sed 's/^/    /' "$T_TMP/hlb.log"; }
 	lib_exit
 }
