@@ -22,6 +22,7 @@ static const char *const limit_names[LIMITS] = {
 static const char *const drop_reason_names[DROP_REASONS] = {
 	"malformed", "no_allocation", "no_permission", "no_channel",
 	"rate_limit", "bandwidth", "send_failed", "filtered",
+	"mux_unknown_session",
 };
 
 struct metrics {
