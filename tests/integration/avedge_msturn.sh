@@ -278,6 +278,9 @@ for n in 20 400; do
 	RC=$?
 	grep -E '^(A received|FAIL)' "$WORK/vgnice$n.log" | sed 's/^/    /'
 	check "under valgrind, $n messages each way: all answered" test "$RC" -eq 0
+	probe "vgmux$n" --ms-turn=5 --user alice --pass secret --echo 127.0.0.5:7000 127.0.0.1:3479
+	check "under valgrind, MS-Version 5: multiplexed packets through the echo, a wrong id dropped" \
+		mux_ok "vgmux$n" multiplexed
 	kill -TERM "$vg"
 	wait "$vg"
 	check_eq "under valgrind ($n): no memory error or definite leak (exit status)" 0 "$?"
@@ -305,6 +308,9 @@ grep -E '^(A selected|A received|FAIL)' "$WORK/vgnicetcp.log" | sed 's/^/    /'
 check "under valgrind, over TCP relay to relay, 20 messages each way: all answered" test "$RC" -eq 0
 probe vgtcp --ms-turn --tcp --user alice --pass secret --echo 127.0.0.5:7000 127.0.0.1:3479
 check "under valgrind, edgeprobe's TCP allocation: data both ways through the TCP echo" echoed vgtcp
+probe vgmuxtcp --ms-turn=6 --tcp --user alice --pass secret --echo 127.0.0.5:7000 127.0.0.1:3479
+check "under valgrind, MS-Version 6 over TCP: multiplexed packets through the TCP echo, a wrong id dropped" \
+	mux_ok vgmuxtcp multiplexed
 kill -TERM "$vg"
 wait "$vg"
 check_eq "under valgrind (TCP allocations): no memory error or definite leak (exit status)" 0 "$?"
