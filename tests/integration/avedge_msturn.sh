@@ -191,10 +191,10 @@ check "MS-Version 6: the IPv6 relay in MS-Alternate Mapped Address" \
 # client's active-destination data goes in 0xFF10 packets naming it; a
 # packet naming another id goes nowhere and is counted.
 # GET /metrics with bash's /dev/tcp (no curl needed); one metric's value.
-metric() { # NAME{labels}
-	nsx timeout 5 bash -c 'exec 3<>/dev/tcp/127.0.0.1/9100 || exit 1
+metric() { # NAME{labels} [PORT]
+	nsx timeout 5 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$0" || exit 1
 		printf "GET /metrics HTTP/1.0\r\nHost: avedge\r\n\r\n" >&3
-		cat <&3' | tr -d '\r' | awk -v k="$1" '$1 == k { print $2; exit }'
+		cat <&3' "${2:-9100}" | tr -d '\r' | awk -v k="$1" '$1 == k { print $2; exit }'
 }
 MUXDROP='avedge_drops_total{reason="mux_unknown_session"}'
 mux_before=$(metric "$MUXDROP")
@@ -270,7 +270,7 @@ for n in 20 400; do
 	ip netns exec "$NS" valgrind --error-exitcode=3 --leak-check=full \
 		--errors-for-leak-kinds=definite "$BIN/avedge" --listen 127.0.0.1:3479/udp \
 		--relay-ip 127.0.0.1 --allow-peer 127.0.0.0/8 --user alice:secret --realm edge.lab \
-		--threads 1 --grace 1 --log-level warn 2>"$WORK/vg$n.log" &
+		--threads 1 --grace 1 --metrics 127.0.0.1:9101 --log-level warn 2>"$WORK/vg$n.log" &
 	vg=$!
 	slowwait 30 listening 127.0.0.1:3479 || { echo "FAIL: avedge under valgrind did not start"; exit 1; }
 	nsx timeout -k 2 120 "$NICE" --server 127.0.0.1:3479 --user alice --pass secret --count "$n" \
@@ -281,13 +281,26 @@ for n in 20 400; do
 	probe "vgmux$n" --ms-turn=5 --user alice --pass secret --echo 127.0.0.5:7000 127.0.0.1:3479
 	check "under valgrind, MS-Version 5: multiplexed packets through the echo, a wrong id dropped" \
 		mux_ok "vgmux$n" multiplexed
+	# n multiplexed packets naming random session ids, each from its own
+	# port (paced: valgrind reads slowly): a lookup and a counter each, no
+	# state (the heap count below).
+	before=$(metric "$MUXDROP" 9101)
+	nsx bash -c 'for ((i = 0; i < $0; i++)); do
+		printf "\xff\x10\x00\x0c\x$((RANDOM % 90 + 10))\x$((RANDOM % 90 + 10))\x$((RANDOM % 90 + 10))\x$((RANDOM % 90 + 10))\x00\x00\x00\x00abcd" \
+			>/dev/udp/127.0.0.1/3479
+		((i % 20 == 19)) && sleep 0.05
+	done' "$n"
+	mux_counted() { test "$(( $(metric "$MUXDROP" 9101) - before ))" -ge "$1"; }
+	slowwait 20 mux_counted "$n"
+	check_eq "under valgrind, $n packets naming random session ids: each dropped and counted" \
+		"$n" "$(( $(metric "$MUXDROP" 9101) - before ))"
 	kill -TERM "$vg"
 	wait "$vg"
 	check_eq "under valgrind ($n): no memory error or definite leak (exit status)" 0 "$?"
 	VG_ALLOCS[$n]=$(sed -n 's/.*total heap usage: \([0-9,]*\) allocs.*/\1/p' "$WORK/vg$n.log" | tr -d ,)
 	slowwait 10 not listening 127.0.0.1:3479
 done
-echo "    avedge's heap allocations: ${VG_ALLOCS[20]:-?} with 20 messages each way, ${VG_ALLOCS[400]:-?} with 400"
+echo "    avedge's heap allocations: ${VG_ALLOCS[20]:-?} with 20 messages each way (and 20 random session ids), ${VG_ALLOCS[400]:-?} with 400"
 check "allocations do not grow with packets (+$((${VG_ALLOCS[400]:-0} - ${VG_ALLOCS[20]:-0})))" \
 	test -n "${VG_ALLOCS[20]}" -a -n "${VG_ALLOCS[400]}" -a \
 	"$((${VG_ALLOCS[400]:-99999} - ${VG_ALLOCS[20]:-0}))" -lt 100
