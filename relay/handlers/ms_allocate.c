@@ -114,6 +114,7 @@ static int set_mux(struct server *s, struct alloc *a)
 			return -1;
 		if (!alloc_table_find_mux(&s->allocs, a->ms->mux_id)) {
 			alloc_table_set_mux(&s->allocs, a);
+			s->st.mux_sessions = s->allocs.mux_count;
 			return 0;
 		}
 	}

@@ -32,6 +32,7 @@ struct stats {
 	uint64_t mras_requests, mras_issued, mras_errors;
 	/* gauges, kept current by the worker */
 	uint64_t allocations, permissions, channels;
+	uint64_t mux_sessions;   /* [MS-TURN] multiplexed session ids given out */
 };
 
 

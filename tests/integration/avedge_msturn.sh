@@ -223,6 +223,9 @@ check "MS-Version 6 over TCP: a session id; 0xFF10 packets in data frames to the
 	mux_ok mux6tcp multiplexed
 probe mux6 --ms-turn=6 --user alice --pass secret --echo 127.0.0.5:7000 127.0.0.1:3478
 check "MS-Version 6 over UDP: multiplexed as with 5" mux_ok mux6 multiplexed
+probe muxkeep --ms-turn=5 --keep --user alice --pass secret 127.0.0.1:3478
+check "a kept MS-Version 5 allocation: the one multiplexed session in /metrics (avedge_ms_mux_sessions)" \
+	test "$RC" -eq 0 -a "$(metric avedge_ms_mux_sessions)" = 1
 mux_after=$(metric "$MUXDROP")
 check_eq "the 9 packets naming wrong session ids: dropped and counted (mux_unknown_session)" \
 	9 "$(( ${mux_after:-0} - ${mux_before:-0} ))"
