@@ -253,6 +253,8 @@ static void on_ms_frame(struct server *s, const struct request *req)
 
 	if (req->buf[0] == MSTURN_FRAME_CONTROL && msturn_peek_len(p, n))
 		on_msturn(s, req, p, n);
+	else if (req->buf[0] == MSTURN_FRAME_DATA && msturn_is_mux(p, n))
+		ms_client_mux(s, req, p, n);
 	else if (req->buf[0] != MSTURN_FRAME_DATA || !ms_client_data(s, req, p, n))
 		s->st.drops[req->buf[0] == MSTURN_FRAME_DATA ? DROP_NO_ALLOCATION : DROP_MALFORMED]++;
 }
@@ -262,7 +264,9 @@ static void on_ms_frame(struct server *s, const struct request *req)
  * cookie) or by its stream framing. Once an [MS-TURN] client has an active
  * destination, whatever else it sends over UDP is its data, STUN included
  * (ICE checks between the peers); looked for only when the worker holds
- * [MS-TURN] allocations, so the IETF paths pay nothing otherwise. */
+ * [MS-TURN] allocations, so the IETF paths pay nothing otherwise. A
+ * datagram that starts 0xFF10 (top bits 11, which nothing else here uses)
+ * is a multiplexed packet ([MS-TURN] 2.2.3), routed by its session id. */
 void dispatch_msg(void *arg, const struct request *req)
 {
 	struct server *s = arg;
@@ -272,6 +276,8 @@ void dispatch_msg(void *arg, const struct request *req)
 		on_ms_frame(s, req);
 	else if (top == 0 && msturn_peek_len(req->buf, req->len))
 		on_msturn(s, req, req->buf, req->len);
+	else if (top == 0xc0 && msturn_is_mux(req->buf, req->len))
+		ms_client_mux(s, req, req->buf, req->len);
 	else if (s->allocs.ms_count && !req->conn && ms_client_data(s, req, req->buf, req->len))
 		return;
 	else if (top == 0)

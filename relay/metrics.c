@@ -22,6 +22,7 @@ static const char *const limit_names[LIMITS] = {
 static const char *const drop_reason_names[DROP_REASONS] = {
 	"malformed", "no_allocation", "no_permission", "no_channel",
 	"rate_limit", "bandwidth", "send_failed", "filtered",
+	"mux_unknown_session",
 };
 
 struct metrics {
@@ -107,6 +108,7 @@ static size_t render(struct metrics *m, char *out, size_t cap)
 		t.allocations += s->allocations;
 		t.permissions += s->permissions;
 		t.channels += s->channels;
+		t.mux_sessions += s->mux_sessions;
 		t.tls_failed += s->tls_failed;
 		t.mras_requests += s->mras_requests;
 		t.mras_issued += s->mras_issued;
@@ -122,6 +124,8 @@ static size_t render(struct metrics *m, char *out, size_t cap)
 	OUT("# TYPE avedge_allocations gauge\navedge_allocations %lu\n", (unsigned long)t.allocations);
 	OUT("# TYPE avedge_permissions gauge\navedge_permissions %lu\n", (unsigned long)t.permissions);
 	OUT("# TYPE avedge_channels gauge\navedge_channels %lu\n", (unsigned long)t.channels);
+	OUT("# TYPE avedge_ms_mux_sessions gauge\navedge_ms_mux_sessions %lu\n",
+	    (unsigned long)t.mux_sessions);
 	OUT("# TYPE avedge_allocations_total counter\navedge_allocations_total %lu\n",
 	    (unsigned long)t.allocations_made);
 	OUT("# TYPE avedge_requests_total counter\navedge_requests_total %lu\n",

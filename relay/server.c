@@ -97,6 +97,7 @@ void server_alloc_free(struct server *s, struct alloc *a)
 		quota_give(&s->mconf->quota, a->user + a->quota_off);
 	alloc_table_remove(&s->allocs, a);
 	s->st.allocations = s->allocs.count;
+	s->st.mux_sessions = s->allocs.mux_count;
 }
 
 /* A reservation expired unclaimed: its maker's quota unit comes back. */
@@ -123,6 +124,7 @@ static void sweep(uv_timer_t *t)
 		chans += a->nchans;
 	}
 	s->st.allocations = s->allocs.count;
+	s->st.mux_sessions = s->allocs.mux_count;
 	s->st.permissions = perms;
 	s->st.channels = chans;
 	if (s->id == 0)

@@ -488,13 +488,119 @@ START_TEST(ms_writer_limits)
 }
 END_TEST
 
+/* [MS-TURN] 2.2.3: Channel_ID 0xFF10, Length counting what follows it
+ * (the 8-byte MTURN_Session_ID and the data), the session id, the data. */
+START_TEST(ms_mux_packet)
+{
+	static const uint8_t pkt[] = {
+		0xff, 0x10, 0x00, 0x0d,                         /* 8 + 5 */
+		0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, /* session id */
+		'h', 'e', 'l', 'l', 'o',
+	};
+	const uint8_t sid[MSTURN_MUX_ID_LEN] = {1, 2, 3, 4, 5, 6, 7, 8};
+	const uint8_t *id, *data;
+	uint8_t hdr[MSTURN_MUX_HDR], buf[64];
+	size_t dlen;
+
+	ck_assert_int_eq(msturn_mux_parse(exact(pkt, sizeof pkt), sizeof pkt, &id, &data, &dlen), 0);
+	ck_assert_mem_eq(id, sid, sizeof sid);
+	ck_assert_uint_eq(dlen, 5);
+	ck_assert_mem_eq(data, "hello", 5);
+	ck_assert_int_eq(msturn_is_mux(pkt, sizeof pkt), 1);
+	ck_assert_int_eq(msturn_is_mux(pkt, 1), 0);
+
+	/* The writer makes the same header. */
+	ck_assert_int_eq(msturn_mux_hdr(hdr, sid, 5), 0);
+	ck_assert_mem_eq(hdr, pkt, sizeof hdr);
+	/* Cut to its header, Length 13 disagrees; with Length 8 it is a
+	 * packet without data. */
+	ck_assert_int_eq(msturn_mux_parse(exact(pkt, MSTURN_MUX_HDR), MSTURN_MUX_HDR, &id, &data,
+					  &dlen), STUN_E_CHANNEL);
+	memcpy(buf, pkt, MSTURN_MUX_HDR);
+	buf[3] = 8;
+	ck_assert_int_eq(msturn_mux_parse(exact(buf, MSTURN_MUX_HDR), MSTURN_MUX_HDR, &id, &data,
+					  &dlen), 0);
+	ck_assert_uint_eq(dlen, 0);
+
+	/* Cut short, or Length saying more or less than there is; another
+	 * channel; too short for the header: none of them is taken. */
+	for (size_t n = 0; n < sizeof pkt; n++)
+		ck_assert_int_eq(msturn_mux_parse(exact(pkt, n), n, &id, &data, &dlen), STUN_E_CHANNEL);
+	memcpy(buf, pkt, sizeof pkt);
+	buf[sizeof pkt] = 'x';
+	ck_assert_int_eq(msturn_mux_parse(exact(buf, sizeof pkt + 1), sizeof pkt + 1, &id, &data,
+					  &dlen), STUN_E_CHANNEL);
+	buf[3] = 0x0c;
+	ck_assert_int_eq(msturn_mux_parse(exact(buf, sizeof pkt), sizeof pkt, &id, &data, &dlen),
+			 STUN_E_CHANNEL);
+	memcpy(buf, pkt, sizeof pkt);
+	buf[1] = 0x11;
+	ck_assert_int_eq(msturn_is_mux(buf, sizeof pkt), 0);
+	ck_assert_int_eq(msturn_mux_parse(exact(buf, sizeof pkt), sizeof pkt, &id, &data, &dlen),
+			 STUN_E_CHANNEL);
+
+	/* The largest data a 16-bit Length can carry, and one byte more. */
+	ck_assert_int_eq(msturn_mux_hdr(hdr, sid, MSTURN_MUX_MAX_DATA), 0);
+	ck_assert_uint_eq((size_t)hdr[2] << 8 | hdr[3], 0xffff);
+	ck_assert_int_eq(msturn_mux_hdr(hdr, sid, MSTURN_MUX_MAX_DATA + 1), STUN_E_TOO_LONG);
+}
+END_TEST
+
+/* [MS-TURN] 2.2.2: 0x8095 Multiplexed TURN Session ID, an optional
+ * attribute (its value: the 8 bytes a 2.2.3 packet carries). */
+START_TEST(ms_mux_session_attr)
+{
+	const uint8_t sid[MSTURN_MUX_ID_LEN] = {0xde, 0xad, 0xbe, 0xef, 0, 1, 2, 3};
+	uint8_t buf[128];
+	struct stun_writer w;
+	struct stun_msg m;
+	const uint8_t *id;
+	int n;
+
+	msturn_writer_init(&w, buf, sizeof buf, MSTURN_ALLOCATE_OK, tid16);
+	stun_put_u32(&w, MS_A_VERSION, 5);
+	stun_put_attr(&w, MS_A_MUX_SESSION_ID, sid, sizeof sid);
+	n = stun_writer_finish(&w);
+	ck_assert_int_gt(n, 0);
+	ck_assert_int_eq(msturn_parse(&m, exact(buf, (size_t)n), (size_t)n), STUN_OK);
+	ck_assert_uint_eq(m.nunknown, 0);
+	ck_assert_int_eq(msturn_mux_session(&m, &id), 0);
+	ck_assert_mem_eq(id, sid, sizeof sid);
+	ck_assert_uint_eq(msturn_version(&m), 5);
+	ck_assert_str_eq(msturn_attr_name(MS_A_MUX_SESSION_ID), "MS-MULTIPLEXED-TURN-SESSION-ID");
+
+	/* Absent: STUN_E_MISSING. */
+	msturn_writer_init(&w, buf, sizeof buf, MSTURN_ALLOCATE_OK, tid16);
+	stun_put_u32(&w, MS_A_VERSION, 4);
+	n = stun_writer_finish(&w);
+	ck_assert_int_eq(msturn_parse(&m, exact(buf, (size_t)n), (size_t)n), STUN_OK);
+	ck_assert_int_eq(msturn_mux_session(&m, &id), STUN_E_MISSING);
+
+	/* Any other size is a malformed message. */
+	msturn_writer_init(&w, buf, sizeof buf, MSTURN_ALLOCATE_OK, tid16);
+	stun_put_attr(&w, MS_A_MUX_SESSION_ID, sid, 7);
+	n = stun_writer_finish(&w);
+	ck_assert_int_eq(msturn_parse(&m, exact(buf, (size_t)n), (size_t)n), STUN_E_ATTR_SIZE);
+
+	/* Still: an unknown mandatory attribute beside it is reported (420). */
+	msturn_writer_init(&w, buf, sizeof buf, MSTURN_ALLOCATE, tid16);
+	stun_put_u32(&w, MS_A_VERSION, 6);
+	stun_put_attr(&w, MS_A_MUX_SESSION_ID, sid, sizeof sid);
+	stun_put_u32(&w, 0x0019, 17u << 24);
+	n = stun_writer_finish(&w);
+	ck_assert_int_eq(msturn_parse(&m, exact(buf, (size_t)n), (size_t)n), STUN_OK);
+	ck_assert_uint_eq(m.nunknown, 1);
+	ck_assert_uint_eq(m.unknown[0], 0x0019);
+}
+END_TEST
+
 Suite *test_suite(void)
 {
 	const TTest *tests[] = {
 		ms_parse_libnice_allocate, ms_integrity_forms, ms_writer_response,
 		ms_ipv6_and_sha256, ms_data_indication_and_send, ms_sequence_number,
 		ms_unknown_attributes, ms_padded_accepted, ms_malformed, ms_tcp_framing,
-		ms_pseudo_tls, ms_writer_limits,
+		ms_pseudo_tls, ms_writer_limits, ms_mux_packet, ms_mux_session_attr,
 	};
 
 	return stun_test_suite("msturn", tests, ARRAY_LEN(tests));

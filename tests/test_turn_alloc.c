@@ -165,6 +165,40 @@ START_TEST(table_insert_find_remove_v6)
 }
 END_TEST
 
+/* [MS-TURN] multiplexed session ids: found by id (one chain in a 1-bucket
+ * table: equality decides), gone with their allocation. */
+START_TEST(table_mux_index)
+{
+	struct alloc_table t;
+	struct five_tuple k = key(&listener_a, NULL, "198.51.100.10", 40000);
+	struct five_tuple k2 = key(&listener_a, NULL, "198.51.100.11", 40000);
+	const uint8_t id1[8] = {1, 2, 3, 4, 5, 6, 7, 8}, id2[8] = {1, 2, 3, 4, 5, 6, 7, 9};
+
+	ck_assert_int_eq(alloc_table_init(&t, 1), 0);
+	struct alloc *a = alloc_table_add(&t, &k, 1000);
+	struct alloc *b = alloc_table_add(&t, &k2, 1000);
+	ck_assert_int_eq(alloc_table_set_ms(&t, a), 0);
+	ck_assert_int_eq(alloc_table_set_ms(&t, b), 0);
+	ck_assert_ptr_null(alloc_table_find_mux(&t, id1));
+	memcpy(a->ms->mux_id, id1, 8);
+	alloc_table_set_mux(&t, a);
+	memcpy(b->ms->mux_id, id2, 8);
+	alloc_table_set_mux(&t, b);
+	ck_assert_uint_eq(t.mux_count, 2);
+	ck_assert_ptr_eq(alloc_table_find_mux(&t, id1), a);
+	ck_assert_ptr_eq(alloc_table_find_mux(&t, id2), b);
+	alloc_table_remove(&t, b);
+	ck_assert_ptr_null(alloc_table_find_mux(&t, id2));
+	ck_assert_ptr_eq(alloc_table_find_mux(&t, id1), a);
+	ck_assert_uint_eq(t.mux_count, 1);
+	alloc_table_remove(&t, a);
+	ck_assert_ptr_null(alloc_table_find_mux(&t, id1));
+	ck_assert_uint_eq(t.mux_count, 0);
+	alloc_table_free(&t);
+	ck_assert_ptr_null(t.mux_buckets);
+}
+END_TEST
+
 /* R13: one client reaching two listeners (external and internal) holds two
  * allocations, one per 5-tuple. */
 START_TEST(table_same_client_two_listeners)
@@ -585,6 +619,7 @@ Suite *test_suite(void)
 	tcase_add_test(tab, table_insert_find_remove_v4);
 	tcase_add_test(tab, table_insert_find_remove_v6);
 	tcase_add_test(tab, table_same_client_two_listeners);
+	tcase_add_test(tab, table_mux_index);
 	tcase_add_test(tab, table_tcp_conn_key);
 	tcase_add_test(tab, table_many_collisions);
 	tcase_add_test(tab, table_expire_at_boundary);

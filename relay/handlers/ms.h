@@ -7,7 +7,8 @@
  *   ms_allocate.c  Allocate: the digest challenge, new allocations,
  *                  refresh and release (LIFETIME), retransmits
  *   ms_send.c      Send request (never answered), and raw data from a
- *                  client once a destination is active
+ *                  client once a destination is active, bare or in
+ *                  multiplexed packets (MS-Version 5 and 6)
  *   ms_activedest.c  Set Active Destination
  *   ms_tcp.c       TCP allocations (an Allocate over TCP): who may connect in
  *   ms_data.c      datagrams from peers: raw to the active destination's
@@ -38,6 +39,11 @@ void ms_handle_send(struct server *s, const struct request *req, const struct st
  * frames over TCP). 1 if it was theirs (sent or dropped), 0 if the
  * 5-tuple has no such allocation. */
 int ms_client_data(struct server *s, const struct request *req, const uint8_t *data, size_t len);
+
+/* A Multiplexed TURN packet (2.2.3, 0xFF10: a UDP datagram, or a type-3
+ * frame's payload): to the active destination of the allocation whose
+ * session id it carries; else dropped and counted. */
+void ms_client_mux(struct server *s, const struct request *req, const uint8_t *buf, size_t len);
 
 /* A permission was added to a: TCP peers that connected in before it may
  * now be let in (ms_tcp.c). */

@@ -16,7 +16,12 @@
  *   >= 4          REQUESTED-ADDRESS-FAMILY: IPv6 asked gets IPv4 in
  *                 MAPPED-ADDRESS and IPv6 in MS-Alternate Mapped Address
  *                 when both are offered, IPv6 alone otherwise
- *   >= 5          (multiplexed sessions: not implemented) */
+ *   >= 5          over UDP (and >= 6 over TCP): a Multiplexed TURN Session
+ *                 ID (0x8095, 8 random bytes, one per allocation), indexed
+ *                 so that 2.2.3 packets (0xFF10) that carry it reach this
+ *                 allocation's active destination (ms_send.c). 2.2.2.17:
+ *                 5 is "the Multiplexed TURN message format for UDP
+ *                 connections"; 6, we read, the same over TCP. */
 #include <string.h>
 
 #include <openssl/rand.h>
@@ -51,6 +56,8 @@ static size_t answer(struct server *s, const struct request *req, const struct s
 	stun_put_addr(&w, MS_A_XOR_MAPPED_ADDRESS, req->src);
 	stun_put_u32(&w, MS_A_VERSION, a->ms->version);
 	msturn_put_seq(&w, a->ms->conn_id, a->ms->seq);
+	if (a->ms->mux)
+		stun_put_attr(&w, MS_A_MUX_SESSION_ID, a->ms->mux_id, sizeof a->ms->mux_id);
 	if (realm) /* [MS-TURN] 2.2.2.13: the realm the challenge used */
 		stun_put_attr(&w, STUN_A_REALM, realm->val, realm->len);
 	msturn_put_integrity(&w, who->key, who->keylen, a->ms->sha256);
@@ -89,6 +96,29 @@ static size_t refresh(struct server *s, const struct request *req, const struct 
 	a->expires = server_now(s) + life * 1000ull;
 	memcpy(a->tid, m->tid, STUN_TID_LEN);
 	return answer(s, req, m, who, a, life);
+}
+
+/* Whether the version the allocation speaks multiplexes over this
+ * transport ([MS-TURN] 2.2.2.17: 5 over UDP, 6 over TCP). */
+static int mux_version(const struct request *req, unsigned version)
+{
+	return version >= (req->conn ? MSTURN_MUX_VERSION_TCP : MSTURN_MUX_VERSION_UDP);
+}
+
+/* A fresh random session id, unique in this worker's table: 0, or -1 when
+ * no randomness could be had. */
+static int set_mux(struct server *s, struct alloc *a)
+{
+	for (int tries = 0; tries < 4; tries++) {
+		if (RAND_bytes(a->ms->mux_id, sizeof a->ms->mux_id) != 1)
+			return -1;
+		if (!alloc_table_find_mux(&s->allocs, a->ms->mux_id)) {
+			alloc_table_set_mux(&s->allocs, a);
+			s->st.mux_sessions = s->allocs.mux_count;
+			return 0;
+		}
+	}
+	return -1; /* 2^-64 four times over: the generator is broken */
 }
 
 /* Over TCP: a relayed TCP listener per family asked for. */
@@ -145,7 +175,8 @@ size_t ms_handle_allocate(struct server *s, const struct request *req, const str
 	a->ms->sha256 = (uint8_t)(sha256_of(m) && version >= 3);
 	a->ms->keylen = (uint8_t)(who->keylen <= sizeof a->ms->key ? who->keylen : sizeof a->ms->key);
 	memcpy(a->ms->key, who->key, a->ms->keylen);
-	if (RAND_bytes(a->ms->conn_id, sizeof a->ms->conn_id) != 1) {
+	if (RAND_bytes(a->ms->conn_id, sizeof a->ms->conn_id) != 1 ||
+	    (mux_version(req, version) && set_mux(s, a))) {
 		server_alloc_free(s, a);
 		return ms_error(s, m, 508, "Insufficient Capacity", who);
 	}

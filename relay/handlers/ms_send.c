@@ -4,22 +4,20 @@
  * its permission, as in draft-ietf-behave-turn-08. Once a Set Active
  * Destination is in force the client sends raw datagrams (or type-3
  * frames over TCP), which go to that destination: a lookup, a queued
- * send, nothing allocated. */
+ * send, nothing allocated; from MS-Version 5 (6 over TCP) also wrapped in
+ * a multiplexed packet (2.2.3) found by its session id. */
 #include <string.h>
 
 #include "handlers/datapath.h"
 #include "handlers/handlers.h"
 #include "handlers/ms.h"
 
-int ms_client_data(struct server *s, const struct request *req, const uint8_t *data, size_t len)
+/* Data for a's active destination. */
+static void to_active(struct server *s, struct alloc *a, const uint8_t *data, size_t len)
 {
-	struct alloc *a = server_alloc_find(s, req->l, req->conn, req->src);
 	struct sockaddr_storage peer;
-	uint64_t now;
+	uint64_t now = server_now(s);
 
-	if (!a || !a->ms || !a->ms->active)
-		return 0;
-	now = server_now(s);
 	/* Traffic keeps the destination's permission alive; found in place,
 	 * never added here (no allocation on this path). */
 	for (unsigned i = 0; i < a->nperms; i++)
@@ -29,7 +27,43 @@ int ms_client_data(struct server *s, const struct request *req, const uint8_t *d
 		}
 	peer_to_sockaddr(&a->ms->dest, &peer);
 	datapath_to_peer(s, a, (struct sockaddr *)&peer, data, len);
+}
+
+int ms_client_data(struct server *s, const struct request *req, const uint8_t *data, size_t len)
+{
+	struct alloc *a = server_alloc_find(s, req->l, req->conn, req->src);
+
+	if (!a || !a->ms || !a->ms->active)
+		return 0;
+	to_active(s, a, data, len);
 	return 1;
+}
+
+/* [MS-TURN] 3.2.4.6: the client's active-destination data, wrapped in a
+ * 2.2.3 packet that names its session. The id, not the 5-tuple, finds the
+ * allocation: that is what lets streams share a port. An id we did not
+ * give out (or gave out for the other transport) costs a hash lookup and
+ * a counter, nothing kept. */
+void ms_client_mux(struct server *s, const struct request *req, const uint8_t *buf, size_t len)
+{
+	const uint8_t *id, *data;
+	struct alloc *a;
+	size_t dlen;
+
+	if (msturn_mux_parse(buf, len, &id, &data, &dlen)) {
+		s->st.drops[DROP_MALFORMED]++;
+		return;
+	}
+	a = alloc_table_find_mux(&s->allocs, id);
+	if (!a || (req->conn && a->ms->version < MSTURN_MUX_VERSION_TCP)) {
+		s->st.drops[DROP_MUX_UNKNOWN]++;
+		return;
+	}
+	if (!a->ms->active) { /* 3.2.4.6 sends to the active destination only */
+		s->st.drops[DROP_NO_PERMISSION]++;
+		return;
+	}
+	to_active(s, a, data, dlen);
 }
 
 void ms_handle_send(struct server *s, const struct request *req, const struct stun_msg *m)

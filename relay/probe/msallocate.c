@@ -10,7 +10,9 @@
  * (behind a balancer: the VIP when the request went to the VIP). With
  * --echo PEER (an `edgeprobe echo` peer), the data path too: a Send
  * request must come back in a Data Indication from PEER, and after Set
- * Active Destination raw data must come back raw. Over TCP the allocation
+ * Active Destination raw data must come back raw (sent in multiplexed
+ * packets when the answer gave a session id: MS-Version 5 over UDP, 6 over
+ * TCP; then 3 packets naming a wrong id must not). Over TCP the allocation
  * is a TCP one ([MS-TURN] 3.2.5.1): PEER is an `edgeprobe echo --tcp`,
  * and the payloads are RFC 4571 frames, as avedge hands a TCP peer's
  * bytes back one such frame at a time (docs/ARCHITECTURE.md). */
@@ -33,6 +35,7 @@ static const char usage[] =
 	"  --keep               do not release the allocation at exit\n"
 	"  --echo ADDR:PORT     then through an echo peer: a Send request back as a Data\n"
 	"                       Indication; Set Active Destination; raw data back raw\n"
+	"                       (sent multiplexed when the answer has a session id)\n"
 	"                       (over TCP an `edgeprobe echo --tcp` peer: the allocation is\n"
 	"                       TCP, the payloads RFC 4571 frames)\n"
 	"  --family 6           REQUESTED-ADDRESS-FAMILY IPv6 (MS-Version 4 and later)\n"
@@ -77,32 +80,48 @@ static int echo_send(struct ms_client *c, const struct sockaddr_storage *peer)
 	return msc_fail(c, "%s", "no Data Indication from the peer with the Send request's data");
 }
 
+/* After Set Active Destination: raw data back raw. When the allocation
+ * has a multiplexed session (MS-Version 5 over UDP, 6 over TCP) the data
+ * goes in 2.2.3 packets naming it ([MS-TURN] 3.2.4.6); what comes back is
+ * what avedge sends from the active destination (bare: see
+ * docs/ARCHITECTURE.md). */
 static int echo_active(struct ms_client *c, const struct sockaddr_storage *peer)
 {
-	uint8_t frame[80], payload[64];
+	uint8_t payload[64];
 	size_t n, plen = payload_of(c, "raw after Set Active Destination", payload);
 
 	if (msc_set_active(c, peer))
 		return -1;
 	for (int tries = 0; tries < 5; tries++) {
 		double end = probe_now_ms() + c->timeout_ms / 5;
-		ssize_t r;
-		if (c->stream) {
-			msturn_frame_hdr(frame, MSTURN_FRAME_DATA, (uint16_t)plen);
-			memcpy(frame + MSTURN_FRAME_HDR, payload, plen);
-			r = send(c->fd, frame, MSTURN_FRAME_HDR + plen, 0);
-		} else {
-			r = sendto(c->fd, payload, plen, 0,
-				   (struct sockaddr *)&c->server,
-				   netaddr_len((struct sockaddr *)&c->server));
-		}
-		if (r <= 0)
+		if (msc_send_data(c, payload, plen, c->mux ? c->mux_id : NULL))
 			return msc_fail(c, "%s", "cannot send raw data");
 		for (int k; (k = msc_next_in(c, end, &n)) > 0;)
 			if (k == 2 && n == plen && !memcmp(c->rbuf, payload, n))
 				return 0;
 	}
 	return msc_fail(c, "%s", "raw data did not come back raw after Set Active Destination");
+}
+
+/* Multiplexed packets naming a session id we were not given (ours with
+ * its last bit flipped) must go nowhere: how many came back in 500 ms, or
+ * -1 when they could not be sent. */
+static int echo_wrong_session(struct ms_client *c, int count)
+{
+	uint8_t payload[64], wrong[MSTURN_MUX_ID_LEN];
+	size_t n, plen = payload_of(c, "wrong multiplexed session id", payload);
+	double end;
+	int back = 0;
+
+	memcpy(wrong, c->mux_id, sizeof wrong);
+	wrong[MSTURN_MUX_ID_LEN - 1] ^= 1;
+	for (int i = 0; i < count; i++)
+		if (msc_send_data(c, payload, plen, wrong))
+			return -1;
+	end = probe_now_ms() + 500;
+	for (int k; (k = msc_next_in(c, end, &n)) > 0;)
+		back += k == 2 && n == plen && !memcmp(c->rbuf, payload, n);
+	return back;
 }
 
 int probe_ms_allocate_main(int argc, char **argv)
@@ -211,6 +230,13 @@ int probe_ms_allocate_main(int argc, char **argv)
 		if (la && !stun_attr_u32(la, &u))
 			probe_out_int(&o, "lifetime", u);
 		probe_out_str(&o, "sequence_number", c->have_seq ? "present" : "absent");
+		if (c->mux) {
+			for (int i = 0; i < MSTURN_MUX_ID_LEN; i++)
+				snprintf(a + 2 * i, sizeof a - 2 * (size_t)i, "%02x", c->mux_id[i]);
+			probe_out_str(&o, "mux_session", a);
+		} else {
+			probe_out_str(&o, "mux_session", "absent");
+		}
 	}
 	if (stun_msg_check_integrity(&c->m, c->key, 16)) {
 		snprintf(c->err, sizeof c->err, "the answer's MESSAGE-INTEGRITY does not verify");
@@ -230,6 +256,16 @@ int probe_ms_allocate_main(int argc, char **argv)
 			goto failed;
 		probe_out_str(&o, "active_echo", "ok");
 		probe_out_str(&o, "active_echo_from", netaddr_str((struct sockaddr *)&c->src, a, sizeof a));
+		probe_out_str(&o, "active_sent_as", c->mux ? "multiplexed" : "bare");
+		if (c->mux) {
+			int back = echo_wrong_session(c, 3);
+			if (back < 0) {
+				snprintf(c->err, sizeof c->err, "cannot send the wrong-session packets");
+				goto failed;
+			}
+			probe_out_int(&o, "mux_wrong_sent", 3);
+			probe_out_int(&o, "mux_wrong_echoed", back);
+		}
 	}
 	if (!keep) {
 		if (msc_allocate(c, 0, &code))

@@ -200,6 +200,29 @@ int msc_signed(struct ms_client *c, uint16_t type, const struct sockaddr *dest, 
 	return stun_writer_finish(&w);
 }
 
+int msc_send_data(struct ms_client *c, const uint8_t *data, size_t n, const uint8_t *id)
+{
+	uint8_t buf[MSTURN_FRAME_HDR + MSTURN_MUX_HDR + 2048];
+	size_t h = c->stream ? MSTURN_FRAME_HDR : 0, len = n;
+	ssize_t r;
+
+	if (n > 2048)
+		return -1;
+	if (id) { /* [MS-TURN] 3.2.4.6 */
+		msturn_mux_hdr(buf + h, id, n);
+		len += MSTURN_MUX_HDR;
+	}
+	memcpy(buf + h + (len - n), data, n);
+	if (c->stream) {
+		msturn_frame_hdr(buf, MSTURN_FRAME_DATA, (uint16_t)len);
+		r = send(c->fd, buf, h + len, 0);
+	} else {
+		r = sendto(c->fd, buf, len, 0, (struct sockaddr *)&c->server,
+			   netaddr_len((struct sockaddr *)&c->server));
+	}
+	return r == (ssize_t)(h + len) ? 0 : -1;
+}
+
 /* The next thing from the server: an [MS-TURN] message (1, in c->m), raw
  * data (2, n bytes at c->rbuf), or -1 at the deadline. */
 int msc_next_in(struct ms_client *c, double end, size_t *n)
@@ -231,6 +254,9 @@ int msc_start(struct ms_client *c, long lifetime, int *code)
 	if (msc_allocate(c, lifetime, code) &&
 	    (*code != 401 || msc_challenge(c) || msc_allocate(c, lifetime, code)))
 		return -1;
+	c->mux = !msturn_mux_session(&c->m, &id);
+	if (c->mux)
+		memcpy(c->mux_id, id, MSTURN_MUX_ID_LEN);
 	c->have_seq = !msturn_seq(&c->m, &id, &u);
 	if (c->have_seq) {
 		memcpy(c->conn_id, id, MSTURN_CONN_ID_LEN);

@@ -24,6 +24,8 @@ struct ms_client {
 	uint8_t conn_id[MSTURN_CONN_ID_LEN];
 	uint32_t seq;
 	int have_seq;
+	int mux;                        /* the answer gave a Multiplexed TURN Session ID */
+	uint8_t mux_id[MSTURN_MUX_ID_LEN];
 	struct sockaddr_storage src; /* sender of the last datagram read */
 	uint8_t *rbuf;               /* the caller's receive buffer, rcap bytes */
 	size_t rcap;
@@ -55,6 +57,10 @@ int msc_signed(struct ms_client *c, uint16_t type, const struct sockaddr *dest, 
 	       size_t len, uint8_t *out, size_t cap);
 /* Set Active Destination to peer, its signed success verified. */
 int msc_set_active(struct ms_client *c, const struct sockaddr_storage *peer);
+/* Data for the active destination: bare, or (id not NULL) wrapped in a
+ * 2.2.3 multiplexed packet naming session id; over a stream inside a
+ * type-3 frame. 0, or -1. */
+int msc_send_data(struct ms_client *c, const uint8_t *data, size_t n, const uint8_t *id);
 /* The next thing from the server: an [MS-TURN] message (1, in c->m), raw
  * data (2, n bytes at c->rbuf), or -1 at the deadline. */
 int msc_next_in(struct ms_client *c, double end, size_t *n);

@@ -79,6 +79,8 @@ static const struct stun_rule rules[] = {
 	{0, MS_A_SEQUENCE_NUMBER, FIXED, 24, 24, "MS-SEQUENCE-NUMBER"},
 	{0, MS_A_SERVICE_QUALITY, ANY, 0, 0, "MS-SERVICE-QUALITY"},
 	{0, MS_A_ALTERNATE_MAPPED_ADDRESS, ADDR, 0, 0, "MS-ALTERNATE-MAPPED-ADDRESS"},
+	{0, MS_A_MUX_SESSION_ID, FIXED, MSTURN_MUX_ID_LEN, MSTURN_MUX_ID_LEN,
+	 "MS-MULTIPLEXED-TURN-SESSION-ID"},
 };
 
 /* Code point 0 is reserved in both dialects: it matches no rule. */

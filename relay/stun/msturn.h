@@ -76,6 +76,7 @@ enum msturn_attr {
 	MS_A_SEQUENCE_NUMBER     = 0x8050,
 	MS_A_SERVICE_QUALITY     = 0x8055,
 	MS_A_ALTERNATE_MAPPED_ADDRESS = 0x8090,
+	MS_A_MUX_SESSION_ID      = 0x8095, /* Multiplexed TURN Session ID: 8 bytes */
 };
 
 /* Demultiplexing: the length the header announces when buf starts like an
@@ -126,5 +127,30 @@ int msturn_ptls_is_hello(const uint8_t *buf, size_t len);
 void msturn_ptls_reply(uint8_t out[MSTURN_PTLS_REPLY_LEN]);
 /* The client's hello (edgeprobe, tests), with a zero random. */
 void msturn_ptls_hello(uint8_t out[MSTURN_PTLS_HELLO_LEN]);
+
+/* ---- Multiplexed TURN (2.2.3; MS-Version 5: over UDP, 6: over TCP) ----
+ * Channel_ID 0xFF10, Length (the bytes after the Length field: the id
+ * and the data), MTURN_Session_ID (8 bytes), Data. Over UDP a datagram is
+ * one such packet; over TCP it is the payload of a type-3 (end-to-end
+ * data) frame (3.2.4.6: the active-destination data of 3.2.4.5, wrapped). */
+#define MSTURN_MUX_CHANNEL 0xFF10
+#define MSTURN_MUX_ID_LEN  8
+#define MSTURN_MUX_HDR     12
+#define MSTURN_MUX_MAX_DATA (0xffff - MSTURN_MUX_ID_LEN)
+#define MSTURN_MUX_VERSION_UDP 5
+#define MSTURN_MUX_VERSION_TCP 6
+/* 1 when buf starts with the Channel_ID 0xFF10 (needs 2 bytes), else 0. */
+int msturn_is_mux(const uint8_t *buf, size_t len);
+/* One multiplexed packet that fills buf exactly: 0 with *id (8 bytes) and
+ * the data pointing into buf, else STUN_E_CHANNEL (not 0xFF10, shorter
+ * than its header, or a Length that disagrees with the bytes). */
+int msturn_mux_parse(const uint8_t *buf, size_t len, const uint8_t **id, const uint8_t **data,
+		     size_t *dlen);
+/* The 12-byte header in front of dlen bytes of data: 0, or STUN_E_TOO_LONG
+ * past MSTURN_MUX_MAX_DATA. */
+int msturn_mux_hdr(uint8_t hdr[MSTURN_MUX_HDR], const uint8_t id[MSTURN_MUX_ID_LEN], size_t dlen);
+/* The Multiplexed TURN Session ID attribute's 8 bytes: 0 with *id into the
+ * message, or STUN_E_MISSING. Its size is checked at parse time. */
+int msturn_mux_session(const struct stun_msg *m, const uint8_t **id);
 
 #endif

@@ -48,8 +48,13 @@ int alloc_table_init(struct alloc_table *t, unsigned nbuckets)
 		n <<= 1;
 	memset(t, 0, sizeof *t);
 	t->buckets = calloc(n, sizeof *t->buckets);
-	if (!t->buckets)
+	t->mux_buckets = calloc(n, sizeof *t->mux_buckets);
+	if (!t->buckets || !t->mux_buckets) {
+		free(t->buckets);
+		free(t->mux_buckets);
+		t->buckets = t->mux_buckets = NULL;
 		return -1;
+	}
 	t->nbuckets = n;
 	return 0;
 }
@@ -70,7 +75,9 @@ void alloc_table_free(struct alloc_table *t)
 	while (t->all)
 		alloc_table_remove(t, t->all);
 	free(t->buckets);
+	free(t->mux_buckets);
 	t->buckets = NULL;
+	t->mux_buckets = NULL;
 }
 
 struct alloc *alloc_table_find(const struct alloc_table *t, const struct five_tuple *k)
@@ -102,6 +109,43 @@ struct alloc *alloc_table_add(struct alloc_table *t, const struct five_tuple *k,
 	return a;
 }
 
+/* Session ids are random (RAND_bytes), so their first bytes spread them
+ * evenly; an outsider cannot aim at a bucket. */
+static unsigned mux_hash(const struct alloc_table *t, const uint8_t *id)
+{
+	uint32_t h = (uint32_t)id[0] << 24 | (uint32_t)id[1] << 16 | (uint32_t)id[2] << 8 | id[3];
+	return h & (t->nbuckets - 1);
+}
+
+static void mux_unlink(struct alloc_table *t, struct alloc *a)
+{
+	struct alloc **pp = &t->mux_buckets[mux_hash(t, a->ms->mux_id)];
+
+	while (*pp && *pp != a)
+		pp = &(*pp)->ms->mux_next;
+	if (*pp)
+		*pp = a->ms->mux_next;
+	t->mux_count--;
+}
+
+void alloc_table_set_mux(struct alloc_table *t, struct alloc *a)
+{
+	unsigned b = mux_hash(t, a->ms->mux_id);
+
+	a->ms->mux = 1;
+	a->ms->mux_next = t->mux_buckets[b];
+	t->mux_buckets[b] = a;
+	t->mux_count++;
+}
+
+struct alloc *alloc_table_find_mux(const struct alloc_table *t, const uint8_t *id)
+{
+	for (struct alloc *a = t->mux_buckets[mux_hash(t, id)]; a; a = a->ms->mux_next)
+		if (!memcmp(a->ms->mux_id, id, sizeof a->ms->mux_id))
+			return a;
+	return NULL;
+}
+
 void alloc_table_remove(struct alloc_table *t, struct alloc *a)
 {
 	struct alloc **pp = &t->buckets[key_hash(t, &a->key)];
@@ -117,6 +161,8 @@ void alloc_table_remove(struct alloc_table *t, struct alloc *a)
 	if (a->next)
 		a->next->prev = a->prev;
 	t->count--;
+	if (a->ms && a->ms->mux)
+		mux_unlink(t, a);
 	if (a->ms)
 		t->ms_count--;
 	alloc_free(a);

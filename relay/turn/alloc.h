@@ -66,6 +66,9 @@ struct alloc_ms {
 	uint8_t conn_id[20];  /* MS-Sequence Number: the connection id we chose */
 	uint32_t seq;         /* the highest sequence number seen */
 	struct peer dest;     /* the active destination */
+	uint8_t mux;          /* mux_id is set: multiplexed packets ([MS-TURN] 2.2.3) */
+	uint8_t mux_id[8];    /* the Multiplexed TURN Session ID we chose (random) */
+	struct alloc *mux_next; /* chain in the table's session-id index */
 };
 
 struct alloc {
@@ -96,6 +99,8 @@ struct alloc_table {
 	unsigned nbuckets;             /* power of two */
 	unsigned count;
 	unsigned ms_count;             /* how many of them are [MS-TURN] ones */
+	unsigned mux_count;            /* how many have a multiplexed session id */
+	struct alloc **mux_buckets;    /* session id -> allocation; nbuckets of them */
 	struct alloc *all;
 };
 
@@ -108,6 +113,12 @@ struct alloc *alloc_table_add(struct alloc_table *t, const struct five_tuple *k,
 void alloc_table_remove(struct alloc_table *t, struct alloc *a);
 /* Make a an [MS-TURN] allocation: zeroed state, freed with it. 0 or -1. */
 int alloc_table_set_ms(struct alloc_table *t, struct alloc *a);
+/* Index an [MS-TURN] allocation by its multiplexed session id (a->ms->mux_id,
+ * random: its first bytes are the hash); a->ms->mux set. Removed with the
+ * allocation. As many ids as allocations: the allocation cap bounds it. */
+void alloc_table_set_mux(struct alloc_table *t, struct alloc *a);
+/* The allocation whose session id is id (8 bytes), or NULL. */
+struct alloc *alloc_table_find_mux(const struct alloc_table *t, const uint8_t *id);
 /* Call fn for every allocation whose lifetime ended, after which fn must
  * remove it; also drops expired permissions and channels of the rest. */
 void alloc_table_expire(struct alloc_table *t, uint64_t now,

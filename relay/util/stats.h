@@ -10,6 +10,7 @@
 enum drop_reason {
 	DROP_MALFORMED, DROP_NO_ALLOCATION, DROP_NO_PERMISSION, DROP_NO_CHANNEL,
 	DROP_RATE_LIMIT, DROP_BANDWIDTH, DROP_SEND_FAILED, DROP_FILTERED,
+	DROP_MUX_UNKNOWN,   /* [MS-TURN] multiplexed packet naming no session of ours */
 	DROP_REASONS
 };
 
@@ -31,6 +32,7 @@ struct stats {
 	uint64_t mras_requests, mras_issued, mras_errors;
 	/* gauges, kept current by the worker */
 	uint64_t allocations, permissions, channels;
+	uint64_t mux_sessions;   /* [MS-TURN] multiplexed session ids given out */
 };
 
 

@@ -10,6 +10,10 @@
  * the 2.1.4 framing and the pseudo-TLS hello on the input, and the input
  * as a stream of framed messages, each parsed from an exactly sized heap
  * copy. The IETF parser must refuse what the [MS-TURN] one accepts.
+ * The input, and every type-3 frame's payload, as a 2.2.3 multiplexed
+ * packet (0xFF10): when taken, its pieces where its header says and the
+ * header rebuilt byte for byte; a Multiplexed TURN Session ID attribute
+ * read is 8 bytes inside the message.
  *
  * Any broken invariant aborts, so libFuzzer reports it like a crash.
  * Seeds: tests/fuzz/corpus/msturn_parse/. */
@@ -38,6 +42,11 @@ static void read_all(const struct stun_msg *m, const uint8_t *buf, size_t size)
 	for (unsigned i = 0; i < m->nunknown; i++)
 		INVARIANT(m->unknown[i] < 0x8000);
 	fuzz_read_attrs(m, m->ms == 2, msturn_attr_name);
+	{
+		const uint8_t *id;
+		if (!msturn_mux_session(m, &id))
+			INVARIANT(id > buf && id + MSTURN_MUX_ID_LEN <= buf + size);
+	}
 	fuzz_sink += msturn_version(m);
 	{
 		const uint8_t *id;
@@ -91,6 +100,26 @@ static void reencode(const struct stun_msg *m, const uint8_t *buf, size_t size)
 	}
 }
 
+/* One 2.2.3 packet filling buf: checked against its own header. */
+static void mux_check(const uint8_t *buf, size_t size)
+{
+	const uint8_t *id, *d;
+	uint8_t hdr[MSTURN_MUX_HDR];
+	size_t dlen;
+
+	if (msturn_mux_parse(buf, size, &id, &d, &dlen)) {
+		INVARIANT(size < MSTURN_MUX_HDR || !msturn_is_mux(buf, size) ||
+			  ((size_t)buf[2] << 8 | buf[3]) != size - 4);
+		return;
+	}
+	INVARIANT(msturn_is_mux(buf, size));
+	INVARIANT(id == buf + 4 && d == buf + MSTURN_MUX_HDR && dlen + MSTURN_MUX_HDR == size);
+	INVARIANT(msturn_mux_hdr(hdr, id, dlen) == 0);
+	INVARIANT(!memcmp(hdr, buf, sizeof hdr));
+	if (dlen) /* the last byte is readable: the packet ends at the buffer end */
+		fuzz_sink += d[dlen - 1];
+}
+
 /* The input as an [MS-TURN] TCP stream: framed messages and data. */
 static void stream_walk(const uint8_t *data, size_t size)
 {
@@ -109,6 +138,13 @@ static void stream_walk(const uint8_t *data, size_t size)
 			memcpy(c, data + off + MSTURN_FRAME_HDR, len);
 			if (msturn_parse(&m, c, len) == STUN_OK)
 				read_all(&m, c, len);
+			free(c);
+		} else if (data[off] == MSTURN_FRAME_DATA) {
+			size_t len = n - MSTURN_FRAME_HDR;
+			uint8_t *c = malloc(len ? len : 1);
+			INVARIANT(c != NULL);
+			memcpy(c, data + off + MSTURN_FRAME_HDR, len);
+			mux_check(c, len);
 			free(c);
 		}
 		off += n;
@@ -137,6 +173,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rc = msturn_ptls_is_hello(data, size);
 	INVARIANT(rc >= -1 && rc <= 1);
 	INVARIANT(rc != -1 || size < MSTURN_PTLS_HELLO_LEN);
+	mux_check(data, size);
 	stream_walk(data, size);
 	return 0;
 }

@@ -15,7 +15,10 @@
 #     allocations ([MS-TURN] 3.2.5.1), libnice's TCP-ACT/TCP-PASS relayed
 #     candidates, a TCP connection between the relayed addresses.
 # Then edgeprobe's own MS-TURN client: UDP, MS-Version 6 with SHA-256
-# integrity and an IPv6 relay, TCP with the 2.1.4 framing, the pseudo-TLS
+# integrity and an IPv6 relay; MS-Version 4, 5 and 6 over UDP and TCP and
+# what multiplexing each brings (a session id in the answer, data in
+# 0xFF10 packets, wrong ids dropped and counted in /metrics); TCP with
+# the 2.1.4 framing, the pseudo-TLS
 # exchange on a TLS listener (443's) and on a plain TCP one, each with data
 # through an echo peer (a Send request back as a Data Indication, then raw
 # data both ways after Set Active Destination; over TCP a TCP allocation,
@@ -77,7 +80,7 @@ spawn ip netns exec "$NS" "$BIN/avedge" \
 	--cert "$WORK/cert.pem" --key "$WORK/key.pem" \
 	--relay-ip 127.0.0.1 --relay-ip ::1 --allow-peer 127.0.0.0/8 \
 	--user alice:secret --auth-secret s3cret --realm edge.lab --grace 2 \
-	--log-level info 2>"$WORK/avedge.log"
+	--metrics 127.0.0.1:9100 --log-level info 2>"$WORK/avedge.log"
 AVEDGE_PID=${T_PIDS[-1]}
 spawn ip netns exec "$NS" "$BIN/edgeprobe" echo 127.0.0.5:7000 --seconds 300 >"$WORK/echo.log" 2>&1
 # The TCP allocations' peer (an Allocate over TCP gets a TCP relayed address).
@@ -181,6 +184,52 @@ check "MS-Version 6 with HMAC-SHA256 and IPv6 asked: allocated, answer signed" m
 check "MS-Version 6: the answer speaks version 6" test "$(field v6 ms_version)" = 6
 check "MS-Version 6: the IPv6 relay in MS-Alternate Mapped Address" \
 	grep -qE '^ +relayed2 +\[::1\]:5[0-9]{4}$' "$WORK/v6.log"
+
+# MS-Version 5 and 6: multiplexed sessions ([MS-TURN] 2.2.2.17, 2.2.3,
+# 3.2.4.6). The answer names a random 8-byte session (0x8095) when the
+# version multiplexes over the transport (5: UDP, 6: UDP and TCP); the
+# client's active-destination data goes in 0xFF10 packets naming it; a
+# packet naming another id goes nowhere and is counted.
+# GET /metrics with bash's /dev/tcp (no curl needed); one metric's value.
+metric() { # NAME{labels} [PORT]
+	nsx timeout 5 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$0" || exit 1
+		printf "GET /metrics HTTP/1.0\r\nHost: avedge\r\n\r\n" >&3
+		cat <&3' "${2:-9100}" | tr -d '\r' | awk -v k="$1" '$1 == k { print $2; exit }'
+}
+MUXDROP='avedge_drops_total{reason="mux_unknown_session"}'
+mux_before=$(metric "$MUXDROP")
+check "/metrics has the mux_unknown_session drop counter" test -n "$mux_before"
+mux_ok() { # NAME SENT_AS: a session id, data through the echo sent so, wrong ids not echoed
+	grep -qE '^ +mux_session +[0-9a-f]{16}$' "$WORK/$1.log" && echoed "$1" &&
+		test "$(field "$1" active_sent_as)" = "$2" &&
+		test "$(field "$1" mux_wrong_sent)" = 3 -a "$(field "$1" mux_wrong_echoed)" = 0
+}
+probe v4 --ms-turn=4 --user alice --pass secret 127.0.0.1:3478
+check "MS-Version 4: no Multiplexed TURN Session ID" test "$(field v4 mux_session)" = absent
+probe mux5 --ms-turn=5 --user alice --pass secret --echo 127.0.0.5:7000 127.0.0.1:3478
+check "MS-Version 5 over UDP: allocated, answer signed, released" ms_ok mux5
+check "MS-Version 5 over UDP: the answer speaks version 5" test "$(field mux5 ms_version)" = 5
+check "MS-Version 5 over UDP: a session id; data in 0xFF10 packets to the peer and back; a wrong id goes nowhere" \
+	mux_ok mux5 multiplexed
+probe mux5b --ms-turn=5 --user alice --pass secret 127.0.0.1:3478
+check "MS-Version 5: another allocation, another session id" \
+	test -n "$(field mux5b mux_session)" -a "$(field mux5b mux_session)" != "$(field mux5 mux_session)"
+probe mux5tcp --ms-turn=5 --tcp --user alice --pass secret --echo 127.0.0.5:7000 127.0.0.1:3478
+check "MS-Version 5 over TCP: no session id (5 multiplexes UDP only), data framed bare" \
+	test "$RC" -eq 0 -a "$(field mux5tcp mux_session)" = absent -a "$(field mux5tcp active_sent_as)" = bare
+probe mux6tcp --ms-turn=6 --tcp --user alice --pass secret --echo 127.0.0.5:7000 127.0.0.1:3478
+check "MS-Version 6 over TCP: allocated, answer signed, released" ms_ok mux6tcp
+check "MS-Version 6 over TCP: a session id; 0xFF10 packets in data frames to the peer and back; a wrong id goes nowhere" \
+	mux_ok mux6tcp multiplexed
+probe mux6 --ms-turn=6 --user alice --pass secret --echo 127.0.0.5:7000 127.0.0.1:3478
+check "MS-Version 6 over UDP: multiplexed as with 5" mux_ok mux6 multiplexed
+probe muxkeep --ms-turn=5 --keep --user alice --pass secret 127.0.0.1:3478
+check "a kept MS-Version 5 allocation: the one multiplexed session in /metrics (avedge_ms_mux_sessions)" \
+	test "$RC" -eq 0 -a "$(metric avedge_ms_mux_sessions)" = 1
+mux_after=$(metric "$MUXDROP")
+check_eq "the 9 packets naming wrong session ids: dropped and counted (mux_unknown_session)" \
+	9 "$(( ${mux_after:-0} - ${mux_before:-0} ))"
+
 probe tcp --ms-turn --tcp --user alice --pass secret --echo 127.0.0.5:7000 127.0.0.1:3478
 check "TCP with the 2.1.4 framing: allocated, answer signed, released" ms_ok tcp
 check "TCP: Send/Data Indication as control frames, raw data as data frames, both ways" echoed tcp
@@ -224,7 +273,7 @@ for n in 20 400; do
 	ip netns exec "$NS" valgrind --error-exitcode=3 --leak-check=full \
 		--errors-for-leak-kinds=definite "$BIN/avedge" --listen 127.0.0.1:3479/udp \
 		--relay-ip 127.0.0.1 --allow-peer 127.0.0.0/8 --user alice:secret --realm edge.lab \
-		--threads 1 --grace 1 --log-level warn 2>"$WORK/vg$n.log" &
+		--threads 1 --grace 1 --metrics 127.0.0.1:9101 --log-level warn 2>"$WORK/vg$n.log" &
 	vg=$!
 	slowwait 30 listening 127.0.0.1:3479 || { echo "FAIL: avedge under valgrind did not start"; exit 1; }
 	nsx timeout -k 2 120 "$NICE" --server 127.0.0.1:3479 --user alice --pass secret --count "$n" \
@@ -232,13 +281,29 @@ for n in 20 400; do
 	RC=$?
 	grep -E '^(A received|FAIL)' "$WORK/vgnice$n.log" | sed 's/^/    /'
 	check "under valgrind, $n messages each way: all answered" test "$RC" -eq 0
+	probe "vgmux$n" --ms-turn=5 --user alice --pass secret --echo 127.0.0.5:7000 127.0.0.1:3479
+	check "under valgrind, MS-Version 5: multiplexed packets through the echo, a wrong id dropped" \
+		mux_ok "vgmux$n" multiplexed
+	# n multiplexed packets naming random session ids, each from its own
+	# port (paced: valgrind reads slowly): a lookup and a counter each, no
+	# state (the heap count below).
+	before=$(metric "$MUXDROP" 9101)
+	nsx bash -c 'for ((i = 0; i < $0; i++)); do
+		printf "\xff\x10\x00\x0c\x$((RANDOM % 90 + 10))\x$((RANDOM % 90 + 10))\x$((RANDOM % 90 + 10))\x$((RANDOM % 90 + 10))\x00\x00\x00\x00abcd" \
+			>/dev/udp/127.0.0.1/3479
+		((i % 20 == 19)) && sleep 0.05
+	done' "$n"
+	mux_counted() { test "$(( $(metric "$MUXDROP" 9101) - before ))" -ge "$1"; }
+	slowwait 20 mux_counted "$n"
+	check_eq "under valgrind, $n packets naming random session ids: each dropped and counted" \
+		"$n" "$(( $(metric "$MUXDROP" 9101) - before ))"
 	kill -TERM "$vg"
 	wait "$vg"
 	check_eq "under valgrind ($n): no memory error or definite leak (exit status)" 0 "$?"
 	VG_ALLOCS[$n]=$(sed -n 's/.*total heap usage: \([0-9,]*\) allocs.*/\1/p' "$WORK/vg$n.log" | tr -d ,)
 	slowwait 10 not listening 127.0.0.1:3479
 done
-echo "    avedge's heap allocations: ${VG_ALLOCS[20]:-?} with 20 messages each way, ${VG_ALLOCS[400]:-?} with 400"
+echo "    avedge's heap allocations: ${VG_ALLOCS[20]:-?} with 20 messages each way (and 20 random session ids), ${VG_ALLOCS[400]:-?} with 400"
 check "allocations do not grow with packets (+$((${VG_ALLOCS[400]:-0} - ${VG_ALLOCS[20]:-0})))" \
 	test -n "${VG_ALLOCS[20]}" -a -n "${VG_ALLOCS[400]}" -a \
 	"$((${VG_ALLOCS[400]:-99999} - ${VG_ALLOCS[20]:-0}))" -lt 100
@@ -259,6 +324,9 @@ grep -E '^(A selected|A received|FAIL)' "$WORK/vgnicetcp.log" | sed 's/^/    /'
 check "under valgrind, over TCP relay to relay, 20 messages each way: all answered" test "$RC" -eq 0
 probe vgtcp --ms-turn --tcp --user alice --pass secret --echo 127.0.0.5:7000 127.0.0.1:3479
 check "under valgrind, edgeprobe's TCP allocation: data both ways through the TCP echo" echoed vgtcp
+probe vgmuxtcp --ms-turn=6 --tcp --user alice --pass secret --echo 127.0.0.5:7000 127.0.0.1:3479
+check "under valgrind, MS-Version 6 over TCP: multiplexed packets through the TCP echo, a wrong id dropped" \
+	mux_ok vgmuxtcp multiplexed
 kill -TERM "$vg"
 wait "$vg"
 check_eq "under valgrind (TCP allocations): no memory error or definite leak (exit status)" 0 "$?"
