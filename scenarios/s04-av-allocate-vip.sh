@@ -43,7 +43,7 @@ check_relay_reaches_peer() {
 	local peer relayed
 	peer=$(sc_hostport 198.51.100.20 50010)
 	sc_bg partner "$SC_OUT/echo.log" "$BIN/edgeprobe" echo "$peer" --seconds 20
-	slowwait 3 in_node partner ss -Hlun "sport = :50010" ||
+	slowwait 3 sc_listening partner udp 50010 ||
 		{ sc_fail "edgeprobe echo did not start in partner: $(cat "$SC_OUT/echo.log")"; return 1; }
 	sc_flow client "$VIP" udp
 	if ! sc_turn client turn "$VIP" --peer "$peer" --permit --send s04-ping --expect-echo; then

@@ -37,7 +37,7 @@ check_tls_direct_edge2() { tls_allocate 203.0.113.33:443 203.0.113.33; }
 check_tls_data_to_peer() {
 	local r
 	sc_bg partner "$SC_OUT/echo.log" "$BIN/edgeprobe" echo "$PEER" --seconds 20
-	slowwait 3 in_node partner ss -Hlun "sport = :50010" ||
+	slowwait 3 sc_listening partner udp 50010 ||
 		{ sc_fail "edgeprobe echo did not start in partner"; return 1; }
 	sc_flow client "$VIP" tcp
 	sc_turn client turn "$VIP" --tls --peer "$PEER" --permit --send s06-ping --expect-echo ||
@@ -72,7 +72,7 @@ check_tcp_relay_allocation() {
 	local r peer text=s06-tcp-relay
 	peer=$(sc_hostport 198.51.100.20 50011)
 	sc_bg partner "$SC_OUT/echo-tcp.log" "$BIN/edgeprobe" echo --tcp "$peer" --seconds 20
-	slowwait 3 in_node partner ss -Hltn "sport = :50011" ||
+	slowwait 3 sc_listening partner tcp 50011 ||
 		{ sc_fail "edgeprobe echo --tcp did not start in partner: $(head -c 200 "$SC_OUT/echo-tcp.log")"; return 1; }
 	sc_flow client "$VIP" tcp
 	if ! sc_turn client turn "$VIP" --tls --relay-tcp --peer "$peer" --send "$text" --expect-echo; then

@@ -16,7 +16,7 @@ PEER=$(sc_hostport 198.51.100.20 50010)
 check_session_through_vip() {
 	local r
 	sc_bg partner "$SC_OUT/echo.log" "$BIN/edgeprobe" echo "$PEER" --seconds 20
-	slowwait 3 in_node partner ss -Hlun "sport = :50010" ||
+	slowwait 3 sc_listening partner udp 50010 ||
 		{ sc_fail "edgeprobe echo did not start in partner"; return 1; }
 	sc_flow client "$VIP" udp
 	if ! sc_turn client turn "$VIP" --peer "$PEER" --refresh --permit --channel 0x4000 \

@@ -87,7 +87,7 @@ check_idle_flows_open() {
 	mkdir -p "$IDLE_DIR"
 	sc_flow edge1 "$PARTNER:5269" tcp partner
 	sc_bg partner "$IDLE_DIR/echo.log" "$BIN/edgeprobe" echo --tcp "$PARTNER:5269" --seconds $((IDLE_MAX + 30))
-	slowwait 3 in_node partner ss -Hltn "sport = :5269" ||
+	slowwait 3 sc_listening partner tcp 5269 ||
 		{ sc_fail "edgeprobe echo --tcp did not start on the partner's $PARTNER:5269"; return 1; }
 	for g in $IDLE_GAPS; do
 		export -f idle_holder

@@ -23,7 +23,7 @@ echo_peer() {
 	[ -n "$ECHO_UP" ] && return 0
 	sc_bg partner "$SC_OUT/echo.log" "$BIN/edgeprobe" echo "$PEER" --seconds 20
 	sc_bg partner "$SC_OUT/echo6.log" "$BIN/edgeprobe" echo "$PEER6" --seconds 20
-	slowwait 3 in_node partner ss -Hlun "sport = :50018" ||
+	slowwait 3 sc_listening partner udp 50018 ||
 		{ sc_fail "edgeprobe echo did not start in partner: $(head -c 200 "$SC_OUT/echo.log")"; return 1; }
 	ECHO_UP=1
 }

@@ -57,7 +57,7 @@ check_ms_pseudo_tls_vip() {
 	local r host mapped
 	# A TCP allocation's peer is a TCP one.
 	sc_bg partner "$SC_OUT/echo.log" "$BIN/edgeprobe" echo --tcp "$PEER" --seconds 20
-	slowwait 3 in_node partner ss -Hltn "sport = :50019" ||
+	slowwait 3 sc_listening partner tcp 50019 ||
 		{ sc_fail "edgeprobe echo --tcp did not start in partner: $(head -c 200 "$SC_OUT/echo.log")"; return 1; }
 	sc_flow client "$VIP" tcp
 	if ! sc_turn client allocate "$VIP" --ms-turn --pseudo-tls --echo "$PEER"; then

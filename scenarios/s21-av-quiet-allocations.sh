@@ -84,7 +84,7 @@ quiet_start() {
 
 start_all() {
 	sc_bg partner "$SC_OUT/echo.log" "$BIN/edgeprobe" echo "$PEER" --seconds $((MAXGAP + 90))
-	slowwait 3 in_node partner ss -Hlun "sport = :${PEER##*:}" ||
+	slowwait 3 sc_listening partner udp ${PEER##*:} ||
 		{ START_ERR="edgeprobe echo did not start in partner"; return 1; }
 	quiet_start udp-ext client "$(sc_hostport "$VIP_AV" 3478)" UDP "$UDP_GAPS"
 	quiet_start udp-int fe "$(sc_hostport "$VIP_INT" 3478)" UDP "$UDP_GAPS"

@@ -223,6 +223,16 @@ sc_bg() {
 	SC_BG_PID=$SPAWNED
 }
 
+# sc_listening NODE tcp|udp PORT: a socket in NODE is bound (UDP) or
+# listening (TCP) on PORT. ss exits 0 whether or not a socket matches its
+# filter, so its output is the answer: waiting on its exit status alone
+# returned at once, and a client could reach the port before its server.
+sc_listening() {
+	local out
+	out=$(in_node "$1" ss -Hln"${2:0:1}" "sport = :$3") || return 1
+	[ -n "$out" ]
+}
+
 # sc_responder NODE NAME SPEC...: start a lab-responder of this
 # scenario's own (SPEC is SERVICE=ADDR:PORT/PROTO); sc_responders_ready
 # waits until every one started so far has bound its sockets.

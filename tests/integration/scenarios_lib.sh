@@ -4,7 +4,7 @@
 # is 0 when a check passed and none failed (a skipped one beside it
 # too), 77 when all skipped, 1 on a failure; what it spawned (sc_bg) is
 # stopped at its exit; it keeps the shell options it had (no nounset, no
-# pipefail). And lib.sh's own: in_node runs in T_PREFIX-NAME, slowwait
+# pipefail); sc_listening tells a listener from none. And lib.sh's own: in_node runs in T_PREFIX-NAME, slowwait
 # with a time already past tries once. Exit 0 pass, 77 skip, other fail.
 . "$(dirname "$0")/../lib/lib.sh"
 lib_init scenarios_lib
@@ -23,6 +23,13 @@ c_ok() { return 0; }
 c_skip() { sc_skip "no reason to run"; }
 c_fail() { sc_fail "it broke"; }
 c_bg() { sc_bg node "\$SC_OUT/bg.log" sleep 60; echo "\$SC_BG_PID" >"\$SC_OUT/bg.pid"; }
+c_listen() {
+	! sc_listening node tcp 47001 || { sc_fail "nothing listens, yet sc_listening says yes"; return 1; }
+	sc_bg node "\$SC_OUT/l.log" python3 -c 'import socket, time
+s = socket.socket(); s.bind(("127.0.0.1", 47001)); s.listen(); time.sleep(30)'
+	slowwait 3 sc_listening node tcp 47001 || { sc_fail "a TCP listener not seen"; return 1; }
+	! sc_listening node udp 47001 || { sc_fail "a UDP socket seen where there is none"; return 1; }
+}
 sc_main "\$@"
 EOF
 
@@ -56,6 +63,9 @@ scenario bg c_bg
 check_eq "a scenario that spawned a process: exit 0" 0 $?
 bgpid=$(cat "$T_TMP/bg/bg.pid" 2>/dev/null)
 check "...its process ($bgpid) stopped at its exit" not running "${bgpid:-0}"
+
+scenario listen c_listen
+check_eq "sc_listening: no while nothing listens (ss says 0 either way), yes once it does" 0 $?
 
 check "in_node NODE runs in T_PREFIX-node" test "$(in_node node ip netns identify)" = "$T_PREFIX-node"
 # In a subshell: a bad time once aborted slowwait's caller, check and all.
