@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "check_main.h"
+#include "uring_here.h"
 #include "io/relayed.h"
 #include "io/udpbatch.h"
 
@@ -67,7 +68,7 @@ START_TEST(closed_in_the_same_round_gets_nothing)
 	ports.hi = 42999;
 	ck_assert_int_eq(uv_loop_init(&loop), 0);
 	udp_batch_init(b, &loop, on_sent, NULL, _i);
-	ck_assert_int_eq(b->uring_ok, _i); /* this machine has io_uring */
+	ck_assert_int_eq(b->uring_ok, _i && uring_here());
 	relayed_rx_init(rx, &loop, b);
 	env = (struct relayed_env){&loop, &ports, b, rx};
 	for (int i = 0; i < 2; i++) {
@@ -91,7 +92,7 @@ START_TEST(closed_in_the_same_round_gets_nothing)
 		uv_run(&loop, UV_RUN_NOWAIT);
 	}
 	ck_assert_uint_eq(p.got[0] + p.got[1], 1);
-	ck_assert_int_eq(b->uring_ok, _i); /* the ring did not fail */
+	ck_assert_int_eq(b->uring_ok, _i && uring_here()); /* the ring did not fail */
 	for (int i = 0; i < 2; i++)
 		if (!p.closed[i])
 			relayed_close(p.r[i]);
@@ -131,6 +132,11 @@ START_TEST(ring_failing_mid_round_loses_nothing)
 	uv_loop_t loop;
 	int fd, never[2];
 
+	if (!uring_here()) { /* no ring to fail */
+		free(b);
+		free(rx);
+		return;
+	}
 	ck_assert_ptr_nonnull(b);
 	ck_assert_ptr_nonnull(rx);
 	memset(&ports, 0, sizeof ports);
