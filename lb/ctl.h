@@ -34,7 +34,7 @@ struct ctl_stats {
 	uint64_t conns;        /* connections served */
 	uint64_t refused;      /* peer neither root nor hlb's uid */
 	uint64_t timeouts;     /* closed: no line, or answer not read, in time */
-	uint64_t busy;         /* closed: CTL_MAX_CONNS already open */
+	uint64_t busy;         /* closed: CTL_MAX_CONNS already open, or no memory for it */
 };
 
 struct ctl_server {

@@ -15,6 +15,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "util/refuse.h"
+
 #define CTL_OUT_MAX (64 * 1024)
 
 struct ctl_conn {
@@ -140,8 +142,11 @@ static void on_connection(uv_stream_t *server, int status)
 	if (status < 0)
 		return;
 	c = calloc(1, sizeof(*c));
-	if (!c)
+	if (!c) {
+		s->st.busy++;
+		accept_refuse(server);
 		return;
+	}
 	c->srv = s;
 	c->open_handles = 2;
 	s->nconns++;
@@ -262,6 +267,7 @@ int ctl_listen(struct ctl_server *s, uv_loop_t *loop, const char *path,
 
 void ctl_close(struct ctl_server *s)
 {
+	accept_forget((uv_stream_t *)&s->pipe);
 	uv_close((uv_handle_t *)&s->pipe, NULL);
 	if (s->path[0])
 		unlink(s->path);

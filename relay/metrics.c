@@ -10,12 +10,13 @@
 #include "httpreq.h"
 #include "metrics.h"
 #include "util/log.h"
+#include "util/refuse.h"
 
 /* The label of each limit counter, in enum limit_hit's order. */
 static const char *const limit_names[LIMITS] = {
 	"max_conns", "max_conns_per_source", "handshake_timeout", "idle_timeout",
 	"frame_timeout", "stall_timeout", "unauth_rate", "metrics_conns", "metrics_timeout",
-	"max_connects", "connect_timeout",
+	"max_connects", "connect_timeout", "no_memory",
 };
 
 /* The label of each drop counter, in enum drop_reason's order. */
@@ -221,8 +222,13 @@ static void on_conn(uv_stream_t *srv, int status)
 	struct metrics *m = srv->data;
 	struct mconn *c;
 
-	if (status < 0 || !(c = calloc(1, sizeof *c)))
+	if (status < 0)
 		return;
+	if (!(c = calloc(1, sizeof *c))) {
+		m->limits[LIMIT_NO_MEMORY]++;
+		accept_refuse(srv);
+		return;
+	}
 	c->m = m;
 	c->born = uv_now(srv->loop);
 	httpreq_init(&c->hr);
@@ -284,6 +290,7 @@ void metrics_close(struct metrics *m)
 		return;
 	for (struct mconn *c = m->conns; c; c = c->next)
 		mconn_close(c);
+	accept_forget((uv_stream_t *)&m->tcp);
 	uv_close((uv_handle_t *)&m->tcp, metrics_closed);
 	uv_close((uv_handle_t *)&m->sweep, metrics_closed);
 }

@@ -16,6 +16,7 @@
 #include "stun/msturn.h"
 #include "stun/stun.h"
 #include "util/log.h"
+#include "util/refuse.h"
 
 int conn_closing(const struct conn *c) { return uv_is_closing((const uv_handle_t *)&c->tcp); }
 
@@ -385,11 +386,9 @@ void conn_accept(struct listener *l)
 	struct conn *c = calloc(1, sizeof *c);
 	int len, hit;
 
-	if (!c) { /* take it off the backlog all the same */
-		uv_tcp_t t;
-		uv_tcp_init(l->h.tcp.loop, &t);
-		if (!uv_accept((uv_stream_t *)&l->h.tcp, (uv_stream_t *)&t))
-			uv_close((uv_handle_t *)&t, NULL);
+	if (!c) {
+		l->st->limits[LIMIT_NO_MEMORY]++;
+		accept_refuse((uv_stream_t *)&l->h.tcp);
 		return;
 	}
 	c->l = l;

@@ -8,6 +8,7 @@
 
 #include "io/conn.h"
 #include "io/listener.h"
+#include "util/refuse.h"
 
 static int is_wildcard(const struct sockaddr *sa)
 {
@@ -151,8 +152,11 @@ void listener_close(struct listener *l)
 	udp_batch_flush(l->out); /* what is queued on this socket goes first */
 	for (struct conn *c = l->conns; c; c = c->next)
 		conn_close(c);
-	if (l->open && !uv_is_closing(&l->h.handle))
+	if (l->open && !uv_is_closing(&l->h.handle)) {
+		if (l->tp != TP_UDP)
+			accept_forget((uv_stream_t *)&l->h.tcp);
 		uv_close(&l->h.handle, NULL);
+	}
 	if (l->tp != TP_UDP && l->open && !uv_is_closing((uv_handle_t *)&l->sweep))
 		uv_close((uv_handle_t *)&l->sweep, NULL);
 }

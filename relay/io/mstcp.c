@@ -13,6 +13,7 @@
 #include "io/stream.h"
 #include "util/log.h"
 #include "util/netaddr.h"
+#include "util/refuse.h"
 
 /* MP_WAITING: a peer connected in before the client permitted its IP
  * (ICE's checks cross: the peer's connection can arrive before the
@@ -323,8 +324,13 @@ static void on_peer(uv_stream_t *l, int status)
 	struct sockaddr_storage from;
 	int len = sizeof from, permitted;
 
-	if (status < 0 || !(mp = mp_new(t)))
+	if (status < 0)
 		return;
+	if (!(mp = mp_new(t))) {
+		t->env->st->limits[LIMIT_NO_MEMORY]++;
+		accept_refuse(l);
+		return;
+	}
 	if (uv_accept(l, (uv_stream_t *)&mp->tcp) ||
 	    uv_tcp_getpeername(&mp->tcp, (struct sockaddr *)&from, &len)) {
 		mp_close(mp, 1);
@@ -392,5 +398,6 @@ void ms_tcp_close(struct ms_tcp *t)
 {
 	while (t->peers)
 		mp_close(t->peers, 0); /* unlinks itself */
+	accept_forget((uv_stream_t *)&t->listener);
 	uv_close((uv_handle_t *)&t->listener, t_closed);
 }

@@ -22,6 +22,7 @@
 #include "io/tcprelayed.h"
 #include "util/log.h"
 #include "util/netaddr.h"
+#include "util/refuse.h"
 
 #define BIND_TIMEOUT_MS 30000
 #define FIN_TIMEOUT_MS 30000
@@ -483,8 +484,13 @@ static void on_peer(uv_stream_t *l, int status)
 	struct peer_conn *pc;
 	int len = sizeof pc->peer;
 
-	if (status < 0 || !(pc = pc_new(tr)))
+	if (status < 0)
 		return;
+	if (!(pc = pc_new(tr))) {
+		tr->env->st->limits[LIMIT_NO_MEMORY]++;
+		accept_refuse(l);
+		return;
+	}
 	if (uv_accept(l, (uv_stream_t *)&pc->tcp) || tr->nconns > tr->env->max_peers) {
 		if (tr->nconns > tr->env->max_peers)
 			tr->env->st->limits[LIMIT_MAX_CONNECTS]++;
@@ -559,5 +565,6 @@ void tcp_relayed_close(struct tcp_relayed *tr)
 		tr->env->all = tr->next;
 	if (tr->next)
 		tr->next->prev = tr->prev;
+	accept_forget((uv_stream_t *)&tr->listener);
 	uv_close((uv_handle_t *)&tr->listener, tr_closed);
 }
