@@ -36,6 +36,11 @@ struct listener_cbs {
 	void *arg;
 };
 
+/* UDP datagrams read per recvmmsg, each into its own 64 KiB of scratch,
+ * and at most LISTENER_ROUNDS calls per wake-up (libuv's 32 datagrams). */
+#define LISTENER_BATCH 16
+#define LISTENER_ROUNDS 2
+
 struct listener {
 	enum transport tp;
 	struct sockaddr_storage addr;
@@ -58,10 +63,15 @@ struct listener {
 	unsigned freed;                /* connections freed since the last sweep */
 	struct conn *conns;    /* accepted connections, to close at exit */
 	union {
-		uv_udp_t udp;
+		uv_poll_t udp;     /* UDP: read here (listener.c says why not uv_udp_t) */
 		uv_tcp_t tcp;
 		uv_handle_t handle;
 	} h;
+	int fd;                /* UDP: the socket (a poll handle does not own it) */
+	/* UDP: one recvmmsg's headers; the datagrams land in scratch */
+	struct mmsghdr msg[LISTENER_BATCH];
+	struct iovec iov[LISTENER_BATCH];
+	struct sockaddr_storage from[LISTENER_BATCH];
 };
 
 /* Check that addr is free for tp (a plain bind, no SO_REUSEPORT). 0 or a

@@ -83,10 +83,9 @@ void ports_reservations_expire(uint64_t now_ms, void (*gone)(void *arg, const ch
 
 void ports_reservations_free(void) { ports_reservations_expire(UINT64_MAX, NULL, NULL); }
 
-static int bind_port(const struct sockaddr_storage *base, int type, int port, int df)
+static int make_socket(int fam, int type, int df)
 {
-	struct sockaddr_storage sa = *base;
-	int fd = socket(sa.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int fd = socket(fam, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	int one = 1;
 
 	if (fd < 0)
@@ -99,18 +98,47 @@ static int bind_port(const struct sockaddr_storage *base, int type, int port, in
 	}
 	if (df) { /* DONT-FRAGMENT: set DF, never fragment locally */
 		int v = IP_PMTUDISC_DO;
-		if (sa.ss_family == AF_INET)
+		if (fam == AF_INET)
 			setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &v, sizeof v);
 		else
 			setsockopt(fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, &v, sizeof v);
 	}
+	return fd;
+}
+
+/* 0 or a negative errno; a socket whose bind failed can try another port. */
+static int bind_to(int fd, const struct sockaddr_storage *base, int port)
+{
+	struct sockaddr_storage sa = *base;
+
 	netaddr_set_port((struct sockaddr *)&sa, port);
-	if (bind(fd, (struct sockaddr *)&sa, netaddr_len((struct sockaddr *)&sa))) {
-		int e = -errno;
+	return bind(fd, (struct sockaddr *)&sa, netaddr_len((struct sockaddr *)&sa)) ? -errno : 0;
+}
+
+static int bind_port(const struct sockaddr_storage *base, int type, int port, int df)
+{
+	int fd = make_socket(base->ss_family, type, df), err;
+
+	if (fd >= 0 && (err = bind_to(fd, base, port))) {
 		close(fd);
-		return e;
+		return err;
 	}
 	return fd;
+}
+
+/* Where a port search starts. Random (RFC 8656 §7.2's advice), from a
+ * per-thread supply: RAND_bytes costs a getpid() per call (OpenSSL's fork
+ * check), one system call per allocation otherwise. */
+static uint32_t port_random(void)
+{
+	static _Thread_local uint32_t supply[32];
+	static _Thread_local unsigned left;
+
+	if (!left) {
+		RAND_bytes((unsigned char *)supply, sizeof supply);
+		left = 32;
+	}
+	return supply[--left];
 }
 
 static struct {
@@ -138,48 +166,52 @@ void ports_release_tcp(int port)
 }
 
 /* Random start then linear probe, so that busy ranges still find the
- * free ports. */
+ * free ports. One socket tries port after port (a failed bind leaves it
+ * unbound): a busy port costs a bind, not a socket, a bind and a close. */
 static int pick_port(const struct port_range *r, int fam, int type, int even, int df,
 		     int *port, int *pair_fd)
 {
 	unsigned span = (unsigned)(r->hi - r->lo) + 1, start, i;
-	uint32_t rnd;
+	int fd = -1, err;
 
 	if (!r->has[fam])
 		return -EAFNOSUPPORT;
-	RAND_bytes((unsigned char *)&rnd, sizeof rnd);
-	start = rnd % span;
+	start = port_random() % span;
 	for (i = 0; i < span; i++) {
-		int p = r->lo + (int)((start + i) % span), fd;
+		int p = r->lo + (int)((start + i) % span);
 		if (even && (p & 1))
 			continue;
 		if (even && pair_fd && p + 1 > r->hi)
 			continue;
 		if (type == SOCK_STREAM && !tcp_port_claim(p))
 			continue;
-		fd = bind_port(&r->bind[fam], type, p, df);
-		if (type == SOCK_STREAM && (fd < 0 || listen(fd, 16))) {
-			if (fd >= 0)
-				close(fd);
-			ports_release_tcp(p);
-			if (fd == -EMFILE || fd == -ENFILE || fd == -ENOMEM || fd == -ENOBUFS)
-				return fd;
-			continue;
+		if (fd < 0 && (fd = make_socket(r->bind[fam].ss_family, type, df)) < 0) {
+			if (type == SOCK_STREAM)
+				ports_release_tcp(p);
+			return fd; /* EMFILE, ENFILE, ENOMEM, ENOBUFS: no port would do better */
 		}
-		if (fd == -EMFILE || fd == -ENFILE || fd == -ENOMEM || fd == -ENOBUFS)
-			return fd; /* no port would do better */
-		if (fd < 0)
-			continue;
-		if (pair_fd) {
-			*pair_fd = bind_port(&r->bind[fam], type, p + 1, 0);
-			if (*pair_fd < 0) {
-				close(fd);
+		if ((err = bind_to(fd, &r->bind[fam], p))) {
+			if (type == SOCK_STREAM)
+				ports_release_tcp(p);
+			if (err == -EADDRINUSE || err == -EACCES)
 				continue;
-			}
+			close(fd); /* EADDRNOTAVAIL and the like: every port would fail */
+			return err;
+		}
+		/* Bound from here on: a failure needs a fresh socket. */
+		if ((type == SOCK_STREAM && listen(fd, 16)) ||
+		    (pair_fd && (*pair_fd = bind_port(&r->bind[fam], type, p + 1, 0)) < 0)) {
+			if (type == SOCK_STREAM)
+				ports_release_tcp(p);
+			close(fd);
+			fd = -1;
+			continue;
 		}
 		*port = p;
 		return fd;
 	}
+	if (fd >= 0)
+		close(fd);
 	return -EADDRINUSE;
 }
 

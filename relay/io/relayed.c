@@ -222,8 +222,10 @@ static int open_family(struct relayed *r, struct relayed_opts *o, int fam, int h
 	r->poll[fam].data = r;
 	r->fd[fam] = fd;
 	r->open_mask |= (uint8_t)(1 << fam);
-	getsockname(fd, (struct sockaddr *)&bound, &len);
-	o->port[fam] = netaddr_port((struct sockaddr *)&bound);
+	if (held >= 0) { /* a fresh port is known already */
+		getsockname(fd, (struct sockaddr *)&bound, &len);
+		o->port[fam] = netaddr_port((struct sockaddr *)&bound);
+	}
 	return uv_poll_start(&r->poll[fam], UV_READABLE, readable);
 }
 
