@@ -3,7 +3,7 @@
 # FAIL, SKIP, NOTE, FIND (the vips file's reason for a device finding), READ (a value read, not observed), UNREP (a value the
 # device did not report), FLOW (id from
 # dest/proto verdict by), PCAP, LOG, MUT (fault id kind line log: kind
-# caught, unnamed or lab, as runner/mutations.sh judged), MUTPCAP (fault id
+# caught, read, unnamed or lab, as runner/mutations.sh judged), MUTPCAP (fault id
 # pcap), MUTDONE.
 
 function esc(s) {
@@ -220,7 +220,7 @@ $1 == "FLOW" {
 }
 $1 == "PCAP" { PC[$2] = PC[$2] (PC[$2] == "" ? "" : "\n") $3; next }
 $1 == "LOG" { LG[$2] = $3; next }
-$1 == "MUT" { MC[$2] = MC[$2] (MC[$2] == "" ? "" : "\n") $3 "\t" $4 "\t" $5 "\t" $6; if ($4 == "caught") MCAUGHT[$2] = 1; next }
+$1 == "MUT" { MC[$2] = MC[$2] (MC[$2] == "" ? "" : "\n") $3 "\t" $4 "\t" $5 "\t" $6; if ($4 == "caught" || $4 == "read") MCAUGHT[$2] = 1; next }
 $1 == "MUTPCAP" { MP[$2, $3] = MP[$2, $3] (MP[$2, $3] == "" ? "" : "\n") $4; next }
 $1 == "MUTDONE" { MF[++NMF] = $2; next }
 
@@ -277,8 +277,8 @@ END {
 			for (j = 1; j <= n; j++) {
 				split(rows[j], p, "\t")
 				printf "<tr><td>%s</td><td>%s</td><td><span class=\"b %s\">%s</span></td><td class=\"msg\">%s</td><td>%s</td></tr>\n", \
-					(j == 1 && MCAUGHT[f]) ? f : "", p[1], p[2] == "caught" ? "pass" : "skip", \
-					p[2] == "caught" ? "caught" : p[2] == "lab" ? "no lab" : "no symptom", esc(p[3]), file_links(p[4], MP[f, p[1]])
+					(j == 1 && MCAUGHT[f]) ? f : "", p[1], p[2] == "caught" || p[2] == "read" ? "pass" : "skip", \
+					p[2] == "caught" ? "caught" : p[2] == "read" ? "caught (read, not observed)" : p[2] == "lab" ? "no lab" : "no symptom", esc(p[3]), file_links(p[4], MP[f, p[1]])
 			}
 		}
 		print "</table></section>"

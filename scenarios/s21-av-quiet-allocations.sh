@@ -53,7 +53,7 @@ extra_addrs() {
 }
 
 # The runs, side by side: NAME -> pid, its JSON file, what it was.
-declare -A Q_PID=() Q_OUT=() Q_WHAT=() Q_NODE=() Q_TARGET=()
+declare -A Q_PID=() Q_OUT=() Q_WHAT=() Q_NODE=() Q_TARGET=() Q_N=()
 
 # quiet_start NAME NODE TARGET UDP|TLS GAPS: one edgeprobe quiet for all
 # the gaps of one service; UDP clients each from an address of their own,
@@ -70,11 +70,12 @@ quiet_start() {
 		done
 	else
 		for g in $gaps; do args+=(--gap "$g@$(sc_addr "$node")"); done
+		n=$(wc -w <<<"$gaps")
 		args+=(--tls)
 		# An allocation outlives the longest silence (avedge allows 3600 s).
 		[ "$MAXGAP" -ge 540 ] && life=(--lifetime 3600)
 	fi
-	Q_OUT[$name]=$SC_OUT/quiet-$name.json Q_NODE[$name]=$node Q_TARGET[$name]=$target
+	Q_OUT[$name]=$SC_OUT/quiet-$name.json Q_NODE[$name]=$node Q_TARGET[$name]=$target Q_N[$name]=$n
 	Q_WHAT[$name]="$tp $(sc_port_of "$target") through VIP $target"
 	sc_bg "$node" "${Q_OUT[$name]}" "$BIN/edgeprobe" quiet "$target" --peer "$PEER" "${args[@]}" \
 		"${life[@]}" --user "$LAB_USER" --pass "$LAB_PASSWORD" --timeout $((SC_TIMEOUT * 2)) --json
@@ -111,6 +112,8 @@ quiet_judge() {
 	n=$(sc_json clients "$j")
 	[[ $n =~ ^[0-9]+$ ]] && [ "$n" -gt 0 ] ||
 		{ sc_fail "${Q_WHAT[$name]}: edgeprobe quiet said nothing usable: $(head -c 300 <<<"$j")"; return 1; }
+	[ "$n" = "${Q_N[$name]}" ] ||
+		{ sc_fail "${Q_WHAT[$name]}: edgeprobe quiet reported $n clients, ${Q_N[$name]} were started"; return 1; }
 	for ((i = 1; i <= n; i++)); do
 		gap=$(sc_json "c${i}_gap" "$j") step=$(sc_json "c${i}_step" "$j") res=$(sc_json "c${i}_result" "$j")
 		relayed=$(sc_json "c${i}_relayed" "$j") src=$(sc_json "c${i}_local" "$j")

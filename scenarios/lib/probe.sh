@@ -168,6 +168,20 @@ sc_mras_why() {
 	fi
 }
 
+# sc_mras_nocert NODE HOST:PORT: a well-formed MRAS SERVICE request from a
+# TLS client with no certificate (openssl s_client, which can leave it
+# out). Sets SC_E to what it saw; 0 when the handshake was refused for the
+# missing certificate and nothing answered. A malformed request would not
+# do: avedge closes on one without a word, certificate or not.
+sc_mras_nocert() {
+	local host=${2%:*} body req
+	body='<request requestID="1" version="1.0" from="sip:fe@edge.lab" to="sip:'$host'" xmlns="http://schemas.microsoft.com/2006/09/sip/mrasp"><credentialsRequest credentialsRequestID="1"><identity>sip:nocert@edge.lab</identity><location>intranet</location><duration>30</duration></credentialsRequest></request>'
+	printf -v req 'SERVICE sip:%s;transport=tls SIP/2.0\r\nVia: SIP/2.0/TLS %s;branch=z9hG4bKnc1\r\nFrom: <sip:fe@edge.lab>;tag=1\r\nTo: <sip:%s>\r\nCall-ID: nocert@fe\r\nCSeq: 1 SERVICE\r\nContent-Type: application/msrtc-media-relay-auth+xml\r\nContent-Length: %d\r\n\r\n%s' \
+		"$2" "$host" "$2" "${#body}" "$body"
+	SC_E=$( (printf '%s' "$req"; sleep 1) | in_node "$1" timeout 5 openssl s_client -quiet -connect "$2" 2>&1)
+	[[ $SC_E != *SIP/2.0* && $SC_E == *'certificate required'* ]]
+}
+
 # sc_mras_relay LOCATION: "HOST UDP TCP" of that entry in the last
 # sc_mras answer's relay list (empty when it has none).
 sc_mras_relay() {

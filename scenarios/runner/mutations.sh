@@ -49,7 +49,9 @@ lab_broken() {
 }
 
 # judge FAULT: one line per scenario that failed on the fault's lab,
-# "ID<TAB>KIND<TAB>LINE", KIND caught (LINE names the symptom), unnamed
+# "ID<TAB>KIND<TAB>LINE", KIND caught (LINE names the symptom), read
+# (it does, from a value read from the balancer, "not observed" on the
+# wire: a catch, said to be one of that kind), unnamed
 # (failed, but no line names it: LINE is the first) or lab (its lab never
 # came up). Also into catches.tsv.
 judge() {
@@ -61,7 +63,9 @@ judge() {
 			kind=lab line=$(first_failure "$d")
 		else
 			line=$(matched_line "$f" "$d")
-			if [ -n "$line" ]; then kind=caught; else kind=unnamed line=$(first_failure "$d"); fi
+			if [ -z "$line" ]; then kind=unnamed line=$(first_failure "$d")
+			elif [[ $line == *"not observed"* ]]; then kind=read
+			else kind=caught; fi
 		fi
 		printf '%s\t%s\t%s\n' "$id" "$kind" "$line"
 		printf '%s\t%s\t%s\t%s\t%s\n' "$f" "$id" "$kind" "$line" "${d#"$RESULTS"/}/log" >>"$MUT/catches.tsv"
@@ -99,7 +103,7 @@ mutation_pool() {
 }
 
 mutations_main() {
-	local f id n=1 uncaught=0 tripped='' sym pat kind line caught first
+	local f id n=1 uncaught=0 tripped='' sym pat kind line caught first seen how
 	declare -A verdict=() why=()
 	mutation_pool
 	# The correct lab's results are the suite's results (report, junit).
@@ -124,12 +128,15 @@ mutations_main() {
 		for f in $FAULTS; do
 			n=$((n + 1))
 			IFS=$'\t' read -r sym pat <<<"$(symptom_of "$f")"
-			caught=() first=''
+			caught=() first='' seen=''
 			printf '%-5s  %s\n' "$f" "symptom: $sym"
 			while IFS=$'\t' read -r id kind line; do
 				[ -n "$id" ] || continue
 				case $kind in
-				caught) caught+=("$id"); [ -n "$first" ] || first=$line ;;
+				caught | read)
+					caught+=("$id")
+					[ -n "$first" ] || first=$line
+					[ $kind = caught ] && seen=1 ;;
 				lab) why[$f]=" (its lab did not come up: $line)" ;;
 				esac
 				printf '%-5s  %-4s  %-8s  %s\n' '' "$id" "$kind" "$line"
@@ -139,8 +146,11 @@ mutations_main() {
 				verdict[$f]="$f NOT caught${why[$f]:-": no scenario's failure names the symptom ($sym)"}"
 				echo "not ok $n - ${verdict[$f]}" >&3
 			else
-				verdict[$f]="$f caught by $(tr ' ' , <<<"${caught[*]}") : $first"
-				echo "ok $n - $f caught by $(tr ' ' , <<<"${caught[*]}") ($sym)" >&3
+				# Only read from the balancer, nowhere seen on the wire: said so.
+				how=''
+				[ -n "$seen" ] || how=' (read from the balancer, not observed)'
+				verdict[$f]="$f caught by $(tr ' ' , <<<"${caught[*]}")$how : $first"
+				echo "ok $n - $f caught by $(tr ' ' , <<<"${caught[*]}")$how ($sym)" >&3
 			fi
 		done
 	} 3>&1 >"$RESULTS/mutations.txt"

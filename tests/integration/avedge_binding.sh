@@ -26,16 +26,19 @@ check "turnutils_stunclient gets a loopback reflexive address" \
 j=$(ep binding 127.0.0.1:$port --json)
 field() { sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p" <<<"$j"; }
 check_eq "udp: answer from the address asked" "127.0.0.1:$port" "$(field from)"
+check "udp: our socket is reported ($(field local))" test -n "$(field local)"
 check_eq "udp: xor-mapped is our socket" "$(field local)" "$(field xor_mapped)"
 check_eq "udp: mapped equals xor-mapped" "$(field xor_mapped)" "$(field mapped)"
 check_eq "udp: response-origin is the listener" "127.0.0.1:$port" "$(field response_origin)"
 
 j=$(ep binding 127.0.0.1:$port --tcp --json)
 check_eq "tcp: answer from the address asked" "127.0.0.1:$port" "$(field from)"
+check "tcp: our socket is reported ($(field local))" test -n "$(field local)"
 check_eq "tcp: xor-mapped is our socket" "$(field local)" "$(field xor_mapped)"
 
 j=$(ep binding "[::1]:$port" --json)
 check_eq "ipv6 udp: response-origin" "[::1]:$port" "$(field response_origin)"
+check "ipv6 udp: our socket is reported ($(field local))" test -n "$(field local)"
 check_eq "ipv6 udp: xor-mapped is our socket" "$(field local)" "$(field xor_mapped)"
 
 # Bound source: --bind picks the address and port the server sees.

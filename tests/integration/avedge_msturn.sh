@@ -83,13 +83,15 @@ spawn ip netns exec "$NS" "$BIN/avedge" \
 	--metrics 127.0.0.1:9100 --log-level info 2>"$WORK/avedge.log"
 AVEDGE_PID=${T_PIDS[-1]}
 spawn ip netns exec "$NS" "$BIN/edgeprobe" echo 127.0.0.5:7000 --seconds 300 >"$WORK/echo.log" 2>&1
-# The TCP allocations' peer (an Allocate over TCP gets a TCP relayed address).
-spawn ip netns exec "$NS" "$BIN/edgeprobe" echo --tcp 127.0.0.5:7000 --seconds 300 >"$WORK/echotcp.log" 2>&1
+# The TCP allocations' peer (an Allocate over TCP gets a TCP relayed
+# address), on a port of its own with nothing on UDP: an echo from it
+# proves the data crossed a TCP relayed connection.
+spawn ip netns exec "$NS" "$BIN/edgeprobe" echo --tcp 127.0.0.5:7001 --seconds 300 >"$WORK/echotcp.log" 2>&1
 listening() { local o; o=$(nsx ss -Hlun); grep -qF "$1" <<<"$o"; }
 listening_tcp() { local o; o=$(nsx ss -Hltn); grep -qF "$1" <<<"$o"; }
 slowwait 10 listening 127.0.0.1:3478 || { echo "FAIL: avedge did not start"; cat "$WORK/avedge.log"; exit 1; }
 slowwait 10 listening 127.0.0.5:7000 || { echo "FAIL: edgeprobe echo did not start"; exit 1; }
-slowwait 10 listening_tcp 127.0.0.5:7000 || { echo "FAIL: edgeprobe echo --tcp did not start"; exit 1; }
+slowwait 10 listening_tcp 127.0.0.5:7001 || { echo "FAIL: edgeprobe echo --tcp did not start"; exit 1; }
 sleep 0.2
 
 # nice NAME ARGS...: one nice_turn run, its output in $WORK/NAME.log; RC set.
@@ -214,10 +216,10 @@ check "MS-Version 5 over UDP: a session id; data in 0xFF10 packets to the peer a
 probe mux5b --ms-turn=5 --user alice --pass secret 127.0.0.1:3478
 check "MS-Version 5: another allocation, another session id" \
 	test -n "$(field mux5b mux_session)" -a "$(field mux5b mux_session)" != "$(field mux5 mux_session)"
-probe mux5tcp --ms-turn=5 --tcp --user alice --pass secret --echo 127.0.0.5:7000 127.0.0.1:3478
+probe mux5tcp --ms-turn=5 --tcp --user alice --pass secret --echo 127.0.0.5:7001 127.0.0.1:3478
 check "MS-Version 5 over TCP: no session id (5 multiplexes UDP only), data framed bare" \
 	test "$RC" -eq 0 -a "$(field mux5tcp mux_session)" = absent -a "$(field mux5tcp active_sent_as)" = bare
-probe mux6tcp --ms-turn=6 --tcp --user alice --pass secret --echo 127.0.0.5:7000 127.0.0.1:3478
+probe mux6tcp --ms-turn=6 --tcp --user alice --pass secret --echo 127.0.0.5:7001 127.0.0.1:3478
 check "MS-Version 6 over TCP: allocated, answer signed, released" ms_ok mux6tcp
 check "MS-Version 6 over TCP: a session id; 0xFF10 packets in data frames to the peer and back; a wrong id goes nowhere" \
 	mux_ok mux6tcp multiplexed
@@ -230,12 +232,12 @@ mux_after=$(metric "$MUXDROP")
 check_eq "the 9 packets naming wrong session ids: dropped and counted (mux_unknown_session)" \
 	9 "$(( ${mux_after:-0} - ${mux_before:-0} ))"
 
-probe tcp --ms-turn --tcp --user alice --pass secret --echo 127.0.0.5:7000 127.0.0.1:3478
+probe tcp --ms-turn --tcp --user alice --pass secret --echo 127.0.0.5:7001 127.0.0.1:3478
 check "TCP with the 2.1.4 framing: allocated, answer signed, released" ms_ok tcp
 check "TCP: Send/Data Indication as control frames, raw data as data frames, both ways" echoed tcp
-check "TCP: a TCP allocation (its peer the TCP echo)" \
+check "TCP: a TCP allocation (its peer the TCP-only echo answered; avedge's log agrees)" \
 	grep -q "MS-TURN allocation for alice from $(field tcp xor_mapped): TCP port" "$WORK/avedge.log"
-probe ptls443 --ms-turn --pseudo-tls --user alice --pass secret --echo 127.0.0.5:7000 127.0.0.1:443
+probe ptls443 --ms-turn --pseudo-tls --user alice --pass secret --echo 127.0.0.5:7001 127.0.0.1:443
 check "pseudo-TLS on the TLS listener (443): the fixed ServerHello" test "$(field ptls443 pseudo_tls)" = ok
 check "pseudo-TLS on 443: allocated, answer signed, released" ms_ok ptls443
 check "pseudo-TLS on 443: data both ways, framed" echoed ptls443
@@ -322,9 +324,9 @@ nsx timeout -k 2 120 "$NICE" --server 127.0.0.1:3479 --user alice --pass secret 
 RC=$?
 grep -E '^(A selected|A received|FAIL)' "$WORK/vgnicetcp.log" | sed 's/^/    /'
 check "under valgrind, over TCP relay to relay, 20 messages each way: all answered" test "$RC" -eq 0
-probe vgtcp --ms-turn --tcp --user alice --pass secret --echo 127.0.0.5:7000 127.0.0.1:3479
+probe vgtcp --ms-turn --tcp --user alice --pass secret --echo 127.0.0.5:7001 127.0.0.1:3479
 check "under valgrind, edgeprobe's TCP allocation: data both ways through the TCP echo" echoed vgtcp
-probe vgmuxtcp --ms-turn=6 --tcp --user alice --pass secret --echo 127.0.0.5:7000 127.0.0.1:3479
+probe vgmuxtcp --ms-turn=6 --tcp --user alice --pass secret --echo 127.0.0.5:7001 127.0.0.1:3479
 check "under valgrind, MS-Version 6 over TCP: multiplexed packets through the TCP echo, a wrong id dropped" \
 	mux_ok vgmuxtcp multiplexed
 kill -TERM "$vg"

@@ -55,6 +55,7 @@ for tp in tcp tls; do
 	r=$(str relayed)
 	check_eq "$tp: relayed IP is --relay-ip" 127.0.0.2 "${r%:*}"
 	check "$tp: relayed port $r in $LO-$HI" in_range "$r"
+	check "$tp: the control connection is reported ($(str local))" test -n "$(str local)"
 	check_eq "$tp: xor-mapped is the control connection" "$(str local)" "$(str xor_mapped)"
 	check_eq "$tp: permission for the peer" ok "$(str permit)"
 	check_eq "$tp: Connect ok" ok "$(str connect)"

@@ -160,10 +160,12 @@ t_disable_enable() {
 t_drain_keeps_flow() {
 	local first n
 	first=$(served_by udp 203.0.113.12 3478 43000)
+	[ -n "$first" ] || { echo "    no real answered the first flow"; return 1; }
 	ctl drain av-udp "$first" >/dev/null || return 1
 	n=$(served_by udp 203.0.113.12 3478 43000) # same 5-tuple: same flow
 	[ "$n" = "$first" ] || { echo "    drained real lost its flow"; return 1; }
 	n=$(served_by udp 203.0.113.12 3478 43001) # new flow: elsewhere
+	[ -n "$n" ] || { echo "    a new flow got no answer while one real was drained"; return 1; }
 	[ "$n" != "$first" ] || { echo "    drained real took a new flow"; return 1; }
 	ctl enable av-udp "$first" >/dev/null
 }

@@ -153,10 +153,16 @@ check "lab up --fault M8" quiet "$LAB" up --prefix "$T_PREFIX" --daemons none --
 check_eq "M8 leaves 12 of 19 external rows" 12 "$("$EDGELAB_ROOT/netns/nftgen" --rows --fault M8 fwext | wc -l)"
 FLOWS=() DROPS=("fwext udp 3478 198.51.100.10 203.0.113.23 hlbext" "fwext udp 50000 198.51.100.10 203.0.113.33 hlbext")
 check "listeners" start_listeners
+# As check_drops: the listener is there (it answers its own side), and
+# the firewall, not a dead listener, is what stopped the flow.
+m8_before=$(fw_counter fwext dropped)
 for f in "${DROPS[@]}"; do
 	read -r fw proto port s d inside <<<"$f"
+	check "M8: listener $d $proto/$port answers $inside (same side)" \
+		quiet in_node "$inside" "$P" --timeout 2000 "$proto" "$d" "$port"
 	check "M8: $proto/$port $s -> $d dropped" flow_dropped "$proto" "$port" "$s" "$d"
 done
+check "M8: fwext counted the 2 drops in 'dropped'" test "$(fw_counter fwext dropped)" -ge $((m8_before + 2))
 stop_listeners
 check "down" quiet "$LAB" down --prefix "$T_PREFIX"
 check "nothing of the lab is left" lab_is_gone

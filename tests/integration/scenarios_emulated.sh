@@ -7,4 +7,5 @@
 lib_init scenarios_emulated
 check "scenarios/run: every scenario passes on the emulated HLB" \
 	"$EDGELAB_ROOT/scenarios/run" --lb emulated --jobs 2 --results "$EDGELAB_ROOT/results/integration/emulated"
+check "...and skipped nothing, no scenario and no check" suite_whole "$EDGELAB_ROOT/results/integration/emulated"
 lib_exit

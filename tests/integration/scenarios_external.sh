@@ -19,9 +19,11 @@ passed() { [ "$(cat "$1/$2/result" 2>/dev/null)" = pass ]; }
 check "scenarios/run: every scenario passes on the nft balancer known only from its vips file" \
 	"$RUN" --lb none --vips "$EDGELAB_ROOT/scenarios/vips/nft-external.vips" --jobs 2 \
 		--results "$RES/external"
+check "...and skipped nothing, no scenario and no check" suite_whole "$RES/external"
 check "scenarios/run: every scenario passes on hlb wired in as a vendor device (hlb-device.vips)" \
 	"$RUN" --lb none --vips "$EDGELAB_ROOT/scenarios/vips/hlb-device.vips" --jobs 2 \
 		--results "$RES/device"
+check "...and skipped nothing, no scenario and no check" suite_whole "$RES/device"
 check "...S16 (firewall rows, unnamed ports) passed on the wired device, not skipped" passed "$RES/device" S16
 check "...and row intvip_06 was judged from S16's probe node, as on every balancer" \
 	grep -q 'row_intvip_06 .*probe node on dmzint.*row_intvip_06 counted it' "$RES/device/S16/notes"

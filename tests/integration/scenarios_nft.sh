@@ -6,4 +6,5 @@
 lib_init scenarios_nft
 check "scenarios/run: every scenario passes on the nft balancer" \
 	"$EDGELAB_ROOT/scenarios/run" --lb nft --jobs 2 --results "$EDGELAB_ROOT/results/integration/nft"
+check "...and skipped nothing, no scenario and no check" suite_whole "$EDGELAB_ROOT/results/integration/nft"
 lib_exit

@@ -76,6 +76,16 @@ check_eq "M2 on S13 alone: exit 1" 1 "$rc"
 check "...S13 failed on the fault's lab" grep -q '^ *S13 *unnamed *S13: .*timed out' "$OUT/m2/mutations.txt"
 check "...but a bare timeout is no catch: M2 NOT caught" grep -q "^M2 NOT caught: no scenario's failure names" <<<"$out"
 
+# M10 (a TCP idle timeout under 1800 s) on S3: the normal run waits
+# seconds, not half an hour, so S3 reads the timeout from the balancer. A
+# catch, but one of a value read, not a flow seen to die: said so.
+out=$("$RUN" --mutations --faults M10 --only S3 --results "$OUT/m10" 2>&1)
+rc=$?
+check_eq "M10 on S3 alone: exit 0" 0 "$rc"
+check "...caught, and said to be read from the balancer, not observed" \
+	grep -q '^M10 caught by S3 (read from the balancer, not observed) : S3: .*not observed' <<<"$out"
+check "...kind 'read' in the table" grep -q '^ *S3 *read *S3: ' "$OUT/m10/mutations.txt"
+
 # M14 breaks only the MS-TURN pseudo-TLS fallback: S19 names it, S6's
 # real TLS clients (TURN over TLS, RFC 6062 over TLS) pass on its lab.
 out=$("$RUN" --mutations --faults M14 --only S6,S19 --results "$OUT/m14" 2>&1)

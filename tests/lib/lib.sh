@@ -105,6 +105,21 @@ skip_all() {
 	exit 77
 }
 
+# suite_whole DIR: a scenarios/run results directory where nothing was
+# skipped, neither a scenario (its exit status 77 passes `run`) nor a check
+# inside one (DIR/Sn/skips): tests/run allows no skip it does not list.
+suite_whole() {
+	local f bad=0
+	tail -n 1 "$1/summary.txt" | grep -q ' 0 skipped,' ||
+		{ echo "      $(tail -n 1 "$1/summary.txt")"; bad=1; }
+	for f in "$1"/S*/skips; do
+		[ -s "$f" ] || continue
+		sed "s|^|      $(basename "$(dirname "$f")"): skipped: |" "$f"
+		bad=1
+	done
+	return $bad
+}
+
 # not CMD...: true when CMD fails; CMD's output is shown only when it
 # succeeded, which is then the failure.
 not() {
