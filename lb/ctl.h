@@ -21,6 +21,7 @@
 #include <uv.h>
 
 #include "service.h"
+#include "util/refuse.h"
 
 /* Answer line into out (at most cap bytes, NUL-terminated). */
 typedef int (*ctl_handler)(void *arg, const char *line, char *out,
@@ -39,6 +40,7 @@ struct ctl_stats {
 
 struct ctl_server {
 	uv_pipe_t pipe;
+	struct refuse_wait refusing; /* util/refuse.h */
 	ctl_handler handle;
 	void *arg;
 	char path[LB_PATH_MAX];

@@ -15,8 +15,6 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "util/refuse.h"
-
 #define CTL_OUT_MAX (64 * 1024)
 
 struct ctl_conn {
@@ -144,7 +142,7 @@ static void on_connection(uv_stream_t *server, int status)
 	c = calloc(1, sizeof(*c));
 	if (!c) {
 		s->st.busy++;
-		accept_refuse(server);
+		accept_refuse(server, &s->refusing);
 		return;
 	}
 	c->srv = s;
@@ -267,7 +265,7 @@ int ctl_listen(struct ctl_server *s, uv_loop_t *loop, const char *path,
 
 void ctl_close(struct ctl_server *s)
 {
-	accept_forget((uv_stream_t *)&s->pipe);
+	accept_forget(&s->refusing);
 	uv_close((uv_handle_t *)&s->pipe, NULL);
 	if (s->path[0])
 		unlink(s->path);

@@ -28,6 +28,7 @@ static const char *const drop_reason_names[DROP_REASONS] = {
 
 struct metrics {
 	uv_tcp_t tcp;
+	struct refuse_wait refusing;
 	uv_timer_t sweep;
 	struct worker *ws;
 	int n;
@@ -226,7 +227,7 @@ static void on_conn(uv_stream_t *srv, int status)
 		return;
 	if (!(c = calloc(1, sizeof *c))) {
 		m->limits[LIMIT_NO_MEMORY]++;
-		accept_refuse(srv);
+		accept_refuse(srv, &m->refusing);
 		return;
 	}
 	c->m = m;
@@ -290,7 +291,7 @@ void metrics_close(struct metrics *m)
 		return;
 	for (struct mconn *c = m->conns; c; c = c->next)
 		mconn_close(c);
-	accept_forget((uv_stream_t *)&m->tcp);
+	accept_forget(&m->refusing);
 	uv_close((uv_handle_t *)&m->tcp, metrics_closed);
 	uv_close((uv_handle_t *)&m->sweep, metrics_closed);
 }

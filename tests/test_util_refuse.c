@@ -1,8 +1,9 @@
 /* test_util_refuse.c: a listener that refuses connections for want of
  * memory (util/refuse.c) takes each off its backlog, closed, and goes on
  * listening: several at once on one listener, on several listeners in
- * the same loop iteration, TCP and pipe; and a listener closed while one
- * of its refusals waits is never touched again (ASan would see it). */
+ * the same loop iteration (more than any fixed line would hold), TCP and
+ * pipe; and a listener closed while one of its refusals waits is never
+ * touched again (ASan would see it). */
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -22,6 +23,7 @@ struct lst {
 		uv_tcp_t tcp;
 		uv_pipe_t pipe;
 	} h;
+	struct refuse_wait w;
 	int refuse, close_after; /* close_after: close it at that refusal */
 	unsigned refused, accepted;
 	uv_tcp_t conn;
@@ -37,9 +39,9 @@ static void on_conn(uv_stream_t *s, int status)
 
 	ck_assert_int_eq(status, 0);
 	if (l->refuse) {
-		ck_assert_int_eq(accept_refuse(s), 0);
+		ck_assert_int_eq(accept_refuse(s, &l->w), 0);
 		if (++l->refused == (unsigned)l->close_after) {
-			accept_forget(s);
+			accept_forget(&l->w);
 			uv_close((uv_handle_t *)s, freed);
 		}
 		return;
@@ -159,6 +161,43 @@ START_TEST(refused_then_served)
 }
 END_TEST
 
+/* Many listeners readable at once, a connection each: every one is
+ * refused and listens on, however many wait for the handle together. */
+START_TEST(many_listeners_at_once)
+{
+	enum { N = 40 };
+	uv_loop_t loop;
+	struct lst *l[N];
+	int fds[N];
+
+	uv_loop_init(&loop);
+	for (int i = 0; i < N; i++)
+		l[i] = tcp_listener(&loop);
+	for (int i = 0; i < N; i++)
+		fds[i] = dial(l[i]);
+	for (int i = 0; i < N; i++)
+		run_until(&loop, &l[i]->refused, 1);
+	/* One waiting listener is served per loop iteration (the handle's
+	 * close completes in the iteration's close phase). */
+	for (int i = 0; i < N + 10; i++)
+		uv_run(&loop, UV_RUN_NOWAIT);
+	for (int i = 0; i < N; i++)
+		assert_closed(fds[i]);
+	for (int i = 0; i < N; i++) {
+		l[i]->refuse = 0;
+		fds[i] = dial(l[i]);
+	}
+	for (int i = 0; i < N; i++) {
+		run_until(&loop, &l[i]->accepted, 1);
+		close(fds[i]);
+	}
+	for (int i = 0; i < N; i++)
+		uv_close((uv_handle_t *)&l[i]->h, freed);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	ck_assert_int_eq(uv_loop_close(&loop), 0);
+}
+END_TEST
+
 START_TEST(closed_while_waiting)
 {
 	uv_loop_t loop;
@@ -188,6 +227,7 @@ Suite *test_suite(void)
 	TCase *tc = tcase_create("refuse");
 
 	tcase_add_test(tc, refused_then_served);
+	tcase_add_test(tc, many_listeners_at_once);
 	tcase_add_test(tc, closed_while_waiting);
 	suite_add_tcase(s, tc);
 	return s;

@@ -388,7 +388,7 @@ void conn_accept(struct listener *l)
 
 	if (!c) {
 		l->st->limits[LIMIT_NO_MEMORY]++;
-		accept_refuse((uv_stream_t *)&l->h.tcp);
+		accept_refuse((uv_stream_t *)&l->h.tcp, &l->refusing);
 		return;
 	}
 	c->l = l;

@@ -31,8 +31,14 @@ static void udp_readable(uv_poll_t *p, int status, int events)
 	int n = LISTENER_BATCH;
 
 	(void)events;
-	if (status < 0)
-		return;
+	if (status < 0) {
+		/* libuv stops a poll on POLLERR: take the socket's error (a
+		 * read would have returned it, and been ignored) and go on. */
+		int err;
+		socklen_t len = sizeof err;
+		getsockopt(l->fd, SOL_SOCKET, SO_ERROR, &err, &len);
+		uv_poll_start(p, UV_READABLE, udp_readable);
+	}
 	req.local = l->wildcard ? NULL : (const struct sockaddr *)&l->addr;
 	for (int round = 0; round < LISTENER_ROUNDS && n == LISTENER_BATCH && !l->closing; round++) {
 		for (int i = 0; i < LISTENER_BATCH; i++)
@@ -41,7 +47,8 @@ static void udp_readable(uv_poll_t *p, int status, int events)
 		/* Errors (EAGAIN, or a pending ICMP error surfacing): the
 		 * next wake-up reads again. */
 		for (int i = 0; i < n && !l->closing; i++) {
-			if (l->msg[i].msg_hdr.msg_flags & MSG_TRUNC)
+			/* cut short, or empty: neither is a message */
+			if (!l->msg[i].msg_len || (l->msg[i].msg_hdr.msg_flags & MSG_TRUNC))
 				continue;
 			req.src = (const struct sockaddr *)&l->from[i];
 			req.buf = l->iov[i].iov_base;
@@ -171,7 +178,7 @@ void listener_close(struct listener *l)
 		conn_close(c);
 	if (l->open && !uv_is_closing(&l->h.handle)) {
 		if (l->tp != TP_UDP)
-			accept_forget((uv_stream_t *)&l->h.tcp);
+			accept_forget(&l->refusing);
 		uv_close(&l->h.handle, NULL);
 		if (l->tp == TP_UDP)
 			close(l->fd); /* a poll handle, once stopped, lets it go */

@@ -11,6 +11,7 @@
 #include "io/admit.h"
 #include "io/udpbatch.h"
 #include "util/netaddr.h"
+#include "util/refuse.h"
 #include "util/stats.h"
 
 struct listener;
@@ -68,6 +69,7 @@ struct listener {
 		uv_handle_t handle;
 	} h;
 	int fd;                /* UDP: the socket (a poll handle does not own it) */
+	struct refuse_wait refusing; /* streams: util/refuse.h */
 	/* UDP: one recvmmsg's headers; the datagrams land in scratch */
 	struct mmsghdr msg[LISTENER_BATCH];
 	struct iovec iov[LISTENER_BATCH];

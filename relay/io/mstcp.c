@@ -36,6 +36,7 @@ struct ms_peer {
 
 struct ms_tcp {
 	uv_tcp_t listener;
+	struct refuse_wait refusing;
 	struct ms_tcp_env *env;
 	void *tag;
 	struct sockaddr_storage addr; /* the bound relayed address */
@@ -328,7 +329,7 @@ static void on_peer(uv_stream_t *l, int status)
 		return;
 	if (!(mp = mp_new(t))) {
 		t->env->st->limits[LIMIT_NO_MEMORY]++;
-		accept_refuse(l);
+		accept_refuse(l, &t->refusing);
 		return;
 	}
 	if (uv_accept(l, (uv_stream_t *)&mp->tcp) ||
@@ -398,6 +399,6 @@ void ms_tcp_close(struct ms_tcp *t)
 {
 	while (t->peers)
 		mp_close(t->peers, 0); /* unlinks itself */
-	accept_forget((uv_stream_t *)&t->listener);
+	accept_forget(&t->refusing);
 	uv_close((uv_handle_t *)&t->listener, t_closed);
 }

@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/rand.h>
@@ -135,7 +136,12 @@ static uint32_t port_random(void)
 	static _Thread_local unsigned left;
 
 	if (!left) {
-		RAND_bytes((unsigned char *)supply, sizeof supply);
+		if (RAND_bytes((unsigned char *)supply, sizeof supply) != 1) {
+			/* no CSPRNG: a start that still differs per search */
+			struct timespec ts;
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+			return (uint32_t)ts.tv_nsec * 2654435761u ^ (uint32_t)pthread_self();
+		}
 		left = 32;
 	}
 	return supply[--left];
@@ -193,7 +199,9 @@ static int pick_port(const struct port_range *r, int fam, int type, int even, in
 		if ((err = bind_to(fd, &r->bind[fam], p))) {
 			if (type == SOCK_STREAM)
 				ports_release_tcp(p);
-			if (err == -EADDRINUSE || err == -EACCES)
+			/* EACCES, EPERM: this port (privileged, or refused by a
+			 * cgroup bind hook), not every port */
+			if (err == -EADDRINUSE || err == -EACCES || err == -EPERM)
 				continue;
 			close(fd); /* EADDRNOTAVAIL and the like: every port would fail */
 			return err;

@@ -62,6 +62,7 @@ struct peer_conn {
 
 struct tcp_relayed {
 	uv_tcp_t listener;
+	struct refuse_wait refusing;
 	struct tcp_relayed_env *env;
 	struct tcp_relayed *prev, *next; /* the worker's list */
 	void *tag;
@@ -488,7 +489,7 @@ static void on_peer(uv_stream_t *l, int status)
 		return;
 	if (!(pc = pc_new(tr))) {
 		tr->env->st->limits[LIMIT_NO_MEMORY]++;
-		accept_refuse(l);
+		accept_refuse(l, &tr->refusing);
 		return;
 	}
 	if (uv_accept(l, (uv_stream_t *)&pc->tcp) || tr->nconns > tr->env->max_peers) {
@@ -565,6 +566,6 @@ void tcp_relayed_close(struct tcp_relayed *tr)
 		tr->env->all = tr->next;
 	if (tr->next)
 		tr->next->prev = tr->prev;
-	accept_forget((uv_stream_t *)&tr->listener);
+	accept_forget(&tr->refusing);
 	uv_close((uv_handle_t *)&tr->listener, tr_closed);
 }

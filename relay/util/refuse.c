@@ -1,9 +1,6 @@
 /* refuse.c: see refuse.h. One handle per thread: a loop belongs to one
  * thread, and the handle is only ever between uv_accept() and the end of
  * its close, one loop iteration. */
-#include <errno.h>
-#include <string.h>
-
 #include "util/refuse.h"
 
 static _Thread_local struct {
@@ -11,36 +8,40 @@ static _Thread_local struct {
 		uv_tcp_t tcp;
 		uv_pipe_t pipe;
 	} h;
-	uv_stream_t *waiting[REFUSE_WAITING]; /* refused while h was closing */
-	unsigned nwaiting;
+	struct refuse_wait *head, **tail; /* refused while h was closing */
 	int busy;
 } sink;
 
 static void sink_closed(uv_handle_t *h)
 {
-	uv_stream_t *next[REFUSE_WAITING];
-	unsigned n = sink.nwaiting;
+	struct refuse_wait *w = sink.head;
 
 	(void)h;
-	memcpy(next, sink.waiting, n * sizeof *next);
-	sink.nwaiting = 0;
+	sink.head = NULL;
+	sink.tail = &sink.head;
 	sink.busy = 0;
-	/* The first takes the handle again; the rest wait for it again. */
-	for (unsigned i = 0; i < n; i++)
-		accept_refuse(next[i]);
+	/* The first takes the handle again; the rest line up behind it. */
+	while (w) {
+		struct refuse_wait *next = w->next;
+		w->queued = 0;
+		w->next = NULL;
+		accept_refuse(w->l, w);
+		w = next;
+	}
 }
 
-int accept_refuse(uv_stream_t *l)
+int accept_refuse(uv_stream_t *l, struct refuse_wait *w)
 {
 	int err;
 
 	if (sink.busy) {
-		for (unsigned i = 0; i < sink.nwaiting; i++)
-			if (sink.waiting[i] == l)
-				return 0;
-		if (sink.nwaiting == REFUSE_WAITING)
-			return -ENOSPC;
-		sink.waiting[sink.nwaiting++] = l;
+		if (!w->queued) {
+			w->l = l;
+			w->next = NULL;
+			w->queued = 1;
+			*sink.tail = w;
+			sink.tail = &w->next;
+		}
 		return 0;
 	}
 	if (l->type == UV_NAMED_PIPE)
@@ -49,15 +50,25 @@ int accept_refuse(uv_stream_t *l)
 		uv_tcp_init(l->loop, &sink.h.tcp);
 	err = uv_accept(l, (uv_stream_t *)&sink.h);
 	sink.busy = 1;
+	sink.head = NULL;
+	sink.tail = &sink.head;
 	uv_close((uv_handle_t *)&sink.h, sink_closed);
 	return err;
 }
 
-void accept_forget(uv_stream_t *l)
+void accept_forget(struct refuse_wait *w)
 {
-	for (unsigned i = 0; i < sink.nwaiting; i++)
-		if (sink.waiting[i] == l) {
-			sink.waiting[i] = sink.waiting[--sink.nwaiting];
-			return;
-		}
+	struct refuse_wait **pp;
+
+	if (!w->queued)
+		return;
+	for (pp = &sink.head; *pp && *pp != w; pp = &(*pp)->next)
+		;
+	if (*pp) {
+		*pp = w->next;
+		if (sink.tail == &w->next)
+			sink.tail = pp;
+	}
+	w->queued = 0;
+	w->next = NULL;
 }

@@ -8,14 +8,21 @@
 
 #include <uv.h>
 
-/* From the connection callback of l (TCP or pipe). 0, or uv_accept()'s
- * error. While the handle of an earlier refusal is still closing, l is
- * served as soon as it has closed (up to REFUSE_WAITING listeners; past
- * that l stays unwatched, and -ENOSPC says so). */
-int accept_refuse(uv_stream_t *l);
-/* l is closing: it must not be served later. */
-void accept_forget(uv_stream_t *l);
+/* One per listener, beside it, zeroed: its place in the line of listeners
+ * waiting while the thread's handle closes after an earlier refusal. As
+ * many can wait as there are listeners, with nothing allocated. */
+struct refuse_wait {
+	uv_stream_t *l;
+	struct refuse_wait *next;
+	int queued;
+};
 
-#define REFUSE_WAITING 16
+/* From the connection callback of l (TCP or pipe), w being l's. 0, or
+ * uv_accept()'s error. While the handle is closing, l waits in line: the
+ * handle serves one listener per loop iteration (its close completes in
+ * the iteration's close phase). */
+int accept_refuse(uv_stream_t *l, struct refuse_wait *w);
+/* l is closing: it must not be served later. */
+void accept_forget(struct refuse_wait *w);
 
 #endif
