@@ -145,7 +145,7 @@ static void setup(void)
 	server_listener_init(srv, lst);
 	if (listener_start(&loop, lst, &what))
 		abort();
-	uv_udp_recv_stop(&lst->h.udp); /* we feed it; nothing else may */
+	uv_poll_stop(&lst->h.udp); /* we feed it; nothing else may */
 	keylen = stun_longterm_key(STUN_PW_MD5, "alice", "edge.lab", "secret", key);
 }
 
