@@ -115,6 +115,23 @@ static void spin_for(struct rig *r, int ms)
 	}
 }
 
+/* A peer's listening socket on loopback, its address in *peer; rcvbuf > 0
+ * sets SO_RCVBUF first (a peer that takes little before it blocks). */
+static int peer_listen(struct sockaddr_in *peer, int rcvbuf)
+{
+	socklen_t len = sizeof *peer;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	ck_assert_int_ge(fd, 0);
+	if (rcvbuf > 0)
+		ck_assert_int_eq(setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf), 0);
+	*peer = (struct sockaddr_in){.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)peer, sizeof *peer), 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)peer, &len), 0);
+	ck_assert_int_eq(listen(fd, 4), 0);
+	return fd;
+}
+
 static int connect_to(const struct sockaddr_in *a)
 {
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -224,12 +241,7 @@ START_TEST(send_connects_from_relayed_address)
 	int lfd, cfd;
 
 	rig_up(&r, 1);
-	lfd = socket(AF_INET, SOCK_STREAM, 0);
-	peer.sin_family = AF_INET;
-	peer.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&peer, sizeof peer), 0);
-	ck_assert_int_eq(getsockname(lfd, (struct sockaddr *)&peer, &len), 0);
-	ck_assert_int_eq(listen(lfd, 4), 0);
+	lfd = peer_listen(&peer, 0);
 	n = frame(buf, "to the peer");
 	ck_assert_int_eq(ms_tcp_send(r.t, (struct sockaddr *)&peer, buf, n), 0);
 	ck_assert_uint_eq(ms_tcp_count(r.t), 1);
@@ -259,7 +271,6 @@ START_TEST(waiting_peers_give_way)
 {
 	struct rig r;
 	struct sockaddr_in peer = {0};
-	socklen_t len = sizeof peer;
 	uint8_t buf[64], got[64];
 	size_t n;
 	int fd[3], lfd, cfd;
@@ -274,12 +285,7 @@ START_TEST(waiting_peers_give_way)
 	spin_for(&r, 100);
 	ck_assert_uint_eq(r.st.limits[LIMIT_MAX_CONNECTS], 1);
 	ck_assert_uint_eq(ms_tcp_count(r.t), 2);
-	lfd = socket(AF_INET, SOCK_STREAM, 0);
-	peer.sin_family = AF_INET;
-	peer.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&peer, sizeof peer), 0);
-	ck_assert_int_eq(getsockname(lfd, (struct sockaddr *)&peer, &len), 0);
-	ck_assert_int_eq(listen(lfd, 4), 0);
+	lfd = peer_listen(&peer, 0);
 	n = frame(buf, "wanted");
 	ck_assert_int_eq(ms_tcp_send(r.t, (struct sockaddr *)&peer, buf, n), 0);
 	ck_assert_uint_eq(ms_tcp_count(r.t), 2);
@@ -303,19 +309,12 @@ START_TEST(peer_that_never_reads)
 {
 	struct rig r;
 	struct sockaddr_in peer = {0};
-	socklen_t len = sizeof peer;
 	static uint8_t buf[8194];
-	int lfd, cfd, small = 4096, err = 0;
+	int lfd, cfd, err = 0;
 	unsigned sent = 0;
 
 	rig_up(&r, 4);
-	lfd = socket(AF_INET, SOCK_STREAM, 0);
-	ck_assert_int_eq(setsockopt(lfd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small), 0);
-	peer.sin_family = AF_INET;
-	peer.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&peer, sizeof peer), 0);
-	ck_assert_int_eq(getsockname(lfd, (struct sockaddr *)&peer, &len), 0);
-	ck_assert_int_eq(listen(lfd, 4), 0);
+	lfd = peer_listen(&peer, 4096);
 	buf[0] = 0x20;
 	/* At most 64 MB: the kernel's buffers and the cap come well before. */
 	for (; sent < 8192 && !err; sent++) {
