@@ -36,7 +36,6 @@ static void conn_handle_closed(uv_handle_t *h)
 
 	if (--c->open_handles)
 		return;
-	c->srv->nconns--;
 	free(c->out);
 	free(c);
 }
@@ -45,6 +44,7 @@ static void conn_close(struct ctl_conn *c)
 {
 	if (uv_is_closing((uv_handle_t *)&c->pipe))
 		return;
+	c->srv->nconns--; /* its socket goes now: the slot is free for the next */
 	uv_close((uv_handle_t *)&c->pipe, conn_handle_closed);
 	uv_close((uv_handle_t *)&c->timer, conn_handle_closed);
 }

@@ -67,15 +67,18 @@ static void mconn_closed(uv_handle_t *h)
 		m->conns = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
-	m->open--;
 	free(c);
 	release(m);
 }
 
+/* The slot is free once the socket is: uv_close() closes it at once, and
+ * a client that connects before the callback must not be refused. */
 static void mconn_close(struct mconn *c)
 {
-	if (!uv_is_closing((uv_handle_t *)&c->tcp))
+	if (!uv_is_closing((uv_handle_t *)&c->tcp)) {
+		c->m->open--;
 		uv_close((uv_handle_t *)&c->tcp, mconn_closed);
+	}
 }
 
 static void written(uv_write_t *w, int status) { mconn_close(w->data); }

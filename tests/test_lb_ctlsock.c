@@ -4,7 +4,8 @@
  * anything that is not a socket, removes a stale one; a client that
  * sends nothing is closed at the timeout; a peer that is neither root
  * nor our uid is refused (when run as root: a child turns nobody); the
- * per-namespace default path. The clients run in this thread: a unix
+ * per-namespace default path; a connection being closed no longer holds
+ * one of the CTL_MAX_CONNS slots. The clients run in this thread: a unix
  * connect() and a short write complete before the server accepts. */
 #include <errno.h>
 #include <fcntl.h>
@@ -140,6 +141,58 @@ START_TEST(test_silent_client_closed_at_timeout)
 }
 END_TEST
 
+/* The moment the server hangs up on held[0], from a prepare callback
+ * (before the closed connections' close callbacks, whichever order this
+ * libuv runs timers and prepare handles in): one more client, one line. */
+struct race {
+	uv_prepare_t prep;
+	int held[CTL_MAX_CONNS], late;
+};
+
+static void connect_after_hangup(uv_prepare_t *p)
+{
+	struct race *x = p->data;
+	struct pollfd pf = { x->held[0], POLLIN, 0 };
+
+	if (x->late >= 0 || poll(&pf, 1, 0) != 1)
+		return;
+	x->late = client();
+	ck_assert_int_eq(write(x->late, "list\n", 5), 5);
+	uv_prepare_stop(p);
+}
+
+START_TEST(test_closing_frees_the_slot)
+{
+	static struct race x; /* its handle closes after we return, in teardown */
+	char buf[256];
+
+	x.late = -1;
+
+	ck_assert_int_eq(ctl_listen(&srv, &loop, path, 200, handler, NULL), 0);
+	for (int i = 0; i < CTL_MAX_CONNS; i++) { /* accepted as they come: a short backlog */
+		ck_assert_int_ge(x.held[i] = client(), 0);
+		uv_run(&loop, UV_RUN_NOWAIT);
+	}
+	uv_prepare_init(&loop, &x.prep);
+	x.prep.data = &x;
+	uv_prepare_start(&x.prep, connect_after_hangup);
+	for (int i = 0; i < 1500 && x.late < 0; i++) {
+		uv_run(&loop, UV_RUN_NOWAIT);
+		usleep(1000);
+	}
+	ck_assert_int_ge(x.late, 0);
+	answer(x.late, buf, sizeof(buf), 1000);
+	ck_assert_msg(strcmp(buf, "ok\nyou said list\n") == 0,
+		      "connected as the server hung up on %d silent clients: \"%s\"", CTL_MAX_CONNS, buf);
+	ck_assert_uint_eq(srv.st.busy, 0);
+	close(x.late);
+	for (int i = 0; i < CTL_MAX_CONNS; i++)
+		close(x.held[i]);
+	uv_close((uv_handle_t *)&x.prep, NULL);
+	ctl_close(&srv);
+}
+END_TEST
+
 START_TEST(test_never_bound_over)
 {
 	struct ctl_server other;
@@ -243,6 +296,7 @@ Suite *test_suite(void)
 	tcase_add_test(tc, test_mode_0600_whatever_the_umask);
 	tcase_add_test(tc, test_answers_then_closes);
 	tcase_add_test(tc, test_silent_client_closed_at_timeout);
+	tcase_add_test(tc, test_closing_frees_the_slot);
 	tcase_add_test(tc, test_never_bound_over);
 	/* It becomes another uid: only root can. Not registered otherwise,
 	 * and said, so that it does not pass without running. */

@@ -26,8 +26,6 @@ static void conn_free(struct conn *c)
 {
 	struct listener *l = c->l;
 
-	if (c->admitted)
-		admit_give(l->admit, (struct sockaddr *)&c->peer);
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -56,10 +54,22 @@ static void conn_closed(uv_handle_t *h)
 	conn_free(c);
 }
 
+/* The connection's --max-conns slots are free once its socket is:
+ * uv_close() closes it at once, and a client that connects before the
+ * close callback must not be refused for it. */
+static void conn_unadmit(struct conn *c)
+{
+	if (c->admitted)
+		admit_give(c->l->admit, (struct sockaddr *)&c->peer);
+	c->admitted = 0;
+}
+
 void conn_close(struct conn *c)
 {
-	if (!conn_closing(c))
+	if (!conn_closing(c)) {
+		conn_unadmit(c);
 		uv_close((uv_handle_t *)&c->tcp, conn_closed);
+	}
 }
 
 /* ---- writing ---- */
@@ -433,6 +443,7 @@ void conn_accept(struct listener *l)
 		goto drop;
 	return;
 drop:
+	conn_unadmit(c);
 	uv_close((uv_handle_t *)&c->tcp, conn_dropped);
 }
 

@@ -1020,8 +1020,8 @@ def a12_metrics_slowloris(res):
         closed, _ = watch(stalled, mt + 3 - (time.monotonic() - t0), tick=dripper(stalled[::2], b"i"))
         res.goal(len(closed) == len(stalled), "%d of %d stalled requests still open %d s after they began "
                  "(--metrics-timeout %d)" % (len(stalled) - len(closed), len(stalled), mt + 3, mt))
-        st, _ = http_get(MADDR, timeout=2)
-        res.goal(st == 200, "GET /metrics after the attack: %s" % st)
+        st, why = http_get(MADDR, timeout=2)
+        res.goal(st == 200, "GET /metrics after the attack: %s%s" % (st, "" if st == 200 else " (%s)" % why))
         m1 = metrics(MADDR)
         counter_moved(res, m0, m1, "metrics_conns")
         counter_moved(res, m0, m1, "metrics_timeout")
