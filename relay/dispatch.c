@@ -288,6 +288,20 @@ void dispatch_msg(void *arg, const struct request *req)
 		s->st.drops[DROP_MALFORMED]++;
 }
 
+/* Its allocation's quota unit comes back now, when the client can see the
+ * connection gone and ask again; the allocation itself goes in the close
+ * callback (a handler up the stack may still hold it). */
+void dispatch_conn_closing(void *arg, struct conn *c)
+{
+	struct server *s = arg;
+	struct alloc *a = server_alloc_find(s, c->l, c, (struct sockaddr *)&c->peer);
+
+	if (a && a->user && !a->unit_back) {
+		quota_give(&s->mconf->quota, a->user + a->quota_off);
+		a->unit_back = 1;
+	}
+}
+
 void dispatch_conn_closed(void *arg, struct conn *c)
 {
 	struct server *s = arg;

@@ -8,6 +8,7 @@
 
 /* For struct listener_cbs, with the worker's struct server as arg. */
 void dispatch_msg(void *arg, const struct request *req);
+void dispatch_conn_closing(void *arg, struct conn *c);
 void dispatch_conn_closed(void *arg, struct conn *c);
 
 #endif

@@ -93,7 +93,7 @@ void server_alloc_free(struct server *s, struct alloc *a)
 	for (int i = 0; i < 2; i++)
 		if (a->ms_tcp_io[i])
 			ms_tcp_close(a->ms_tcp_io[i]);
-	if (a->user)
+	if (a->user && !a->unit_back)
 		quota_give(&s->mconf->quota, a->user + a->quota_off);
 	alloc_table_remove(&s->allocs, a);
 	s->st.allocations = s->allocs.count;

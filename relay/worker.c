@@ -66,7 +66,8 @@ int worker_start(struct worker *w, struct avedge_conf *c, SSL_CTX *tls, SSL_CTX 
 		l->addr = c->listen[i].addr;
 		l->tp = c->listen[i].tp;
 		l->tls = l->tp == TP_TLS ? tls : NULL;
-		l->cb = (struct listener_cbs){dispatch_msg, dispatch_conn_closed, &w->srv};
+		l->cb = (struct listener_cbs){dispatch_msg, dispatch_conn_closing,
+						      dispatch_conn_closed, &w->srv};
 		server_listener_init(&w->srv, l);
 		if (start_one(w, l))
 			return -1;

@@ -57,7 +57,7 @@ static void rig_up(struct rig *r, uint32_t max_conns, uint32_t idle_ms)
 	a->sin_family = AF_INET;
 	a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	r->l.tp = TP_TCP;
-	r->l.cb = (struct listener_cbs){on_msg, on_conn_closed, r};
+	r->l.cb = (struct listener_cbs){on_msg, NULL, on_conn_closed, r};
 	r->l.out = &r->out;
 	r->l.st = &r->st;
 	r->l.scratch = r->scratch;

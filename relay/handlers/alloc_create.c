@@ -13,7 +13,8 @@
 #include "util/log.h"
 
 struct alloc *alloc_create(struct server *s, const struct request *req, const struct stun_msg *m,
-			   const struct auth_ok *who, uint32_t life, answer_error_fn err, size_t *n)
+			   const struct auth_ok *who, uint32_t life, int unit_held, answer_error_fn err,
+			   size_t *n)
 {
 	const char *name = who->user + who->name_off; /* quotas count REST names, not expiries */
 	uint64_t now = server_now(s);
@@ -21,7 +22,7 @@ struct alloc *alloc_create(struct server *s, const struct request *req, const st
 	struct alloc *a;
 	int rc;
 
-	if ((rc = quota_take(&s->mconf->quota, name))) {
+	if (!unit_held && (rc = quota_take(&s->mconf->quota, name))) {
 		*n = err(s, m, rc, rc == 486 ? "Allocation Quota Reached" : "Insufficient Capacity", who);
 		return NULL;
 	}

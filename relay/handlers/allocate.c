@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "handlers/handlers.h"
+#include "io/ports.h"
 
 #define PROTO_UDP 17
 #define PROTO_TCP 6
@@ -46,10 +47,10 @@ static int families(const struct stun_msg *m)
 
 /* Open the allocation's sockets; a keeps their ports and the reservation
  * token, if one was made. 0 or a negative errno. */
-static int open_sockets(struct server *s, struct alloc *a, const struct stun_msg *m)
+static int open_sockets(struct server *s, struct alloc *a, const struct stun_msg *m,
+			int claimed_fd, int claimed_fam)
 {
 	const struct stun_attr *ep = stun_msg_attr(m, STUN_A_EVEN_PORT);
-	const struct stun_attr *tok = stun_msg_attr(m, STUN_A_RESERVATION_TOKEN);
 	struct relayed_opts o = {0};
 	int err;
 
@@ -64,13 +65,10 @@ static int open_sockets(struct server *s, struct alloc *a, const struct stun_msg
 		o.dont_fragment = stun_msg_attr(m, STUN_A_DONT_FRAGMENT) != NULL;
 		o.now_ms = server_now(s);
 		o.owner = a->user + a->quota_off;
-		if (tok)
-			stun_attr_u64(tok, &o.token);
+		o.claimed = claimed_fd >= 0;
+		o.claimed_fd = claimed_fd;
+		o.claimed_fam = claimed_fam;
 		err = relayed_open(&a->udp_io, &s->relayed, &o, handle_peer_data, s, a);
-		if (o.claimed_owner) { /* the reservation's quota unit is its maker's no more */
-			quota_give(&s->mconf->quota, o.claimed_owner);
-			free(o.claimed_owner);
-		}
 		if (err)
 			return err;
 		a->family_mask = (uint8_t)o.family_mask;
@@ -132,7 +130,7 @@ size_t handle_allocate(struct server *s, const struct request *req, const struct
 	struct alloc *a;
 	uint32_t life;
 	size_t n;
-	int fam, rc, want_fam;
+	int fam, rc, want_fam, held = -1, held_fam = 0, unit_held = 0;
 
 	if (__atomic_load_n(&s->mconf->draining, __ATOMIC_RELAXED))
 		return server_error(s, m, 508, "Insufficient Capacity: shutting down", who);
@@ -154,6 +152,11 @@ size_t handle_allocate(struct server *s, const struct request *req, const struct
 	if (fam < 0)
 		return server_error(s, m, -fam, fam == -440 ? "Address Family not Supported"
 							   : "Bad Request", who);
+	/* One reservation per allocation, one quota unit for it (as coturn):
+	 * a dual allocation would reserve twice. */
+	if (reserve && fam == 3)
+		return server_error(s, m, 400, "Bad Request: EVEN-PORT with R=1 and a dual allocation",
+				    who);
 	want_fam = fam;
 	if (fam == 3 && !has[1])
 		fam = 1; /* dual asked, IPv6 not offered: IPv4 plus ADDRESS-ERROR-CODE */
@@ -161,8 +164,25 @@ size_t handle_allocate(struct server *s, const struct request *req, const struct
 		return server_error(s, m, 440, "Address Family not Supported", who);
 
 	life = lifetime_for(s, m);
-	if (!(a = alloc_create(s, req, m, who, life, server_error, &n)))
+	if (tok) { /* claimed once, here: a bad request above leaves it be */
+		uint64_t t = 0;
+		char *maker = NULL;
+
+		stun_attr_u64(tok, &t);
+		if ((held = ports_claim(t, &held_fam, &maker)) < 0)
+			return server_error(s, m, 508, "Insufficient Capacity: no such reservation", who);
+		/* The reservation's quota unit: its maker's claim carries it over
+		 * (a quota of 2 holds an RTP/RTCP pair); anyone else's gives it back. */
+		unit_held = !strcmp(maker, name);
+		if (!unit_held)
+			quota_give(&s->mconf->quota, maker);
+		free(maker);
+	}
+	if (!(a = alloc_create(s, req, m, who, life, unit_held, server_error, &n))) {
+		if (held >= 0)
+			close(held);
 		return n;
+	}
 	/* A reservation holds a socket for 30 s: it counts as an allocation
 	 * of its maker's until claimed or expired (R18). */
 	if (reserve && (rc = quota_take(&s->mconf->quota, name))) {
@@ -173,7 +193,7 @@ size_t handle_allocate(struct server *s, const struct request *req, const struct
 	a->family_mask = (uint8_t)fam;
 	a->asked_dual = want_fam == 3 && fam == 1;
 	a->tcp = rt->val[0] == PROTO_TCP;
-	if ((rc = open_sockets(s, a, m))) {
+	if ((rc = open_sockets(s, a, m, held, held_fam))) {
 		if (reserve)
 			quota_give(&s->mconf->quota, name);
 		return alloc_open_failed(s, m, who, a, rc, server_error);

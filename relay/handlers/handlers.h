@@ -49,11 +49,13 @@ const char *reason_for(int code);
  * is the dialect's error answer (server_error, ms_error). */
 typedef size_t (*answer_error_fn)(struct server *s, const struct stun_msg *m, int code,
 				  const char *reason, const struct auth_ok *who);
-/* A new allocation at the request's 5-tuple with who's quota unit, m's
+/* A new allocation at the request's 5-tuple with who's quota unit (taken
+ * now, or unit_held: who holds it already, a reservation's), m's
  * transaction id, life seconds to live and a bandwidth bucket; or NULL
  * with the error answer's length in *n. */
 struct alloc *alloc_create(struct server *s, const struct request *req, const struct stun_msg *m,
-			   const struct auth_ok *who, uint32_t life, answer_error_fn err, size_t *n);
+			   const struct auth_ok *who, uint32_t life, int unit_held,
+			   answer_error_fn err, size_t *n);
 /* Its relayed socket could not be opened (rc, a negative errno): logged,
  * a freed, and the error answer's length returned. */
 size_t alloc_open_failed(struct server *s, const struct stun_msg *m, const struct auth_ok *who,

@@ -164,7 +164,7 @@ size_t ms_handle_allocate(struct server *s, const struct request *req, const str
 	if ((fam = families(s, m, version)) < 0)
 		return ms_error(s, m, 440, "Address Family not Supported", who);
 	life = lifetime_for(s, m);
-	if (!(a = alloc_create(s, req, m, who, life, ms_error, &n)))
+	if (!(a = alloc_create(s, req, m, who, life, 0, ms_error, &n)))
 		return n;
 	if (alloc_table_set_ms(&s->allocs, a)) {
 		server_alloc_free(s, a); /* gives the quota unit back */

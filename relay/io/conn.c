@@ -66,10 +66,14 @@ static void conn_unadmit(struct conn *c)
 
 void conn_close(struct conn *c)
 {
-	if (!conn_closing(c)) {
-		conn_unadmit(c);
-		uv_close((uv_handle_t *)&c->tcp, conn_closed);
-	}
+	struct listener *l = c->l;
+
+	if (conn_closing(c))
+		return;
+	conn_unadmit(c);
+	uv_close((uv_handle_t *)&c->tcp, conn_closed);
+	if (!l->closing && l->cb.on_conn_closing)
+		l->cb.on_conn_closing(l->cb.arg, c);
 }
 
 /* ---- writing ---- */

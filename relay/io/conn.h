@@ -59,8 +59,8 @@ void conn_accept(struct listener *l);
 /* Write (TLS-encrypted where the stream is TLS). 0, or a negative errno
  * after which the connection is closing. */
 int conn_send(struct conn *c, const uint8_t *data, size_t len);
-/* Close; the listener's on_conn_closed (or the pipe's closed) runs from
- * the close callback. */
+/* Close; the listener's on_conn_closing runs now, its on_conn_closed (or
+ * the pipe's closed) from the close callback. */
 void conn_close(struct conn *c);
 int conn_closing(const struct conn *c);
 

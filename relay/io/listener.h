@@ -29,10 +29,13 @@ struct request {
 };
 
 /* Up-calls, with the arg given here. on_msg: a whole STUN message or
- * ChannelData frame. on_conn_closed: a stream has closed (called from its
+ * ChannelData frame. on_conn_closing (may be NULL): a stream's socket has
+ * just been closed, maybe from inside a read or write: give back what it
+ * counted, free nothing. on_conn_closed: it has closed (called from its
  * close callback, never from inside a read or write). */
 struct listener_cbs {
 	void (*on_msg)(void *arg, const struct request *req);
+	void (*on_conn_closing)(void *arg, struct conn *c);
 	void (*on_conn_closed)(void *arg, struct conn *c);
 	void *arg;
 };

@@ -388,12 +388,7 @@ int ms_tcp_open(struct ms_tcp **out, struct ms_tcp_env *env, int fam, void *tag,
 	return 0;
 }
 
-static void t_closed(uv_handle_t *h)
-{
-	struct ms_tcp *t = h->data;
-	ports_release_tcp(t->port);
-	free(t);
-}
+static void t_closed(uv_handle_t *h) { free(h->data); }
 
 void ms_tcp_close(struct ms_tcp *t)
 {
@@ -401,4 +396,5 @@ void ms_tcp_close(struct ms_tcp *t)
 		mp_close(t->peers, 0); /* unlinks itself */
 	accept_forget(&t->refusing);
 	uv_close((uv_handle_t *)&t->listener, t_closed);
+	ports_release_tcp(t->port); /* the socket is closed now, not at the callback */
 }

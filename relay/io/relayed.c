@@ -233,11 +233,14 @@ int relayed_open(struct relayed **out, const struct relayed_env *env, struct rel
 		 relayed_recv_cb recv, void *arg, void *tag)
 {
 	struct relayed *r = calloc(1, sizeof *r);
-	int held = -1, held_fam = 0, err = 0;
+	int held = o->claimed ? o->claimed_fd : -1, err = 0;
 
 	*out = NULL;
-	if (!r)
+	if (!r) {
+		if (held >= 0)
+			close(held);
 		return -ENOMEM;
+	}
 	r->env = env;
 	r->recv = recv;
 	r->arg = arg;
@@ -245,13 +248,8 @@ int relayed_open(struct relayed **out, const struct relayed_env *env, struct rel
 	r->fd[0] = r->fd[1] = -1;
 	/* A reserved port (RFC 8656 §7.2) brings its own family: the
 	 * Allocate that claims it carries no family attribute. */
-	if (o->token) {
-		if ((held = ports_claim(o->token, &held_fam, &o->claimed_owner)) < 0) {
-			free(r);
-			return held;
-		}
-		o->family_mask = 1u << held_fam;
-	}
+	if (o->claimed)
+		o->family_mask = 1u << o->claimed_fam;
 	for (int fam = 0; fam < 2 && !err; fam++)
 		if (o->family_mask & (1u << fam)) {
 			err = open_family(r, o, fam, held);
@@ -260,6 +258,14 @@ int relayed_open(struct relayed **out, const struct relayed_env *env, struct rel
 	if (held >= 0)
 		close(held);
 	if (err) {
+		if (o->token_out) { /* the reservation goes with the allocation that made it */
+			char *owner = NULL;
+			int fam, fd = ports_claim(o->token_out, &fam, &owner);
+			if (fd >= 0)
+				close(fd);
+			free(owner);
+			o->token_out = 0;
+		}
 		relayed_close(r);
 		return err;
 	}

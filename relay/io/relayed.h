@@ -80,10 +80,9 @@ struct relayed {
 struct relayed_opts {
 	unsigned family_mask;     /* in: 1 IPv4, 2 IPv6, 3 both; out: what a claimed token had */
 	int even, reserve, dont_fragment;
-	uint64_t token;           /* in: a reservation to claim (0: none) */
+	int claimed, claimed_fd, claimed_fam; /* in: a reserved socket (ports_claim), ours from here */
 	const char *owner;        /* in: whom a reservation made here counts against */
 	uint64_t token_out;       /* out: the reservation made (reserve) */
-	char *claimed_owner;      /* out: whom the claimed one counted against; caller frees */
 	int port[2];              /* out: the bound port per family */
 	uint64_t now_ms;
 };

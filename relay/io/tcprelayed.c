@@ -549,12 +549,7 @@ int tcp_relayed_open(struct tcp_relayed **out, struct tcp_relayed_env *env, int 
 	return 0;
 }
 
-static void tr_closed(uv_handle_t *h)
-{
-	struct tcp_relayed *tr = h->data;
-	ports_release_tcp(tr->port);
-	free(tr);
-}
+static void tr_closed(uv_handle_t *h) { free(h->data); }
 
 void tcp_relayed_close(struct tcp_relayed *tr)
 {
@@ -568,4 +563,5 @@ void tcp_relayed_close(struct tcp_relayed *tr)
 		tr->next->prev = tr->prev;
 	accept_forget(&tr->refusing);
 	uv_close((uv_handle_t *)&tr->listener, tr_closed);
+	ports_release_tcp(tr->port); /* the socket is closed now, not at the callback */
 }

@@ -145,6 +145,6 @@ static void on_conn_closed(void *arg, struct conn *c) {}
 
 void mras_service_listener(struct mras_service *m, struct listener *l)
 {
-	l->cb = (struct listener_cbs){on_msg, on_conn_closed, m};
+	l->cb = (struct listener_cbs){on_msg, NULL, on_conn_closed, m};
 	l->frame = mras_sip_frame_len;
 }

@@ -78,6 +78,7 @@ struct alloc {
 	uint64_t expires;
 	char *user;                    /* who owns it (441 on mismatch); heap */
 	uint16_t quota_off;            /* user + quota_off: the name quotas count (REST: NAME) */
+	uint8_t unit_back;             /* its quota unit was given back early (its stream closing) */
 	uint8_t tid[12];               /* the Allocate that made it: its retransmits get the same answer */
 	uint8_t tcp, family_mask;      /* family_mask: 1 IPv4, 2 IPv6 */
 	uint8_t asked_dual;            /* dual asked, IPv4 given (ADDRESS-ERROR-CODE) */

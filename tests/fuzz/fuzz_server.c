@@ -141,7 +141,7 @@ static void setup(void)
 	srv->out.sent = check_sent;
 	lst->addr = conf.listen[0].addr;
 	lst->tp = TP_UDP;
-	lst->cb = (struct listener_cbs){dispatch_msg, dispatch_conn_closed, srv};
+	lst->cb = (struct listener_cbs){dispatch_msg, dispatch_conn_closing, dispatch_conn_closed, srv};
 	server_listener_init(srv, lst);
 	if (listener_start(&loop, lst, &what))
 		abort();

@@ -6,6 +6,7 @@ import errno
 import os
 import random
 import select
+import signal
 import socket
 import ssl
 import struct
@@ -135,6 +136,22 @@ def counter_moved(res, m0, m1, name):
         return res.goal(False, 'no avedge_limit_total{limit="%s"} in /metrics' % name)
     res.note("%s +%d" % (name, b - (a or 0)))
     return res.goal(b > (a or 0), 'avedge_limit_total{limit="%s"} did not move (%d)' % (name, b))
+
+
+def freeze(pid):
+    """SIGSTOP pid and wait until every thread has stopped: a thread still on
+    its way to the stop can take in what is sent meanwhile."""
+    os.kill(pid, signal.SIGSTOP)
+    tasks = "/proc/%d/task" % pid
+    for _ in range(200):
+        try:
+            states = [open("%s/%s/stat" % (tasks, t)).read().rsplit(")", 1)[1].split()[0]
+                      for t in os.listdir(tasks)]
+        except OSError:
+            return
+        if all(st in "Tt" for st in states):
+            return
+        time.sleep(0.005)
 
 
 def sources(prefix, n):
@@ -882,6 +899,120 @@ def a9_even_port(res):
         if quota == 2:
             res.goal(200 in codes, "a quota-2 user never got an EVEN-PORT R=1 allocation: %s" % codes)
     res.note("; ".join(seen))
+
+
+@attack("A9.pair")
+def a9_pair(res):
+    """The RTP/RTCP pair at --quota-user 2: EVEN-PORT R=1, then its
+    RESERVATION-TOKEN from a second 5-tuple, both 200 on adjacent ports (the
+    reservation's unit moves to the allocation that claims it; it used to
+    take a third and get 486), and a third allocation 486. EVEN-PORT R=1
+    with a dual allocation is a 400: it would reserve twice on one unit."""
+    with Run(res, LEGIT_USER + ["--user", "q:pw", "--quota-user", "2"]) as run:
+        run.baseline()
+        rtp = run.client(stun.Turn(stun.Udp(SRV, "127.0.0.93"), "q", "pw"))
+        a = rtp.allocate(extra=stun.attr(stun.A_EVEN_PORT, b"\x80"))
+        tok = a.attrs.get(stun.A_TOKEN) if a else None
+        if not res.goal(a is not None and a.code() == 200 and tok,
+                        "EVEN-PORT R=1: %s, token %s" % (a and a.code(), tok)):
+            return
+        rtcp = run.client(stun.Turn(stun.Udp(SRV, "127.0.0.94"), "q", "pw"))
+        b = rtcp.allocate(extra=stun.attr(stun.A_TOKEN, tok))
+        res.goal(b is not None and b.code() == 200,
+                 "the maker's own RESERVATION-TOKEN at quota 2: %s" % (b and b.code()))
+        pa, pb = a.addr(stun.A_XOR_RELAYED), b and b.addr(stun.A_XOR_RELAYED)
+        res.goal(pb is not None and pb[1] == pa[1] + 1, "the pair's ports: %s and %s" % (pa, pb))
+        third = run.client(stun.Turn(stun.Udp(SRV, "127.0.0.95"), "q", "pw")).allocate()
+        res.goal(third is not None and third.code() == 486,
+                 "a third allocation with the pair held: %s (want 486)" % (third and third.code()))
+        rtp.refresh(0)
+        rtcp.refresh(0)
+        dual = run.client(stun.Turn(stun.Udp(SRV, "127.0.0.96"), "q", "pw")).allocate(
+            extra=stun.attr(stun.A_EVEN_PORT, b"\x80") + stun.attr(0x8000, b"\x02\0\0\0"))
+        res.goal(dual is not None and dual.code() == 400,
+                 "EVEN-PORT R=1 with ADDITIONAL-ADDRESS-FAMILY: %s (want 400)" % (dual and dual.code()))
+        res.note("pair %s %s, third %s, R=1 dual %s" % (a.code(), b and b.code(), third and third.code(),
+                                                       dual and dual.code()))
+        run.after()
+
+
+@attack("A9.quota-close")
+def a9_quota_close(res):
+    """A TCP connection's allocation gives its quota unit back when the
+    connection closes, not a loop iteration later. With avedge stopped, the
+    client closes its connection and sends a UDP Allocate: both reach one
+    wake-up, the close first. At --quota-user 1 that Allocate gets 200 (it
+    got 486 while the closed allocation's callback was still to run)."""
+    with Run(res, TCP_ARGS + LEGIT_USER + ["--user", "q:pw", "--quota-user", "1", "--threads", "1"]) as run:
+        run.baseline()
+        t = run.client(stun.Turn(stun.Stream(SRV, bind="127.0.0.97"), "q", "pw"))
+        a = t.allocate()
+        if not res.goal(a is not None and a.code() == 200, "Allocate over TCP: %s" % (a and a.code())):
+            return
+        u = run.client(stun.Turn(stun.Udp(SRV, "127.0.0.98"), "q", "pw"))
+        held = u.allocate()  # also fetches the nonce: the next one is one datagram
+        res.goal(held is not None and held.code() == 486,
+                 "a UDP Allocate while the TCP one holds the quota: %s (want 486)" % (held and held.code()))
+        raw, tid = stun.build(stun.ALLOCATE, stun.REQUEST, stun.attr(stun.A_TRANSPORT, bytes([stun.UDP, 0, 0, 0]))
+                              + u._auth_attrs(), key=u.key)
+        # Stopped only once it sleeps again: an epoll wait that reported the
+        # UDP socket leaves it first in line for the next, ahead of the close.
+        time.sleep(0.2)
+        with run.pr.lock:
+            freeze(run.av.pid)
+            try:
+                t.tr.close()
+                time.sleep(0.05)
+                u.tr.send(raw)
+                time.sleep(0.05)
+            finally:
+                os.kill(run.av.pid, signal.SIGCONT)
+            m = u.wait(tid, 3.0)
+        res.goal(m is not None and m.code() == 200,
+                 "a UDP Allocate read in the wake-up that closed the TCP one: %s (want 200)" % (m and m.code()))
+        res.note("TCP 200, UDP while held %s, after the close %s" % (held and held.code(), m and m.code()))
+        run.after()
+
+
+@attack("A9.port-close")
+def a9_port_close(res):
+    """An RFC 6062 allocation's relayed TCP port is free once its socket is
+    closed, not a loop iteration later. One relay port; with avedge
+    stopped, the holder deletes its TCP allocation and a second client asks
+    for one: both reach one wake-up, the delete first. The second gets 200
+    (it got 508, "no free TCP relay port")."""
+    port = 50100
+    with Run(res, TCP_ARGS + LEGIT_USER + ["--relay-ip", LOCAL_IP, "--ports", "%d-%d" % (port, port),
+                                           "--threads", "1"], prober=False) as run:
+        run.baseline()
+        t1 = run.client(stun.Turn(stun.Stream(SRV, bind="127.0.0.99"), *LEGIT))
+        t2 = run.client(stun.Turn(stun.Stream(SRV, bind="127.0.0.100"), *LEGIT))
+        a = t1.allocate(stun.TCP)
+        if not res.goal(a is not None and a.code() == 200, "TCP Allocate: %s" % (a and a.code())):
+            return
+        busy = t2.allocate(stun.TCP)  # also fetches the nonce
+        res.goal(busy is not None and busy.code() == 508,
+                 "a second TCP Allocate with the one port held: %s (want 508)" % (busy and busy.code()))
+        rel, _ = stun.build(stun.REFRESH, stun.REQUEST, stun.attr(stun.A_LIFETIME, struct.pack("!I", 0))
+                            + t1._auth_attrs(), key=t1.key)
+        raw, tid = stun.build(stun.ALLOCATE, stun.REQUEST, stun.attr(stun.A_TRANSPORT, bytes([stun.TCP, 0, 0, 0]))
+                              + t2._auth_attrs(), key=t2.key)
+        time.sleep(0.2)  # asleep again, nothing of t2's first in line (A9.quota-close)
+        freeze(run.av.pid)
+        try:
+            t1.tr.send(rel)
+            time.sleep(0.05)
+            t2.tr.send(raw)
+            time.sleep(0.05)
+        finally:
+            os.kill(run.av.pid, signal.SIGCONT)
+        m = t2.wait(tid, 3.0)
+        got = m.addr(stun.A_XOR_RELAYED) if m is not None and m.code() == 200 else None
+        res.goal(got is not None and got[1] == port,
+                 "a TCP Allocate read in the wake-up that deleted the holder's: %s %s (want 200 on %d)" %
+                 (m and m.code(), got, port))
+        res.note("held 508, after the delete %s on %s" % (m and m.code(), got and got[1]))
+        run.after()
 
 
 @attack("A9.connects")
