@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <openssl/rand.h>
@@ -426,8 +427,32 @@ static void on_connect_timeout(uv_timer_t *t)
 
 int tcp_relayed_family(const struct tcp_relayed *tr) { return tr->addr.ss_family; }
 
-int tcp_relayed_has_peer(const struct tcp_relayed *tr, const struct sockaddr *peer)
+/* A connection waiting for its ConnectionBind is not read; one whose peer
+ * has hung up (EOF with nothing before it, or an error) would hold its
+ * --max-connects slot and its peer address until the bind timeout. */
+static void reap_gone(struct tcp_relayed *tr)
 {
+	struct peer_conn *pc, *next;
+
+	for (pc = tr->conns; pc; pc = next) {
+		uv_os_fd_t fd;
+		ssize_t n;
+		char b;
+
+		next = pc->next;
+		if (pc->state != PC_WAIT_BIND || uv_fileno((uv_handle_t *)&pc->tcp, &fd))
+			continue;
+		n = recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+			log_debug("TCP peer connection %u: the peer left before ConnectionBind", pc->id);
+			pc_close(pc);
+		}
+	}
+}
+
+int tcp_relayed_has_peer(struct tcp_relayed *tr, const struct sockaddr *peer)
+{
+	reap_gone(tr);
 	for (struct peer_conn *pc = tr->conns; pc; pc = pc->next)
 		if (netaddr_equal((struct sockaddr *)&pc->peer, peer))
 			return 1;
@@ -439,6 +464,7 @@ int tcp_relayed_connect(struct tcp_relayed *tr, const struct sockaddr *peer, voi
 	struct peer_conn *pc;
 	int fd, one = 1, err;
 
+	reap_gone(tr);
 	if (tr->nconns >= tr->env->max_peers) {
 		tr->env->st->limits[LIMIT_MAX_CONNECTS]++;
 		return -ENOSPC;

@@ -50,8 +50,9 @@ int tcp_relayed_open(struct tcp_relayed **out, struct tcp_relayed_env *env, int 
 void tcp_relayed_close(struct tcp_relayed *tr);
 
 int tcp_relayed_family(const struct tcp_relayed *tr); /* AF_INET or AF_INET6 */
-/* Is there a connection to or from this peer already (RFC 6062 446)? */
-int tcp_relayed_has_peer(const struct tcp_relayed *tr, const struct sockaddr *peer);
+/* Is there a connection to or from this peer already (RFC 6062 446)?
+ * (Waiting ones whose peer has left are dropped first, as by connect.) */
+int tcp_relayed_has_peer(struct tcp_relayed *tr, const struct sockaddr *peer);
 /* Connect from the relayed address to peer; 0 (then `connected` runs
  * later) or a negative errno (it does not): -ENOSPC at max_peers. */
 int tcp_relayed_connect(struct tcp_relayed *tr, const struct sockaddr *peer, void *udata);

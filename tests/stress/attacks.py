@@ -11,11 +11,12 @@ import socket
 import ssl
 import struct
 import subprocess
+import sys
 import threading
 import time
 
 import stun
-from harness import (BIN, LEGIT, LOCAL_IP, METRICS_PORT, PEER_IP, TLS_PORT, TMP, UDP_PORT,
+from harness import (BIN, LEGIT, LOCAL_IP, METRICS_PORT, PEER_IP, PEER_NS, TLS_PORT, TMP, UDP_PORT,
                      WILD_PORT, Avedge, AvedgeFailed, Monitor, Prober, binding_ok, held, limit,
                      metrics, http_get, peer, spawn, stop, udp_bound, wait_until)
 
@@ -1012,6 +1013,43 @@ def a9_port_close(res):
                  "a TCP Allocate read in the wake-up that deleted the holder's: %s %s (want 200 on %d)" %
                  (m and m.code(), got, port))
         res.note("held 508, after the delete %s on %s" % (m and m.code(), got and got[1]))
+        run.after()
+
+
+@attack("A9.peer-gone")
+def a9_peer_gone(res):
+    """A peer that connects in to an RFC 6062 relayed address and hangs up
+    before the client's ConnectionBind no longer holds its --max-connects
+    slot (it did until the 30 s bind timeout): at --max-connects 1 the
+    client's Connect after it gets 200, not 508."""
+    pe = peer("tcp", "0.0.0.0:7000", 120)
+    with Run(res, TCP_ARGS + LEGIT_USER + ["--relay-ip", LOCAL_IP, "--max-connects", "1"], peers=[pe]) as run:
+        run.baseline()
+        t = run.client(stun.Turn(stun.Stream(SRV, bind="127.0.0.101"), *LEGIT))
+        a = t.allocate(stun.TCP)
+        if not res.goal(a is not None and a.code() == 200, "TCP Allocate: %s" % (a and a.code())):
+            return
+        rel = a.addr(stun.A_XOR_RELAYED)
+        t.permit(("198.18.0.3", 0), ("198.18.0.2", 7000))
+        code = ("import socket,sys; s=socket.socket(); s.bind(('198.18.0.3', 0)); "
+                "s.connect((sys.argv[1], int(sys.argv[2]))); s.close()")
+        r = subprocess.run(["ip", "netns", "exec", PEER_NS, sys.executable, "-c", code, rel[0], str(rel[1])],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=10)
+        if not res.goal(r.returncode == 0, "the peer's connection in: %s" % r.stderr.decode()[-200:]):
+            return
+        attempt = None
+        for _ in range(20):  # the ConnectionAttempt says avedge took the connection in
+            attempt = next((m for k, m in t.inbox if k == "ind" and m.method == 0x00C), None)
+            if attempt:
+                break
+            t.permit(("198.18.0.2", 7000))
+            time.sleep(0.1)
+        if not res.goal(attempt is not None, "no ConnectionAttempt for the peer's connection"):
+            return
+        c = t.connect(("198.18.0.2", 7000))
+        res.goal(c is not None and c.code() == 200,
+                 "a Connect after the waiting peer left, at --max-connects 1: %s (want 200)" % (c and c.code()))
+        res.note("ConnectionAttempt, peer gone, Connect %s" % (c and c.code()))
         run.after()
 
 
