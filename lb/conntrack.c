@@ -148,6 +148,7 @@ static uint32_t src_get(struct ct_table *t, const struct ct_src *key)
 	memcpy(e->addr, key->addr, 16);
 	e->family = key->family;
 	e->count = 0;
+	e->head = e->reaped = 0;
 	e->next = t->src_buckets[b];
 	t->src_buckets[b] = r;
 	t->nsrc++;
@@ -284,8 +285,17 @@ void ct_remove(struct ct_table *t, struct ct_flow *f)
 		return;
 	if (t->on_remove)
 		t->on_remove(t->ctx, f);
-	if (f->src)
+	if (f->src) {
+		struct ct_src *e = &t->srcs[f->src - 1];
+
+		if (f->sprev)
+			t->flows[f->sprev - 1].snext = f->snext;
+		else
+			e->head = f->snext;
+		if (f->snext)
+			t->flows[f->snext - 1].sprev = f->sprev;
 		src_put(t, f->src);
+	}
 	chain_del(t, idx, CT_ORIG);
 	if (!(f->flags & CT_F_NOREPLY))
 		chain_del(t, idx, CT_REPLY);
@@ -347,6 +357,34 @@ static int evict_one(struct ct_table *t, uint32_t now)
 	return 0;
 }
 
+/* A source at its cap: its expired flows go now, not when the sweep
+ * reaches them (a second of the sweep covers 4096 entries per tick, so a
+ * large table would hold the source at its cap for long after). Once a
+ * second at most: a source that keeps knocking costs one walk of its
+ * own src_max flows per second. How many went. */
+static uint32_t src_reap(struct ct_table *t, uint32_t r, uint32_t now)
+{
+	struct ct_src *e = &t->srcs[r - 1];
+	uint32_t i, next, gone = 0;
+
+	if (e->reaped == now + 1)
+		return 0;
+	e->reaped = now + 1;
+	for (i = e->head; i; i = next) {
+		struct ct_flow *f = &t->flows[i - 1];
+		int last = e->count == 1;
+
+		next = f->snext;
+		if (!ct_expired(t, f, now))
+			continue;
+		ct_remove(t, f);
+		gone++;
+		if (last) /* the entry itself went with it */
+			break;
+	}
+	return gone;
+}
+
 int ct_admit(struct ct_table *t, const struct ct_tuple *orig, uint32_t now)
 {
 	if (t->lim.src_max) {
@@ -355,6 +393,8 @@ int ct_admit(struct ct_table *t, const struct ct_tuple *orig, uint32_t now)
 
 		src_key(t, orig, &key);
 		r = src_find(t, &key);
+		if (r && t->srcs[r - 1].count >= t->lim.src_max && src_reap(t, r, now))
+			r = src_find(t, &key);
 		if (r && t->srcs[r - 1].count >= t->lim.src_max) {
 			t->src_capped++;
 			return -EDQUOT;
@@ -399,6 +439,10 @@ struct ct_flow *ct_insert(struct ct_table *t, const struct ct_tuple *orig,
 	f->last = now;
 	f->idle = 300;
 	f->src = src;
+	f->snext = t->srcs[src - 1].head;
+	if (f->snext)
+		t->flows[f->snext - 1].sprev = idx + 1;
+	t->srcs[src - 1].head = idx + 1;
 	t->srcs[src - 1].count++;
 	chain_add(t, idx, CT_ORIG);
 	if (!(flags & CT_F_NOREPLY))

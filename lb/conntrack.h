@@ -10,7 +10,9 @@
  * Limits (issue 11), so one client cannot take the table from the rest:
  * - each source address (an IPv6 one by its /64, struct ct_limits) may
  *   hold at most src_max flows; a second fixed array, as large as the
- *   flow table (every live source holds a flow), counts them;
+ *   flow table (every live source holds a flow), counts them and lists
+ *   each source's flows, so a source at its cap first gets back its own
+ *   expired ones (once a second at most), not when the sweep comes by;
  * - a flow nothing has answered yet lives unreplied_timeout idle
  *   seconds, a TCP flow whose handshake is not complete syn_timeout;
  *   only an answered flow gets its service's idle timeout;
@@ -76,6 +78,8 @@ struct ct_src {
 	uint8_t pad[3];
 	uint32_t count;
 	uint32_t next;         /* hash chain or free list: index + 1, 0 ends */
+	uint32_t head;         /* its flows (ct_flow.snext): index + 1 */
+	uint32_t reaped;       /* now + 1 when its expired flows were last taken back */
 };
 
 struct ct_flow {
@@ -85,6 +89,7 @@ struct ct_flow {
 	uint32_t idle;         /* idle timeout while established, seconds */
 	uint32_t aff_last;     /* when this flow last refreshed its affinity */
 	uint32_t src;          /* its struct ct_src: index + 1 */
+	uint32_t snext, sprev; /* that source's other flows: index + 1 */
 	uint16_t svc, real;
 	uint8_t state;         /* enum ct_tcp_state */
 	uint8_t fin;           /* bit per direction that sent FIN */

@@ -3,7 +3,8 @@
  * its limits (issue 11): the per-source cap (IPv6 by prefix), the short
  * life of flows nothing answered and of TCP handshakes, a mid-stream
  * TCP pickup that is not established, a full table that evicts an
- * unanswered flow for a new one, each refusal counted. */
+ * unanswered flow for a new one, each refusal counted; a source at its
+ * cap whose flows expired gets them back before the sweep comes by. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -177,6 +178,86 @@ START_TEST(test_source_cap)
 	ck_assert_uint_eq(ct_sweep(&t, 301, 64), 3);
 	ck_assert_uint_eq(t.nsrc, 0);
 	ck_assert_ptr_nonnull(udp_flow(&t, 1, 1004, 300, 301, 1));
+	ct_free(&t);
+}
+END_TEST
+
+/* A source at its cap whose flows have expired, before any sweep came by
+ * (a large table's sweep takes seconds to come round): its next flow is
+ * admitted, its expired ones taken back first, the other sources' left
+ * alone. */
+START_TEST(test_source_cap_takes_back_expired)
+{
+	struct ct_table t;
+	struct ct_limits lim = { .src_max = 3 };
+	struct ct_tuple a = tup(1, 2, 5000, 3478, 17);
+
+	removed = 0;
+	ck_assert_int_eq(ct_init(&t, 64, 5, count_remove, NULL), 0);
+	ct_set_limits(&t, &lim);
+	ck_assert_ptr_nonnull(udp_flow(&t, 1, 1000, 30, 0, 1));  /* expires at 30 */
+	ck_assert_ptr_nonnull(udp_flow(&t, 1, 1001, 300, 0, 1)); /* lives on */
+	ck_assert_ptr_nonnull(udp_flow(&t, 1, 1002, 30, 0, 1));  /* expires at 30 */
+	ck_assert_ptr_nonnull(udp_flow(&t, 9, 1000, 30, 0, 1));  /* another source */
+	ck_assert_int_eq(ct_admit(&t, &a, 29), -EDQUOT);
+	ck_assert_uint_eq(removed, 0);
+	/* At 30 two of its three are expired: the next one is in, and the
+	 * third one of its own still fits. */
+	ck_assert_ptr_nonnull(udp_flow(&t, 1, 1003, 300, 30, 1));
+	ck_assert_uint_eq(removed, 2);
+	ck_assert_uint_eq(ct_src_count(&t, &a), 2);
+	ck_assert_uint_eq(t.count, 3); /* source 9's expired flow waits for the sweep */
+	ck_assert_ptr_nonnull(udp_flow(&t, 1, 1004, 300, 30, 1));
+	ck_assert_ptr_null(udp_flow(&t, 1, 1005, 300, 30, 1));
+	ck_assert_uint_eq(t.src_capped, 2); /* the one at 29 and this one */
+	/* Its list survived the removals: every flow of it is found and goes. */
+	ck_assert_uint_eq(ct_sweep(&t, 400, 64), 4);
+	ck_assert_uint_eq(t.nsrc, 0);
+	ct_free(&t);
+}
+END_TEST
+
+/* The walk when a whole source expires: its entry goes with the last
+ * flow, and a new one is made for the flow admitted. */
+START_TEST(test_source_cap_all_expired)
+{
+	struct ct_table t;
+	struct ct_limits lim = { .src_max = 2 };
+
+	removed = 0;
+	ck_assert_int_eq(ct_init(&t, 64, 5, count_remove, NULL), 0);
+	ct_set_limits(&t, &lim);
+	ck_assert_ptr_nonnull(udp_flow(&t, 1, 1000, 30, 0, 1));
+	ck_assert_ptr_nonnull(udp_flow(&t, 1, 1001, 30, 0, 1));
+	ck_assert_ptr_nonnull(udp_flow(&t, 1, 1002, 30, 31, 1));
+	ck_assert_uint_eq(removed, 2);
+	ck_assert_uint_eq(t.nsrc, 1);
+	ck_assert_uint_eq(t.count, 1);
+	ct_free(&t);
+}
+END_TEST
+
+/* Once a second at most: flows that expire at once (idle 0) are taken
+ * back by the first walk of a second, and the next knock in the same
+ * second is refused without one (the source keeps a live flow, so its
+ * entry, and its memory of the walk, stays). */
+START_TEST(test_source_cap_walk_once_a_second)
+{
+	struct ct_table t;
+	struct ct_limits lim = { .src_max = 2 };
+	struct ct_tuple a = tup(1, 2, 5000, 3478, 17);
+
+	removed = 0;
+	ck_assert_int_eq(ct_init(&t, 64, 5, count_remove, NULL), 0);
+	ct_set_limits(&t, &lim);
+	ck_assert_ptr_nonnull(udp_flow(&t, 1, 999, 300, 40, 1));
+	ck_assert_ptr_nonnull(udp_flow(&t, 1, 1000, 0, 40, 1));
+	ck_assert_ptr_nonnull(udp_flow(&t, 1, 1001, 0, 40, 1)); /* the walk at 40 */
+	ck_assert_uint_eq(removed, 1);
+	ck_assert_int_eq(ct_admit(&t, &a, 40), -EDQUOT);        /* no second walk at 40 */
+	ck_assert_uint_eq(removed, 1);
+	ck_assert_int_eq(ct_admit(&t, &a, 41), 0);              /* the walk at 41 */
+	ck_assert_uint_eq(removed, 2);
 	ct_free(&t);
 }
 END_TEST
@@ -496,6 +577,9 @@ Suite *test_suite(void)
 	tcase_add_test(tc, test_flush_and_noreply);
 	tcase_add_test(tc, test_many_flows_hash_spread);
 	tcase_add_test(tc, test_source_cap);
+	tcase_add_test(tc, test_source_cap_takes_back_expired);
+	tcase_add_test(tc, test_source_cap_all_expired);
+	tcase_add_test(tc, test_source_cap_walk_once_a_second);
 	tcase_add_test(tc, test_source_cap_ipv6_prefix);
 	tcase_add_test(tc, test_unreplied_udp_short);
 	tcase_add_test(tc, test_tcp_handshake_syn_timeout);
